@@ -1,0 +1,156 @@
+//! Matching call arguments to a signature: positions, names, duplicates, missing arguments,
+//! types and ranges. Shared by built-in steps, constructors and composite steps.
+
+use indexmap::IndexMap;
+
+use super::value::Site;
+use super::Checker;
+use crate::ast::{Arg, Expr};
+use crate::builtins::Range;
+use crate::diagnostic::{Diagnostic, ErrorKind};
+use crate::span::Span;
+use crate::suggest::did_you_mean;
+use crate::types::{Type, Value};
+
+/// One parameter a callee accepts.
+pub(crate) struct Param {
+    pub name: String,
+    pub ty: Type,
+    /// `None` when required.
+    pub default: Option<Value>,
+    pub range: Option<Range>,
+}
+
+impl Checker<'_> {
+    /// Checks `args` against `params` and returns every parameter's value, in parameter order.
+    pub(crate) fn match_args(
+        &mut self,
+        module: usize,
+        callee: &str,
+        params: &[Param],
+        args: &[Arg],
+        call_span: Span,
+        site: &mut Site,
+    ) -> IndexMap<String, Value> {
+        let mut given: IndexMap<usize, (Value, Span)> = IndexMap::new();
+        let mut seen_named = false;
+        let mut positional = 0;
+        for arg in args {
+            let index = match &arg.name {
+                Some(name) => {
+                    seen_named = true;
+                    match params.iter().position(|p| p.name == name.name) {
+                        Some(i) => i,
+                        None => {
+                            let help = did_you_mean(&name.name, params.iter().map(|p| p.name.as_str()))
+                                .or_else(|| Some(format!("`{callee}` takes {}", list_params(params))));
+                            self.error(
+                                Diagnostic::new(
+                                    ErrorKind::UnknownArgument { callee: callee.to_string(), arg: name.name.clone() },
+                                    name.span,
+                                )
+                                .maybe_help(help),
+                            );
+                            self.check_expr(module, &arg.value, None, site);
+                            continue;
+                        }
+                    }
+                }
+                None if seen_named => {
+                    self.error(
+                        Diagnostic::new(ErrorKind::PositionalAfterNamed, arg.span)
+                            .help("put positional arguments first, or name this one"),
+                    );
+                    continue;
+                }
+                None => {
+                    positional += 1;
+                    if positional > params.len() {
+                        self.error(
+                            Diagnostic::new(
+                                ErrorKind::TooManyArguments {
+                                    callee: callee.to_string(),
+                                    max: params.len(),
+                                    found: args.iter().filter(|a| a.name.is_none()).count(),
+                                },
+                                arg.span,
+                            )
+                            .help(format!("`{callee}` takes {}", list_params(params))),
+                        );
+                        continue;
+                    }
+                    positional - 1
+                }
+            };
+            if let Some((_, first)) = given.get(&index) {
+                let first = *first;
+                self.error(
+                    Diagnostic::new(ErrorKind::DuplicateArgument { arg: params[index].name.clone() }, arg.span)
+                        .label(first, "first given here"),
+                );
+                continue;
+            }
+            let value = self.check_arg(module, &params[index], &arg.value, site);
+            given.insert(index, (value, arg.span));
+        }
+        let mut out = IndexMap::new();
+        for (i, param) in params.iter().enumerate() {
+            let value = match given.shift_remove(&i) {
+                Some((v, _)) => v,
+                None => match &param.default {
+                    Some(d) => d.clone(),
+                    None => {
+                        self.error(
+                            Diagnostic::new(
+                                ErrorKind::MissingArgument { callee: callee.to_string(), arg: param.name.clone() },
+                                call_span,
+                            )
+                            .help(format!("add `{}: <{}>`", param.name, param.ty)),
+                        );
+                        Value::Invalid
+                    }
+                },
+            };
+            out.insert(param.name.clone(), value);
+        }
+        out
+    }
+
+    fn check_arg(&mut self, module: usize, param: &Param, expr: &Expr, site: &mut Site) -> Value {
+        let (ty, value) = self.check_expr(module, expr, Some(&param.ty), site);
+        if !param.ty.accepts(&ty) {
+            self.error(
+                Diagnostic::new(
+                    ErrorKind::TypeMismatch { expected: param.ty.to_string(), found: ty.to_string() },
+                    expr.span,
+                )
+                .help(format!("`{}` takes a {}", param.name, param.ty)),
+            );
+            return Value::Invalid;
+        }
+        if let (Some(range), Some(v)) = (param.range, value.as_f64()) {
+            if !range.contains(v) {
+                self.error(Diagnostic::new(
+                    ErrorKind::OutOfRange {
+                        what: format!("`{}`", param.name),
+                        value: value.to_string(),
+                        range: range.to_string(),
+                    },
+                    expr.span,
+                ));
+            }
+        }
+        // An int where a float is expected becomes a float, so the step sees one type.
+        match (&param.ty, value) {
+            (Type::Float, Value::Int(i)) => Value::Float(i as f64),
+            (_, v) => v,
+        }
+    }
+}
+
+fn list_params(params: &[Param]) -> String {
+    if params.is_empty() {
+        return "no arguments".into();
+    }
+    params.iter().map(|p| format!("`{}`", p.name)).collect::<Vec<_>>().join(", ")
+}

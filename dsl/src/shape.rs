@@ -1,0 +1,176 @@
+//! Checked models: a flat list of tensor operations with the per-example shape of each,
+//! inferred statically. The trainer builds one libtorch layer per node and asserts these shapes.
+
+use serde::Serialize;
+
+use crate::span::Span;
+
+/// The per-example shape of a value inside a model.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Shape {
+    /// Integer ids into a vocabulary; the size is known only for `categorical(n)` inputs.
+    Ids { vocab: Option<u64> },
+    /// A dense vector of `n` floats.
+    Vector(u64),
+    /// A number written in the model (`0.5 * x`): broadcasts to any vector.
+    Scalar,
+}
+
+impl std::fmt::Display for Shape {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Shape::Ids { vocab: Some(n) } => write!(f, "ids (vocabulary {n})"),
+            Shape::Ids { vocab: None } => write!(f, "ids"),
+            Shape::Vector(n) => write!(f, "[{n}]"),
+            Shape::Scalar => write!(f, "a scalar"),
+        }
+    }
+}
+
+/// An activation function.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Activation {
+    Relu,
+    Gelu,
+    Silu,
+    Sigmoid,
+    Tanh,
+}
+
+impl Activation {
+    /// The activation called `name`.
+    pub fn from_name(name: &str) -> Option<Activation> {
+        Some(match name {
+            "relu" => Activation::Relu,
+            "gelu" => Activation::Gelu,
+            "silu" => Activation::Silu,
+            "sigmoid" => Activation::Sigmoid,
+            "tanh" => Activation::Tanh,
+            _ => return None,
+        })
+    }
+}
+
+/// One operation of a model; operands are indices of earlier nodes.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TensorOp {
+    /// A model input, fed from the data column of the same name.
+    Input { name: String, kind: InputKind },
+    /// A number written in the model.
+    Constant(f64),
+    /// An embedding table of `dim` columns over the ids of `input`.
+    Embed { input: usize, dim: u64 },
+    /// A linear layer with bias.
+    Dense { input: usize, units: u64 },
+    Activation { input: usize, f: Activation },
+    LayerNorm { input: usize },
+    Dropout { input: usize, p: f64 },
+    Concat { inputs: Vec<usize> },
+    Add { left: usize, right: usize },
+    Sub { left: usize, right: usize },
+    Mul { left: usize, right: usize },
+    Dot { left: usize, right: usize },
+    Sum { input: usize },
+    Mean { input: usize },
+    /// A DCN-v2 cross layer: `x0 * (W x + b) + x`.
+    Cross { x0: usize, x: usize },
+}
+
+/// What a model input carries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InputKind {
+    /// Entity ids (user, item), vocabulary from the data.
+    Id,
+    /// A categorical feature with `n` values.
+    Categorical(u64),
+    /// `n` float features.
+    Dense(u64),
+}
+
+/// One node of a checked model.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TensorNode {
+    pub op: TensorOp,
+    pub shape: Shape,
+    /// The name it was bound to in the model block, if any.
+    pub binding: Option<String>,
+    #[serde(skip)]
+    pub span: Span,
+}
+
+/// A checked model block.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ModelDef {
+    pub name: String,
+    pub nodes: Vec<TensorNode>,
+    /// Index of the node that yields the score (shape `[1]`).
+    pub output: usize,
+    /// The block in canonical form.
+    pub source: String,
+}
+
+impl ModelDef {
+    /// Parameters that do not depend on the data: dense, cross and layer-norm weights, and
+    /// embedding tables of categorical inputs. Id embeddings add `vocab * dim` each.
+    pub fn dense_parameters(&self) -> u64 {
+        self.nodes
+            .iter()
+            .map(|n| match &n.op {
+                TensorOp::Dense { input, units } => (self.width(*input) + 1) * units,
+                TensorOp::Cross { x, .. } => {
+                    let d = self.width(*x);
+                    d * d + d
+                }
+                TensorOp::LayerNorm { input } => 2 * self.width(*input),
+                TensorOp::Embed { input, dim } => match self.nodes[*input].shape {
+                    Shape::Ids { vocab: Some(v) } => v * dim,
+                    _ => 0,
+                },
+                _ => 0,
+            })
+            .sum()
+    }
+
+    /// `(input name, dim)` of every embedding over id inputs: their size depends on the data.
+    pub fn id_embeddings(&self) -> Vec<(String, u64)> {
+        self.nodes
+            .iter()
+            .filter_map(|n| match &n.op {
+                TensorOp::Embed { input, dim } => match &self.nodes[*input].op {
+                    TensorOp::Input { name, kind: InputKind::Id } => Some((name.clone(), *dim)),
+                    _ => None,
+                },
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Multiply-adds per example of the dense part (embedding look-ups are free).
+    pub fn flops_per_example(&self) -> u64 {
+        self.nodes
+            .iter()
+            .map(|n| match &n.op {
+                TensorOp::Dense { input, units } => 2 * self.width(*input) * units,
+                TensorOp::Cross { x, .. } => {
+                    let d = self.width(*x);
+                    2 * d * d + 2 * d
+                }
+                _ => match n.shape {
+                    Shape::Vector(d) => d,
+                    _ => 0,
+                },
+            })
+            .sum()
+    }
+
+    fn width(&self, node: usize) -> u64 {
+        match self.nodes[node].shape {
+            Shape::Vector(d) => d,
+            _ => 1,
+        }
+    }
+}

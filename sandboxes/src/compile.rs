@@ -1,0 +1,591 @@
+//! Reward IR to a WebAssembly module speaking the batch ABI (see [`crate::abi`]).
+//!
+//! Pure: bytes in memory, no I/O. The module has no imports, one memory, the math helpers of
+//! [`crate::math`], and a batch entry that loops over rows so one call scores a whole chunk.
+
+use wasm_encoder::{
+    BlockType, CodeSection, ConstExpr, DataSection, ExportKind, ExportSection, Function,
+    FunctionSection, GlobalSection, GlobalType, IndirectNameMap, InstructionSink, MemArg, MemArgTarget,
+    MemorySection, MemoryType, Module, NameMap, NameSection, TypeSection, ValType,
+};
+
+use crate::abi;
+use crate::ir::{Builtin, RewardIr, Type};
+use crate::ir_error::IrError;
+use crate::math::{self, Helper};
+use crate::typed::{self, Arith, Cmp, TExpr, TKind};
+
+/// Where the schema string lives; address 0 stays unused so a null pointer is never valid.
+const SCHEMA_OFFSET: u32 = 16;
+const PAGE: u32 = 65536;
+
+// Type indices.
+const T_VOID_I32: u32 = 0;
+const T_I32_I32: u32 = 1;
+const T_I32I32_I32: u32 = 2;
+const T_F_F: u32 = 3;
+const T_FF_F: u32 = 4;
+const T_FI_F: u32 = 5;
+
+// Function indices.
+const F_ABI_VERSION: u32 = 0;
+const F_SCHEMA: u32 = 1;
+const F_ALLOC: u32 = 2;
+const F_REWARD: u32 = 3;
+const F_HELPERS: u32 = 4;
+
+const G_HEAP: u32 = 0;
+
+fn helper_index(h: Helper) -> u32 {
+    F_HELPERS + h as u32
+}
+
+/// Compiles checked reward IR to a WebAssembly binary.
+pub fn compile(ir: &RewardIr) -> Result<Vec<u8>, IrError> {
+    let typed = typed::lower(ir)?;
+    let schema = abi::schema_string(&ir.fields);
+    let heap_base = (SCHEMA_OFFSET + schema.len() as u32 + 1).next_multiple_of(16);
+
+    let mut types = TypeSection::new();
+    types.ty().function([], [ValType::I32]);
+    types.ty().function([ValType::I32], [ValType::I32]);
+    types
+        .ty()
+        .function([ValType::I32, ValType::I32], [ValType::I32]);
+    types.ty().function([ValType::F64], [ValType::F64]);
+    types
+        .ty()
+        .function([ValType::F64, ValType::F64], [ValType::F64]);
+    types
+        .ty()
+        .function([ValType::F64, ValType::I64], [ValType::F64]);
+
+    let mut functions = FunctionSection::new();
+    functions.function(T_VOID_I32);
+    functions.function(T_VOID_I32);
+    functions.function(T_I32_I32);
+    functions.function(T_I32I32_I32);
+    for h in Helper::ALL {
+        functions.function(match (h.arity(), h.takes_int()) {
+            (1, _) => T_F_F,
+            (_, false) => T_FF_F,
+            (_, true) => T_FI_F,
+        });
+    }
+
+    let mut memories = MemorySection::new();
+    memories.memory(MemoryType {
+        minimum: u64::from(heap_base.div_ceil(PAGE)),
+        maximum: None,
+        memory64: false,
+        shared: false,
+        page_size_log2: None,
+    });
+
+    let mut globals = GlobalSection::new();
+    globals.global(
+        GlobalType {
+            val_type: ValType::I32,
+            mutable: true,
+            shared: false,
+        },
+        &ConstExpr::i32_const(heap_base as i32),
+    );
+
+    let mut exports = ExportSection::new();
+    exports.export(abi::MEMORY_EXPORT, ExportKind::Memory, 0);
+    exports.export(abi::ABI_VERSION_EXPORT, ExportKind::Func, F_ABI_VERSION);
+    exports.export(abi::SCHEMA_EXPORT, ExportKind::Func, F_SCHEMA);
+    exports.export(abi::ALLOC_EXPORT, ExportKind::Func, F_ALLOC);
+    exports.export(abi::REWARD_EXPORT, ExportKind::Func, F_REWARD);
+
+    let mut code = CodeSection::new();
+    code.function(&const_i32(abi::ABI_VERSION));
+    code.function(&const_i32(SCHEMA_OFFSET as i32));
+    code.function(&alloc_function());
+    code.function(&RewardCodegen::new(&ir.fields, &typed).function());
+    for h in Helper::ALL {
+        code.function(&math::emit(h, &helper_index));
+    }
+
+    let mut data = DataSection::new();
+    let mut bytes = schema.into_bytes();
+    bytes.push(0);
+    data.active(0, &ConstExpr::i32_const(SCHEMA_OFFSET as i32), bytes);
+
+    let mut names = NameMap::new();
+    names.append(F_ABI_VERSION, abi::ABI_VERSION_EXPORT);
+    names.append(F_SCHEMA, abi::SCHEMA_EXPORT);
+    names.append(F_ALLOC, abi::ALLOC_EXPORT);
+    names.append(F_REWARD, &ir.name);
+    for h in Helper::ALL {
+        names.append(helper_index(h), h.name());
+    }
+    let mut name_section = NameSection::new();
+    name_section.module(&ir.name);
+    name_section.functions(&names);
+    name_section.locals(&IndirectNameMap::new());
+
+    let mut module = Module::new();
+    module
+        .section(&types)
+        .section(&functions)
+        .section(&memories)
+        .section(&globals)
+        .section(&exports)
+        .section(&code)
+        .section(&data)
+        .section(&name_section);
+    Ok(module.finish())
+}
+
+fn const_i32(v: i32) -> Function {
+    let mut f = Function::new([]);
+    f.instructions().i32_const(v).end();
+    f
+}
+
+fn mem(offset: u64, align: u32) -> MemArg {
+    MemArg {
+        offset,
+        align,
+        target: MemArgTarget::Memory(0),
+        ordering: None,
+    }
+}
+
+/// `evo_alloc(bytes)`: a bump allocator over the heap global, growing memory as needed and
+/// answering 0 when the request cannot fit in 4 GiB or the host refuses to grow memory.
+fn alloc_function() -> Function {
+    const BYTES: u32 = 0;
+    const PTR: u32 = 1;
+    const NEED: u32 = 2;
+    const END: u32 = 3;
+    let mut f = Function::new([(2, ValType::I32), (1, ValType::I64)]);
+    let mut s = f.instructions();
+    s.global_get(G_HEAP).local_set(PTR);
+    s.local_get(PTR)
+        .i64_extend_i32_u()
+        .local_get(BYTES)
+        .i64_extend_i32_u()
+        .i64_add()
+        .local_set(END);
+    s.local_get(END)
+        .i64_const((1i64 << 32) - 8)
+        .i64_gt_u()
+        .if_(BlockType::Empty)
+        .i32_const(0)
+        .return_()
+        .end();
+    s.local_get(END)
+        .i64_const(i64::from(PAGE) - 1)
+        .i64_add()
+        .i64_const(16)
+        .i64_shr_u()
+        .i32_wrap_i64()
+        .local_set(NEED);
+    s.local_get(NEED)
+        .memory_size(0)
+        .i32_gt_u()
+        .if_(BlockType::Empty)
+        .local_get(NEED)
+        .memory_size(0)
+        .i32_sub()
+        .memory_grow(0)
+        .i32_const(-1)
+        .i32_eq()
+        .if_(BlockType::Empty)
+        .i32_const(0)
+        .return_()
+        .end()
+        .end();
+    s.local_get(END)
+        .i64_const(7)
+        .i64_add()
+        .i64_const(-8)
+        .i64_and()
+        .i32_wrap_i64()
+        .global_set(G_HEAP);
+    s.local_get(PTR).end();
+    f
+}
+
+fn val_type(t: Type) -> ValType {
+    match t {
+        Type::Float => ValType::F64,
+        Type::Int => ValType::I64,
+        Type::Bool => ValType::I32,
+    }
+}
+
+/// Generates `evo_reward(desc, rows)` for one reward.
+struct RewardCodegen<'a> {
+    fields: &'a [crate::ir::Field],
+    typed: &'a typed::TypedReward,
+    /// Declared local types after the two parameters.
+    locals: Vec<ValType>,
+    row: u32,
+    out: u32,
+    /// `(data, nulls)` pointer locals per field.
+    columns: Vec<(u32, u32)>,
+    slots: Vec<u32>,
+}
+
+const P_DESC: u32 = 0;
+const P_ROWS: u32 = 1;
+
+impl<'a> RewardCodegen<'a> {
+    fn new(fields: &'a [crate::ir::Field], typed: &'a typed::TypedReward) -> Self {
+        let mut cg = RewardCodegen {
+            fields,
+            typed,
+            locals: Vec::new(),
+            row: 0,
+            out: 0,
+            columns: Vec::new(),
+            slots: Vec::new(),
+        };
+        cg.row = cg.local(ValType::I32);
+        cg.out = cg.local(ValType::I32);
+        for _ in fields {
+            let data = cg.local(ValType::I32);
+            let nulls = cg.local(ValType::I32);
+            cg.columns.push((data, nulls));
+        }
+        for ty in &typed.slots {
+            let slot = cg.local(val_type(*ty));
+            cg.slots.push(slot);
+        }
+        cg
+    }
+
+    fn local(&mut self, ty: ValType) -> u32 {
+        self.locals.push(ty);
+        P_ROWS + self.locals.len() as u32
+    }
+
+    fn function(mut self) -> Function {
+        // Temporaries are discovered while generating, but locals must be declared first:
+        // record the code into a local-free scratch body, then splice it after the locals.
+        let mut scratch = Function::new([]);
+        {
+            let mut s = scratch.instructions();
+            self.prologue(&mut s);
+            self.row_loop(&mut s);
+            s.i32_const(0).end();
+        }
+        let code = scratch.into_raw_body();
+        let mut f = Function::new(self.locals.iter().map(|t| (1, *t)));
+        // Skip the scratch body's empty local-declaration vector (a single 0x00 byte).
+        f.raw(code[1..].iter().copied());
+        f
+    }
+
+    fn prologue(&mut self, s: &mut InstructionSink<'_>) {
+        s.local_get(P_DESC).i32_load(mem(0, 2)).local_set(self.out);
+        for (i, (data, nulls)) in self.columns.clone().into_iter().enumerate() {
+            let base = 4 + 8 * i as u64;
+            s.local_get(P_DESC).i32_load(mem(base, 2)).local_set(data);
+            s.local_get(P_DESC)
+                .i32_load(mem(base + 4, 2))
+                .local_set(nulls);
+        }
+        s.i32_const(0).local_set(self.row);
+    }
+
+    fn row_loop(&mut self, s: &mut InstructionSink<'_>) {
+        let value = self.local(ValType::F64);
+        s.block(BlockType::Empty).loop_(BlockType::Empty);
+        s.local_get(self.row)
+            .local_get(P_ROWS)
+            .i32_ge_u()
+            .br_if(1);
+        let typed = self.typed;
+        let body = &typed.body;
+        self.expr(s, body);
+        if body.ty == Type::Int {
+            s.f64_convert_i64_s();
+        }
+        // NaN rewards are canonicalised so outputs are reproducible bit for bit.
+        s.local_set(value);
+        s.local_get(self.out)
+            .local_get(self.row)
+            .i32_const(3)
+            .i32_shl()
+            .i32_add();
+        s.f64_const(f64::NAN.into())
+            .local_get(value)
+            .local_get(value)
+            .local_get(value)
+            .f64_ne()
+            .select();
+        s.f64_store(mem(0, 3));
+        s.local_get(self.row)
+            .i32_const(1)
+            .i32_add()
+            .local_set(self.row)
+            .br(0)
+            .end()
+            .end();
+    }
+
+    fn expr(&mut self, s: &mut InstructionSink<'_>, e: &TExpr) {
+        match &e.kind {
+            TKind::Float(v) => {
+                s.f64_const((*v).into());
+            }
+            TKind::Int(v) => {
+                s.i64_const(*v);
+            }
+            TKind::Bool(v) => {
+                s.i32_const(i32::from(*v));
+            }
+            TKind::Field { index, default } => self.field(s, *index, default.as_deref()),
+            TKind::Local(slot) => {
+                s.local_get(self.slots[*slot as usize]);
+            }
+            TKind::Let { slot, value, body } => {
+                self.expr(s, value);
+                s.local_set(self.slots[*slot as usize]);
+                self.expr(s, body);
+            }
+            TKind::ToFloat(a) => {
+                self.expr(s, a);
+                s.f64_convert_i64_s();
+            }
+            TKind::Neg(a) => match e.ty {
+                Type::Int => {
+                    s.i64_const(0);
+                    self.expr(s, a);
+                    s.i64_sub();
+                }
+                _ => {
+                    self.expr(s, a);
+                    s.f64_neg();
+                }
+            },
+            TKind::Not(a) => {
+                self.expr(s, a);
+                s.i32_eqz();
+            }
+            TKind::Arith(op, a, b) => self.arith(s, e.ty, *op, a, b),
+            TKind::Compare(op, a, b) => {
+                let ty = a.ty;
+                self.expr(s, a);
+                self.expr(s, b);
+                compare(s, ty, *op);
+            }
+            // Operands have no side effects and cannot trap, so eager evaluation is exact.
+            TKind::And(a, b) => {
+                self.expr(s, a);
+                self.expr(s, b);
+                s.i32_and();
+            }
+            TKind::Or(a, b) => {
+                self.expr(s, a);
+                self.expr(s, b);
+                s.i32_or();
+            }
+            TKind::If(c, t, o) => {
+                self.expr(s, c);
+                s.if_(BlockType::Result(val_type(e.ty)));
+                self.expr(s, t);
+                s.else_();
+                self.expr(s, o);
+                s.end();
+            }
+            TKind::Call(func, args) => self.call(s, e.ty, *func, args),
+        }
+    }
+
+    /// Reads field `index` of the current row, or its default (else zero) when null.
+    fn field(&mut self, s: &mut InstructionSink<'_>, index: u32, default: Option<&TExpr>) {
+        let ty = self.fields[index as usize].ty;
+        let (data, nulls) = self.columns[index as usize];
+        s.local_get(nulls)
+            .if_(BlockType::Result(ValType::I32))
+            .local_get(nulls)
+            .local_get(self.row)
+            .i32_add()
+            .i32_load8_u(mem(0, 0))
+            .else_()
+            .i32_const(0)
+            .end();
+        s.if_(BlockType::Result(val_type(ty)));
+        match default {
+            Some(d) => self.expr(s, d),
+            None => {
+                match ty {
+                    Type::Float => s.f64_const(0.0.into()),
+                    Type::Int => s.i64_const(0),
+                    Type::Bool => s.i32_const(0),
+                };
+            }
+        }
+        s.else_();
+        let shift = match ty {
+            Type::Bool => 0,
+            _ => 3,
+        };
+        s.local_get(data)
+            .local_get(self.row)
+            .i32_const(shift)
+            .i32_shl()
+            .i32_add();
+        match ty {
+            Type::Float => s.f64_load(mem(0, 3)),
+            Type::Int => s.i64_load(mem(0, 3)),
+            // Any non-zero byte is true.
+            Type::Bool => s.i32_load8_u(mem(0, 0)).i32_const(0).i32_ne(),
+        };
+        s.end();
+    }
+
+    fn arith(&mut self, s: &mut InstructionSink<'_>, ty: Type, op: Arith, a: &TExpr, b: &TExpr) {
+        self.expr(s, a);
+        if ty == Type::Int && op == Arith::Rem {
+            // x % 0 = 0: divide by 1 instead, which yields 0 and cannot trap. (MIN % -1 is
+            // already 0 and does not trap for `rem_s`.)
+            let t = self.local(ValType::I64);
+            self.expr(s, b);
+            s.local_set(t)
+                .i64_const(1)
+                .local_get(t)
+                .local_get(t)
+                .i64_eqz()
+                .select()
+                .i64_rem_s();
+            return;
+        }
+        self.expr(s, b);
+        match (ty, op) {
+            (Type::Int, Arith::Add) => s.i64_add(),
+            (Type::Int, Arith::Sub) => s.i64_sub(),
+            (Type::Int, _) => s.i64_mul(),
+            (_, Arith::Add) => s.f64_add(),
+            (_, Arith::Sub) => s.f64_sub(),
+            (_, Arith::Mul) => s.f64_mul(),
+            (_, _) => s.f64_div(),
+        };
+    }
+
+    fn call(&mut self, s: &mut InstructionSink<'_>, ty: Type, func: Builtin, args: &[TExpr]) {
+        if ty == Type::Int {
+            return self.int_call(s, func, args);
+        }
+        for a in args {
+            self.expr(s, a);
+        }
+        let helper = match func {
+            Builtin::Log => Some(Helper::Log),
+            Builtin::Log1p => Some(Helper::Log1p),
+            Builtin::Exp => Some(Helper::Exp),
+            Builtin::Pow => Some(Helper::Pow),
+            Builtin::Sigmoid => Some(Helper::Sigmoid),
+            Builtin::Tanh => Some(Helper::Tanh),
+            Builtin::Sqrt => {
+                s.f64_sqrt();
+                None
+            }
+            Builtin::Abs => {
+                s.f64_abs();
+                None
+            }
+            Builtin::Min => {
+                s.f64_min();
+                None
+            }
+            Builtin::Max => {
+                s.f64_max();
+                None
+            }
+            Builtin::Clamp => {
+                // Stack: x lo hi -> min(max(x, lo), hi)
+                let hi = self.local(ValType::F64);
+                s.local_set(hi).f64_max().local_get(hi).f64_min();
+                None
+            }
+            Builtin::Floor => {
+                s.f64_floor();
+                None
+            }
+            Builtin::Ceil => {
+                s.f64_ceil();
+                None
+            }
+        };
+        if let Some(h) = helper {
+            s.call(helper_index(h));
+        }
+    }
+
+    /// `abs`, `min`, `max`, `clamp` on integers, via `select`.
+    fn int_call(&mut self, s: &mut InstructionSink<'_>, func: Builtin, args: &[TExpr]) {
+        let temps: Vec<u32> = args
+            .iter()
+            .map(|a| {
+                let t = self.local(ValType::I64);
+                self.expr(s, a);
+                s.local_set(t);
+                t
+            })
+            .collect();
+        let pick = |s: &mut InstructionSink<'_>, a: u32, b: u32, take_a_if_less: bool| {
+            // select(a, b, a < b) is min; select(a, b, a > b) is max.
+            s.local_get(a).local_get(b).local_get(a).local_get(b);
+            if take_a_if_less {
+                s.i64_lt_s();
+            } else {
+                s.i64_gt_s();
+            }
+            s.select();
+        };
+        match func {
+            Builtin::Abs => {
+                let x = temps[0];
+                s.i64_const(0)
+                    .local_get(x)
+                    .i64_sub()
+                    .local_get(x)
+                    .local_get(x)
+                    .i64_const(0)
+                    .i64_lt_s()
+                    .select();
+            }
+            Builtin::Min => pick(s, temps[0], temps[1], true),
+            Builtin::Max => pick(s, temps[0], temps[1], false),
+            _ => {
+                // clamp(x, lo, hi) = min(max(x, lo), hi)
+                let m = self.local(ValType::I64);
+                pick(s, temps[0], temps[1], false);
+                s.local_set(m);
+                pick(s, m, temps[2], true);
+            }
+        }
+    }
+}
+
+fn compare(s: &mut InstructionSink<'_>, ty: Type, op: Cmp) {
+    match ty {
+        Type::Float => match op {
+            Cmp::Eq => s.f64_eq(),
+            Cmp::Ne => s.f64_ne(),
+            Cmp::Lt => s.f64_lt(),
+            Cmp::Le => s.f64_le(),
+            Cmp::Gt => s.f64_gt(),
+            Cmp::Ge => s.f64_ge(),
+        },
+        Type::Int => match op {
+            Cmp::Eq => s.i64_eq(),
+            Cmp::Ne => s.i64_ne(),
+            Cmp::Lt => s.i64_lt_s(),
+            Cmp::Le => s.i64_le_s(),
+            Cmp::Gt => s.i64_gt_s(),
+            Cmp::Ge => s.i64_ge_s(),
+        },
+        Type::Bool => match op {
+            Cmp::Ne => s.i32_ne(),
+            _ => s.i32_eq(),
+        },
+    };
+}
