@@ -227,7 +227,9 @@ impl<'a> Printer<'a> {
                 self.out.push_str(&format!("persona {} {{\n", d.name.name));
                 self.last_pos = d.name.span.end;
                 for f in &d.fields {
-                    self.statement(f.span, depth + 1, |p| p.simple_expr(f.span, depth + 1, format!("{}: ", f.name.name), &f.value));
+                    self.statement(f.span, depth + 1, |p| {
+                        p.simple_expr(f.span, depth + 1, format!("{}: ", f.name.name), &f.value)
+                    });
                 }
                 self.close(d.span, depth);
             }
@@ -273,7 +275,9 @@ impl<'a> Printer<'a> {
     fn block_body(&mut self, block: &Block, depth: usize) {
         self.out.push_str("{\n");
         for l in &block.lets {
-            self.statement(l.span, depth + 1, |p| p.simple_expr(l.span, depth + 1, format!("let {} = ", l.name.name), &l.value));
+            self.statement(l.span, depth + 1, |p| {
+                p.simple_expr(l.span, depth + 1, format!("let {} = ", l.name.name), &l.value)
+            });
         }
         let result = &block.result;
         self.statement(result.span, depth + 1, |p| p.simple_expr(result.span, depth + 1, String::new(), result));
@@ -298,9 +302,11 @@ impl<'a> Printer<'a> {
                 args.iter().map(|a| self.arg(a, (depth + 1) * INDENT.len(), depth + 1)).collect(),
                 ")",
             )),
-            ExprKind::List(items) if !items.is_empty() => {
-                Some(("[".into(), items.iter().map(|i| self.expr(i, (depth + 1) * INDENT.len(), depth + 1)).collect(), "]"))
-            }
+            ExprKind::List(items) if !items.is_empty() => Some((
+                "[".into(),
+                items.iter().map(|i| self.expr(i, (depth + 1) * INDENT.len(), depth + 1)).collect(),
+                "]",
+            )),
             ExprKind::Record(fields) if !fields.is_empty() => Some((
                 "{".into(),
                 fields
@@ -356,7 +362,10 @@ impl<'a> Printer<'a> {
         let mut out = String::from("{\n");
         for l in &b.lets {
             let head = format!("let {} = ", l.name.name);
-            out.push_str(&format!("{inner}{head}{}\n", self.expr(&l.value, (depth + 1) * INDENT.len() + head.len(), depth + 1)));
+            out.push_str(&format!(
+                "{inner}{head}{}\n",
+                self.expr(&l.value, (depth + 1) * INDENT.len() + head.len(), depth + 1)
+            ));
         }
         out.push_str(&format!("{inner}{}\n", self.expr(&b.result, (depth + 1) * INDENT.len(), depth + 1)));
         out.push_str(&INDENT.repeat(depth));

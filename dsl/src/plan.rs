@@ -57,7 +57,8 @@ impl Plan {
 
     /// Graphviz `dot` text.
     pub fn to_dot(&self) -> String {
-        let mut out = format!("digraph {:?} {{\n  rankdir=LR;\n  node [shape=box, fontname=\"monospace\"];\n", self.name);
+        let mut out =
+            format!("digraph {:?} {{\n  rankdir=LR;\n  node [shape=box, fontname=\"monospace\"];\n", self.name);
         for i in self.graph.node_indices() {
             let n = &self.graph[i];
             out.push_str(&format!("  {:?} [label={:?}];\n", n.id, format!("{}\n{}", n.id, short(&n.step))));

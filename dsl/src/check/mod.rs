@@ -5,6 +5,7 @@
 mod args;
 mod model;
 mod modules;
+mod overrides;
 mod persona;
 mod reward;
 mod value;
@@ -80,13 +81,19 @@ pub(crate) struct Checker<'a> {
     resolved: HashMap<(usize, usize), Resolved>,
     /// Items being resolved, innermost last, with the span of the reference that led in.
     in_progress: Vec<((usize, usize), String)>,
-    overrides: HashMap<String, (String, String)>,
+    overrides: HashMap<String, String>,
     /// Above zero while checking a composite step's body without a call site: no nodes are made.
     pub dry: usize,
 }
 
 impl<'a> Checker<'a> {
-    fn new(name: String, modules: ModuleSet, loader: &'a dyn Loader, sources: &'a SourceMap, diags: Vec<Diagnostic>) -> Self {
+    fn new(
+        name: String,
+        modules: ModuleSet,
+        loader: &'a dyn Loader,
+        sources: &'a SourceMap,
+        diags: Vec<Diagnostic>,
+    ) -> Self {
         Checker {
             modules,
             loader,
@@ -178,6 +185,7 @@ impl<'a> Checker<'a> {
             let help = if path.len() == 1 {
                 let names = self.modules.names_in_scope(module);
                 crate::suggest::did_you_mean(&last.name, names.iter().map(String::as_str))
+                    .or_else(|| self.modules.suggest_import(&last.name))
             } else {
                 let module_path = crate::ast::path_string(&path[..path.len() - 1]);
                 match self.modules.names_in_module(&module_path) {
@@ -221,7 +229,14 @@ impl<'a> Checker<'a> {
         for node in program.nodes.values_mut() {
             let mut blocks = IndexMap::new();
             for value in node.args.values() {
-                collect_blocks(value, &program.models, &program.rewards, &program.optimizers, &program.personas, &mut blocks);
+                collect_blocks(
+                    value,
+                    &program.models,
+                    &program.rewards,
+                    &program.optimizers,
+                    &program.personas,
+                    &mut blocks,
+                );
             }
             node.blocks = blocks;
         }

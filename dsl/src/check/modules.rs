@@ -59,7 +59,8 @@ impl ModuleSet {
         diags: &mut Vec<Diagnostic>,
     ) -> Self {
         let mut set = ModuleSet { modules: Vec::new() };
-        let stem = std::path::Path::new(main_path).file_stem().map_or("main".into(), |s| s.to_string_lossy().into_owned());
+        let stem =
+            std::path::Path::new(main_path).file_stem().map_or("main".into(), |s| s.to_string_lossy().into_owned());
         set.add(stem, normalize(main_path), main_text.to_string(), false, sources, diags);
         for (rel, text) in stdlib::modules() {
             let name = format!("std::{}", rel.trim_end_matches(".evo").replace('/', "::"));
@@ -76,7 +77,15 @@ impl ModuleSet {
         set
     }
 
-    fn add(&mut self, name: String, path: String, text: String, is_std: bool, sources: &mut SourceMap, diags: &mut Vec<Diagnostic>) -> usize {
+    fn add(
+        &mut self,
+        name: String,
+        path: String,
+        text: String,
+        is_std: bool,
+        sources: &mut SourceMap,
+        diags: &mut Vec<Diagnostic>,
+    ) -> usize {
         let file = sources.add(path.clone(), text);
         let ast = match crate::parse::parse(file, &sources.get(file).text) {
             Ok(m) => Some(m),
@@ -89,7 +98,14 @@ impl ModuleSet {
         self.modules.len() - 1
     }
 
-    fn visit_imports(&mut self, module: usize, loader: &dyn Loader, sources: &mut SourceMap, diags: &mut Vec<Diagnostic>, stack: &mut Vec<usize>) {
+    fn visit_imports(
+        &mut self,
+        module: usize,
+        loader: &dyn Loader,
+        sources: &mut SourceMap,
+        diags: &mut Vec<Diagnostic>,
+        stack: &mut Vec<usize>,
+    ) {
         let uses: Vec<(String, Span)> = self.modules[module]
             .items()
             .iter()
@@ -118,7 +134,8 @@ impl ModuleSet {
                     continue;
                 }
             };
-            let stem = std::path::Path::new(&path).file_stem().map_or("module".into(), |s| s.to_string_lossy().into_owned());
+            let stem =
+                std::path::Path::new(&path).file_stem().map_or("module".into(), |s| s.to_string_lossy().into_owned());
             let index = self.add(stem, path, text, false, sources, diags);
             stack.push(index);
             self.visit_imports(index, loader, sources, diags, stack);
@@ -178,10 +195,16 @@ impl ModuleSet {
                             .map(|n| {
                                 let symbol = self.modules[target].scope.get(&n.name.name).copied();
                                 if symbol.is_none() {
-                                    let help = did_you_mean(&n.name.name, self.modules[target].scope.keys().map(String::as_str));
+                                    let help = did_you_mean(
+                                        &n.name.name,
+                                        self.modules[target].scope.keys().map(String::as_str),
+                                    );
                                     diags.push(
                                         Diagnostic::new(
-                                            ErrorKind::UnknownImport { module: path.clone(), name: n.name.name.clone() },
+                                            ErrorKind::UnknownImport {
+                                                module: path.clone(),
+                                                name: n.name.name.clone(),
+                                            },
                                             n.name.span,
                                         )
                                         .maybe_help(help),
@@ -196,7 +219,10 @@ impl ModuleSet {
                     let (module_path, names): (String, Vec<(Ident, Ident)>) = match &decl.names {
                         Some(names) => (
                             ast::path_string(segments),
-                            names.iter().map(|n| (n.name.clone(), n.alias.clone().unwrap_or_else(|| n.name.clone()))).collect(),
+                            names
+                                .iter()
+                                .map(|n| (n.name.clone(), n.alias.clone().unwrap_or_else(|| n.name.clone())))
+                                .collect(),
                         ),
                         None if segments.len() >= 2 => {
                             let last = segments.last().unwrap().clone();
@@ -205,8 +231,11 @@ impl ModuleSet {
                         }
                         None => {
                             diags.push(
-                                Diagnostic::new(ErrorKind::UnknownModule { path: ast::path_string(segments) }, decl.span)
-                                    .help("import items by name, e.g. `use std::models::{bpr_mf}`"),
+                                Diagnostic::new(
+                                    ErrorKind::UnknownModule { path: ast::path_string(segments) },
+                                    decl.span,
+                                )
+                                .help("import items by name, e.g. `use std::models::{bpr_mf}`"),
                             );
                             continue;
                         }
@@ -215,7 +244,9 @@ impl ModuleSet {
                         let span = segments[0].span.to(segments[segments.len() - 1].span);
                         let known: Vec<String> = self.std_module_names();
                         let help = did_you_mean(&module_path, known.iter().map(String::as_str));
-                        diags.push(Diagnostic::new(ErrorKind::UnknownModule { path: module_path }, span).maybe_help(help));
+                        diags.push(
+                            Diagnostic::new(ErrorKind::UnknownModule { path: module_path }, span).maybe_help(help),
+                        );
                         continue;
                     };
                     names
@@ -226,7 +257,10 @@ impl ModuleSet {
                                 let help = did_you_mean(&name.name, names_there.iter().map(String::as_str));
                                 diags.push(
                                     Diagnostic::new(
-                                        ErrorKind::UnknownImport { module: module_path.clone(), name: name.name.clone() },
+                                        ErrorKind::UnknownImport {
+                                            module: module_path.clone(),
+                                            name: name.name.clone(),
+                                        },
                                         name.span,
                                     )
                                     .maybe_help(help),
@@ -295,6 +329,30 @@ impl ModuleSet {
         let mut names: Vec<String> = self.modules[module].scope.keys().cloned().collect();
         names.extend(builtins::all().iter().filter(|s| s.module == builtins::PRELUDE).map(|s| s.name.to_string()));
         names
+    }
+
+    /// For a name not in scope: the stdlib item it is, or most likely meant, and how to import it.
+    pub fn suggest_import(&self, name: &str) -> Option<String> {
+        let mut items: Vec<(String, String)> = builtins::all()
+            .iter()
+            .filter(|s| s.module != builtins::PRELUDE)
+            .map(|s| (s.module.to_string(), s.name.to_string()))
+            .collect();
+        for m in self.modules.iter().filter(|m| m.is_std) {
+            items.extend(m.items().iter().filter_map(|i| i.name()).map(|n| (m.name.clone(), n.name.clone())));
+        }
+        let (module, item) = match items.iter().find(|(_, n)| n == name) {
+            Some(found) => found.clone(),
+            None => {
+                let close = crate::suggest::closest(name, items.iter().map(|(_, n)| n.as_str()))?.to_string();
+                items.into_iter().find(|(_, n)| *n == close)?
+            }
+        };
+        let verb = if item == name { "is" } else { "did you mean" };
+        Some(match verb {
+            "is" => format!("`{item}` is in `{module}`: add `use {module}::{{{item}}}`"),
+            _ => format!("did you mean `{item}`? It is in `{module}`: add `use {module}::{{{item}}}`"),
+        })
     }
 
     /// The names a module defines, or `None` if there is no such module.

@@ -49,7 +49,7 @@ impl Checker<'_> {
         }
         let mut overridden = false;
         if module == 0 {
-            if let Some((text, _)) = self.overrides.remove(&decl.name.name) {
+            if let Some(text) = self.overrides.remove(&decl.name.name) {
                 if let Some(v) = self.check_override(&decl.name, &ty, &text) {
                     value = v;
                     overridden = true;
@@ -60,7 +60,9 @@ impl Checker<'_> {
             value = Value::Float(*i as f64);
         }
         let qual = self.qualify(module, &decl.name.name);
-        self.program.params.insert(qual, ParamDef { ty: ty.to_string(), value: value.clone(), overridden, span: decl.span });
+        self.program
+            .params
+            .insert(qual, ParamDef { ty: ty.to_string(), value: value.clone(), overridden, span: decl.span });
         Resolved { ty, value, schema: None }
     }
 
@@ -74,7 +76,9 @@ impl Checker<'_> {
             Some(ty) => ty,
             None => {
                 let help = did_you_mean(&t.name.name, Type::NAMES.iter().copied());
-                self.error(Diagnostic::new(ErrorKind::UnknownType { name: t.name.name.clone() }, t.name.span).maybe_help(help));
+                self.error(
+                    Diagnostic::new(ErrorKind::UnknownType { name: t.name.name.clone() }, t.name.span).maybe_help(help),
+                );
                 Type::Error
             }
         }
@@ -129,7 +133,10 @@ impl Checker<'_> {
             if !builtins::COLUMN_TYPES.contains(&col.ty.name.as_str()) {
                 let help = did_you_mean(&col.ty.name, builtins::COLUMN_TYPES.iter().copied())
                     .or_else(|| Some(format!("column types are {}", builtins::COLUMN_TYPES.join(", "))));
-                self.error(Diagnostic::new(ErrorKind::UnknownColumnType { ty: col.ty.name.clone() }, col.ty.span).maybe_help(help));
+                self.error(
+                    Diagnostic::new(ErrorKind::UnknownColumnType { ty: col.ty.name.clone() }, col.ty.span)
+                        .maybe_help(help),
+                );
             }
             schema.columns.push(ColumnDef {
                 name: col.name.name.clone(),
@@ -177,8 +184,11 @@ impl Checker<'_> {
         let (ty, value) = self.check_expr(module, &decl.value, Some(&Type::Optimizer), &mut site);
         if !Type::Optimizer.accepts(&ty) {
             self.error(
-                Diagnostic::new(ErrorKind::TypeMismatch { expected: "optimizer".into(), found: ty.to_string() }, decl.value.span)
-                    .help("e.g. `adam(lr: 1e-3)`, `sgd(lr: 0.01, momentum: 0.9)`, `adagrad(lr: 0.1)`"),
+                Diagnostic::new(
+                    ErrorKind::TypeMismatch { expected: "optimizer".into(), found: ty.to_string() },
+                    decl.value.span,
+                )
+                .help("e.g. `adam(lr: 1e-3)`, `sgd(lr: 0.01, momentum: 0.9)`, `adagrad(lr: 0.1)`"),
             );
             return Resolved::error();
         }
@@ -195,7 +205,9 @@ impl Checker<'_> {
             match (name.name.as_str(), &value.kind) {
                 ("retries", ExprKind::Int(n)) if *n >= 0 => options.retries = *n as u32,
                 ("timeout", ExprKind::Duration(ms)) => options.timeout_ms = *ms,
-                ("on_error", ExprKind::Str { value: s, .. }) if ["terminate", "finish", "ignore"].contains(&s.as_str()) => {
+                ("on_error", ExprKind::Str { value: s, .. })
+                    if ["terminate", "finish", "ignore"].contains(&s.as_str()) =>
+                {
                     options.on_error = s.clone()
                 }
                 ("resources", ExprKind::Record(units)) => {
@@ -205,7 +217,10 @@ impl Checker<'_> {
                             ExprKind::Float(f) if f >= 0.0 => f,
                             _ => {
                                 self.error(Diagnostic::new(
-                                    ErrorKind::TypeMismatch { expected: "a non-negative number".into(), found: "something else".into() },
+                                    ErrorKind::TypeMismatch {
+                                        expected: "a non-negative number".into(),
+                                        found: "something else".into(),
+                                    },
                                     amount.span,
                                 ));
                                 continue;
@@ -215,7 +230,10 @@ impl Checker<'_> {
                             let help = did_you_mean(&unit.name, ["cpu", "gpu", "llm"]);
                             self.error(
                                 Diagnostic::new(
-                                    ErrorKind::UnknownRecordField { field: unit.name.clone(), record: "resources".into() },
+                                    ErrorKind::UnknownRecordField {
+                                        field: unit.name.clone(),
+                                        record: "resources".into(),
+                                    },
                                     unit.span,
                                 )
                                 .maybe_help(help.or_else(|| Some("resources are `cpu`, `gpu` and `llm`".into()))),
@@ -240,7 +258,10 @@ impl Checker<'_> {
                 (other, _) => {
                     let help = did_you_mean(other, OPTIONS.iter().copied())
                         .or_else(|| Some("step options are retries, timeout, on_error and resources".into()));
-                    self.error(Diagnostic::new(ErrorKind::UnknownOption { option: other.to_string() }, name.span).maybe_help(help));
+                    self.error(
+                        Diagnostic::new(ErrorKind::UnknownOption { option: other.to_string() }, name.span)
+                            .maybe_help(help),
+                    );
                 }
             }
         }
@@ -272,7 +293,12 @@ impl Checker<'_> {
 
     fn check_step_body(&mut self, module: usize, decl: &ast::StepDecl, mut site: Site) -> (Type, Value) {
         for l in &decl.body.lets {
-            let mut inner = Site { id: format!("{}.{}", site.id, l.name.name), top: true, locals: site.locals.clone(), ..Site::default() };
+            let mut inner = Site {
+                id: format!("{}.{}", site.id, l.name.name),
+                top: true,
+                locals: site.locals.clone(),
+                ..Site::default()
+            };
             let resolved = self.check_expr(module, &l.value, None, &mut inner);
             site.locals.insert(l.name.name.clone(), resolved);
         }
@@ -291,7 +317,13 @@ impl Checker<'_> {
     }
 
     /// Checks a workflow expression; `expected` guides bare names (online metrics, guardrails).
-    pub(crate) fn check_expr(&mut self, module: usize, expr: &Expr, expected: Option<&Type>, site: &mut Site) -> (Type, Value) {
+    pub(crate) fn check_expr(
+        &mut self,
+        module: usize,
+        expr: &Expr,
+        expected: Option<&Type>,
+        site: &mut Site,
+    ) -> (Type, Value) {
         match &expr.kind {
             ExprKind::Int(v) => (Type::Int, Value::Int(*v)),
             ExprKind::Float(v) => (Type::Float, Value::Float(*v)),
@@ -350,8 +382,11 @@ impl Checker<'_> {
 
     fn not_here(&mut self, expr: &Expr, what: &str) -> (Type, Value) {
         self.error(
-            Diagnostic::new(ErrorKind::NotAllowedHere { what: what.to_string(), context: "a workflow expression" }, expr.span)
-                .help("workflows pass values between steps; compute inside a `reward` or `model` block"),
+            Diagnostic::new(
+                ErrorKind::NotAllowedHere { what: what.to_string(), context: "a workflow expression" },
+                expr.span,
+            )
+            .help("workflows pass values between steps; compute inside a `reward` or `model` block"),
         );
         (Type::Error, Value::Invalid)
     }
@@ -376,19 +411,34 @@ impl Checker<'_> {
         if !builtins::ONLINE_METRICS.contains(&ident.name.as_str()) {
             let help = did_you_mean(&ident.name, builtins::ONLINE_METRICS.iter().copied())
                 .or_else(|| Some(format!("online metrics are {}", builtins::ONLINE_METRICS.join(", "))));
-            self.error(Diagnostic::new(ErrorKind::UnknownMetric { name: ident.name.clone() }, ident.span).maybe_help(help));
+            self.error(
+                Diagnostic::new(ErrorKind::UnknownMetric { name: ident.name.clone() }, ident.span).maybe_help(help),
+            );
             return (Type::Error, Value::Invalid);
         }
         (Type::OnlineMetric, Value::OnlineMetric(ident.name.clone()))
     }
 
-    fn check_guardrail(&mut self, module: usize, op: &str, left: &Expr, right: &Expr, site: &mut Site) -> (Type, Value) {
+    fn check_guardrail(
+        &mut self,
+        module: usize,
+        op: &str,
+        left: &Expr,
+        right: &Expr,
+        site: &mut Site,
+    ) -> (Type, Value) {
         let metric = match left.as_path() {
             Some([ident]) => self.check_online_metric(ident).1,
             _ => {
                 self.error(
-                    Diagnostic::new(ErrorKind::TypeMismatch { expected: "an online metric name".into(), found: describe_literal(left) }, left.span)
-                        .help("a guardrail reads `metric >= -1%`"),
+                    Diagnostic::new(
+                        ErrorKind::TypeMismatch {
+                            expected: "an online metric name".into(),
+                            found: describe_literal(left),
+                        },
+                        left.span,
+                    )
+                    .help("a guardrail reads `metric >= -1%`"),
                 );
                 Value::Invalid
             }
@@ -396,8 +446,11 @@ impl Checker<'_> {
         let (ty, bound) = self.check_expr(module, right, None, site);
         if !matches!(ty, Type::Percent | Type::Int | Type::Float | Type::Error) {
             self.error(
-                Diagnostic::new(ErrorKind::TypeMismatch { expected: "a percent or a number".into(), found: ty.to_string() }, right.span)
-                    .help("a guardrail bounds the relative change, e.g. `watch_time >= -1%`"),
+                Diagnostic::new(
+                    ErrorKind::TypeMismatch { expected: "a percent or a number".into(), found: ty.to_string() },
+                    right.span,
+                )
+                .help("a guardrail bounds the relative change, e.g. `watch_time >= -1%`"),
             );
         }
         match metric {
@@ -408,7 +461,13 @@ impl Checker<'_> {
         }
     }
 
-    fn check_record(&mut self, module: usize, fields: &[(Ident, Expr)], expected: Option<&Type>, site: &mut Site) -> (Type, Value) {
+    fn check_record(
+        &mut self,
+        module: usize,
+        fields: &[(Ident, Expr)],
+        expected: Option<&Type>,
+        site: &mut Site,
+    ) -> (Type, Value) {
         let known = match expected {
             Some(Type::Record(known)) if !known.is_empty() => Some(known.clone()),
             _ => None,
@@ -424,11 +483,17 @@ impl Checker<'_> {
                     Some((_, t)) => Some(t.clone()),
                     None => {
                         let help = did_you_mean(&name.name, known.iter().map(|(n, _)| *n)).or_else(|| {
-                            Some(format!("its fields are {}", known.iter().map(|(n, _)| format!("`{n}`")).collect::<Vec<_>>().join(", ")))
+                            Some(format!(
+                                "its fields are {}",
+                                known.iter().map(|(n, _)| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+                            ))
                         });
                         self.error(
                             Diagnostic::new(
-                                ErrorKind::UnknownRecordField { field: name.name.clone(), record: "this record".into() },
+                                ErrorKind::UnknownRecordField {
+                                    field: name.name.clone(),
+                                    record: "this record".into(),
+                                },
                                 name.span,
                             )
                             .maybe_help(help),
@@ -442,8 +507,11 @@ impl Checker<'_> {
             if let Some(expected) = &field_ty {
                 if !expected.accepts(&ty) {
                     self.error(
-                        Diagnostic::new(ErrorKind::TypeMismatch { expected: expected.to_string(), found: ty.to_string() }, value.span)
-                            .help(format!("`{}` takes a {expected}", name.name)),
+                        Diagnostic::new(
+                            ErrorKind::TypeMismatch { expected: expected.to_string(), found: ty.to_string() },
+                            value.span,
+                        )
+                        .help(format!("`{}` takes a {expected}", name.name)),
                     );
                 }
             }
@@ -468,7 +536,10 @@ impl Checker<'_> {
                 let call = if sig.params.iter().all(|p| p.default.is_some()) { "()" } else { "(...)" };
                 self.error(
                     Diagnostic::new(
-                        ErrorKind::NotAllowedHere { what: format!("`{}` without a call", sig.name), context: "a value position" },
+                        ErrorKind::NotAllowedHere {
+                            what: format!("`{}` without a call", sig.name),
+                            context: "a value position",
+                        },
                         span,
                     )
                     .help(format!("call it: `{}{call}`", sig.name)),
@@ -480,7 +551,10 @@ impl Checker<'_> {
                     let name = decl.name.name.clone();
                     self.error(
                         Diagnostic::new(
-                            ErrorKind::NotAllowedHere { what: format!("the step `{name}` without a call"), context: "a value position" },
+                            ErrorKind::NotAllowedHere {
+                                what: format!("the step `{name}` without a call"),
+                                context: "a value position",
+                            },
                             span,
                         )
                         .help(format!("call it: `{name}(...)`")),
@@ -493,7 +567,14 @@ impl Checker<'_> {
         }
     }
 
-    fn check_call(&mut self, module: usize, callee: &[Ident], args: &[Arg], span: Span, site: &mut Site) -> (Type, Value) {
+    fn check_call(
+        &mut self,
+        module: usize,
+        callee: &[Ident],
+        args: &[Arg],
+        span: Span,
+        site: &mut Site,
+    ) -> (Type, Value) {
         let is_top = std::mem::replace(&mut site.top, false);
         let name = callee.last().unwrap().name.clone();
         let id = if is_top { site.id.clone() } else { format!("{}.{name}", site.id) };
@@ -510,8 +591,11 @@ impl Checker<'_> {
                 other => {
                     let what = item_kind(&other);
                     self.error(
-                        Diagnostic::new(ErrorKind::NotCallable { name, what }, callee[0].span.to(callee[callee.len() - 1].span))
-                            .help("only steps and constructors such as `adam(...)` take arguments"),
+                        Diagnostic::new(
+                            ErrorKind::NotCallable { name, what },
+                            callee[0].span.to(callee[callee.len() - 1].span),
+                        )
+                        .help("only steps and constructors such as `adam(...)` take arguments"),
                     );
                     (Type::Error, Value::Invalid)
                 }
@@ -520,13 +604,23 @@ impl Checker<'_> {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn call_builtin(&mut self, module: usize, sig: &'static Signature, args: &[Arg], span: Span, id: String, is_top: bool, site: &mut Site) -> (Type, Value) {
+    fn call_builtin(
+        &mut self,
+        module: usize,
+        sig: &'static Signature,
+        args: &[Arg],
+        span: Span,
+        id: String,
+        is_top: bool,
+        site: &mut Site,
+    ) -> (Type, Value) {
         let params: Vec<Param> = sig
             .params
             .iter()
             .map(|p| Param { name: p.name.to_string(), ty: p.ty.clone(), default: p.default.clone(), range: p.range })
             .collect();
-        let mut child = Site { id: id.clone(), top: false, options: StepOptions::default(), locals: site.locals.clone() };
+        let mut child =
+            Site { id: id.clone(), top: false, options: StepOptions::default(), locals: site.locals.clone() };
         let values = self.match_args(module, sig.name, &params, args, span, &mut child);
         match sig.kind {
             CallKind::Value => {
@@ -542,22 +636,33 @@ impl Checker<'_> {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn call_composite(&mut self, module: usize, step_module: usize, decl: &ast::StepDecl, args: &[Arg], span: Span, id: String, site: &mut Site) -> (Type, Value) {
+    fn call_composite(
+        &mut self,
+        module: usize,
+        step_module: usize,
+        decl: &ast::StepDecl,
+        args: &[Arg],
+        span: Span,
+        id: String,
+        site: &mut Site,
+    ) -> (Type, Value) {
         let key = format!("{step_module}:{}", decl.name.name);
         if site.locals.contains_key(&format!("\0expanding:{key}")) {
-            self.error(Diagnostic::new(
-                ErrorKind::DataflowCycle { cycle: format!("{0} → {0}", decl.name.name) },
-                span,
-            ).help("a composite step cannot call itself"));
+            self.error(
+                Diagnostic::new(ErrorKind::DataflowCycle { cycle: format!("{0} → {0}", decl.name.name) }, span)
+                    .help("a composite step cannot call itself"),
+            );
             return (Type::Error, Value::Invalid);
         }
         let mut params = Vec::new();
         for p in &decl.params {
             let ty = self.type_of(&p.ty);
-            let default = p.default.as_ref().map(|d| self.check_expr(step_module, d, Some(&ty), &mut Site::default()).1);
+            let default =
+                p.default.as_ref().map(|d| self.check_expr(step_module, d, Some(&ty), &mut Site::default()).1);
             params.push(Param { name: p.name.name.clone(), ty, default, range: None });
         }
-        let mut child = Site { id: id.clone(), top: false, options: StepOptions::default(), locals: site.locals.clone() };
+        let mut child =
+            Site { id: id.clone(), top: false, options: StepOptions::default(), locals: site.locals.clone() };
         let values = self.match_args(module, &decl.name.name, &params, args, span, &mut child);
         let mut locals: HashMap<String, (Type, Value)> =
             params.iter().map(|p| (p.name.clone(), (p.ty.clone(), values[&p.name].clone()))).collect();
@@ -567,7 +672,14 @@ impl Checker<'_> {
     }
 
     /// Adds a node to the plan (unless checking dry) and returns its id, made unique.
-    fn add_node(&mut self, id: &str, step: &str, args: indexmap::IndexMap<String, Value>, options: StepOptions, span: Span) -> String {
+    fn add_node(
+        &mut self,
+        id: &str,
+        step: &str,
+        args: indexmap::IndexMap<String, Value>,
+        options: StepOptions,
+        span: Span,
+    ) -> String {
         let mut unique = id.to_string();
         let mut n = 2;
         while self.program.nodes.contains_key(&unique) {
@@ -575,7 +687,11 @@ impl Checker<'_> {
             n += 1;
         }
         if self.dry == 0 {
-            let options = if options.on_error.is_empty() { StepOptions { on_error: "terminate".into(), ..options } } else { options };
+            let options = if options.on_error.is_empty() {
+                StepOptions { on_error: "terminate".into(), ..options }
+            } else {
+                options
+            };
             self.program.nodes.insert(
                 unique.clone(),
                 Node { id: unique.clone(), step: step.to_string(), args, options, blocks: Default::default(), span },
@@ -583,72 +699,6 @@ impl Checker<'_> {
         }
         unique
     }
-
-    pub(super) fn apply_overrides(&mut self, overrides: &[(String, String)]) {
-        for (name, value) in overrides {
-            self.overrides.insert(name.clone(), (value.clone(), name.clone()));
-        }
-    }
-
-    /// `--set` names that matched no param of the main file.
-    pub(super) fn check_unused_overrides(&mut self) {
-        let params: Vec<String> = self.modules.get(0).items().iter().filter_map(|i| match i {
-            Item::Param(p) => Some(p.name.name.clone()),
-            _ => None,
-        }).collect();
-        let mut unused: Vec<String> = self.overrides.keys().cloned().collect();
-        unused.sort();
-        for name in unused {
-            let help = did_you_mean(&name, params.iter().map(String::as_str)).or_else(|| {
-                Some(if params.is_empty() { "this workflow declares no params".into() } else { format!("its params are {}", params.join(", ")) })
-            });
-            self.error(Diagnostic::new(ErrorKind::UnknownParam { name }, Span::default()).maybe_help(help));
-        }
-        self.overrides.clear();
-    }
-
-    fn check_override(&mut self, name: &Ident, ty: &Type, text: &str) -> Option<Value> {
-        let bad = |reason: String| Diagnostic::new(ErrorKind::BadOverride { name: name.name.clone(), reason }, name.span);
-        let parsed = crate::parse::parse_value(text);
-        let value = match (ty, parsed) {
-            (Type::Str, Some(Expr { kind: ExprKind::Str { value, .. }, .. })) => Value::Str(value),
-            (Type::Str, _) => Value::Str(text.to_string()),
-            (_, None) => {
-                self.error(bad(format!("`{text}` is not a {ty}")).help(example_for(ty)));
-                return None;
-            }
-            (_, Some(expr)) => {
-                let before = self.diags.len();
-                let (found, value) = self.check_expr(0, &expr, Some(ty), &mut Site::default());
-                // Spans inside the override text mean nothing in the file: report on the param.
-                let inner: Vec<Diagnostic> = self.diags.drain(before..).collect();
-                if let Some(d) = inner.first() {
-                    self.error(bad(format!("`{text}`: {}", d.message())).help(example_for(ty)));
-                    return None;
-                }
-                if !ty.accepts(&found) {
-                    self.error(bad(format!("`{text}` is a {found}, the param is a {ty}")).help(example_for(ty)));
-                    return None;
-                }
-                value
-            }
-        };
-        Some(value)
-    }
-}
-
-fn example_for(ty: &Type) -> String {
-    let example = match ty {
-        Type::Int => "42",
-        Type::Float => "0.5",
-        Type::Bool => "true",
-        Type::Duration => "10m",
-        Type::Percent => "-1%",
-        Type::Metric => "ndcg@10",
-        Type::List(_) => "[1, 2, 3]",
-        _ => "text",
-    };
-    format!("e.g. `--set NAME={example}`")
 }
 
 fn item_kind(item: &Item) -> &'static str {
