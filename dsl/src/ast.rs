@@ -269,21 +269,45 @@ pub enum ExprKind {
     Int(i64),
     Float(f64),
     Bool(bool),
-    Str { value: String, long: bool },
+    Str {
+        value: String,
+        long: bool,
+    },
     /// Milliseconds.
     Duration(u64),
     /// `-1%` is `Unary(Neg, Percent(1.0))`; the value is in percent points.
     Percent(f64),
-    Metric { name: String, k: u32 },
+    Metric {
+        name: String,
+        k: u32,
+    },
     /// `name` or `std::sim::satisfaction`.
     Path(Vec<Ident>),
-    Call { callee: Vec<Ident>, args: Vec<Arg> },
+    Call {
+        callee: Vec<Ident>,
+        args: Vec<Arg>,
+    },
     List(Vec<Expr>),
     Record(Vec<(Ident, Expr)>),
-    Field { base: Box<Expr>, field: Ident },
-    Unary { op: UnaryOp, operand: Box<Expr> },
-    Binary { op: BinaryOp, op_span: Span, left: Box<Expr>, right: Box<Expr> },
-    If { cond: Box<Expr>, then: Block, otherwise: Else },
+    Field {
+        base: Box<Expr>,
+        field: Ident,
+    },
+    Unary {
+        op: UnaryOp,
+        operand: Box<Expr>,
+    },
+    Binary {
+        op: BinaryOp,
+        op_span: Span,
+        left: Box<Expr>,
+        right: Box<Expr>,
+    },
+    If {
+        cond: Box<Expr>,
+        then: Block,
+        otherwise: Else,
+    },
     Paren(Box<Expr>),
     /// A literal that could not be read; its diagnostic was already reported.
     Invalid,

@@ -198,54 +198,100 @@ fn build() -> Vec<Signature> {
     let cost = Type::Record(vec![("params", Type::Int), ("flops", Type::Int), ("train_time", Type::Duration)]);
     vec![
         // -- prelude: value constructors
-        optimizer("sgd", "Stochastic gradient descent", 0.01).opt("momentum", Type::Float, Value::Float(0.0)).within(0.0, 1.0, false),
+        optimizer("sgd", "Stochastic gradient descent", 0.01)
+            .opt("momentum", Type::Float, Value::Float(0.0))
+            .within(0.0, 1.0, false),
         optimizer("adam", "Adam", 1e-3),
         optimizer("adamw", "Adam with decoupled weight decay", 1e-3),
         optimizer("adagrad", "Adagrad", 0.1),
         optimizer("rmsprop", "RMSprop", 1e-3),
-        sig(PRELUDE, "wasm", Ctor, Type::Reward, "An external reward: a .wasm or .wat module with the reward ABI").req("path", Type::Str),
-        sig(PRELUDE, "file", Ctor, Type::Str, "The text of a file, relative to the .evo file (prompt templates)").req("path", Type::Str),
+        sig(PRELUDE, "wasm", Ctor, Type::Reward, "An external reward: a .wasm or .wat module with the reward ABI")
+            .req("path", Type::Str),
+        sig(PRELUDE, "file", Ctor, Type::Str, "The text of a file, relative to the .evo file (prompt templates)")
+            .req("path", Type::Str),
         // -- std::data
-        sig("std::data", "load_interactions", Step, Type::Dataset, "Reads a CSV or Parquet file of interactions through DuckDB")
-            .req("path", Type::Str)
-            .opt("user", Type::Str, s("user"))
-            .opt("item", Type::Str, s("item"))
-            .opt("rating", Type::Str, s(""))
-            .opt("time", Type::Str, s(""))
-            .schema(&[("user", "id"), ("item", "id"), ("rating", "float"), ("time", "time")]),
+        sig(
+            "std::data",
+            "load_interactions",
+            Step,
+            Type::Dataset,
+            "Reads a CSV or Parquet file of interactions through DuckDB",
+        )
+        .req("path", Type::Str)
+        .opt("user", Type::Str, s("user"))
+        .opt("item", Type::Str, s("item"))
+        .opt("rating", Type::Str, s(""))
+        .opt("time", Type::Str, s(""))
+        .schema(&[("user", "id"), ("item", "id"), ("rating", "float"), ("time", "time")]),
         sig("std::data", "read_table", Step, Type::Dataset, "Reads a CSV or Parquet file with a declared schema")
             .req("path", Type::Str),
-        sig("std::data", "filter_min", Step, Type::Dataset, "Keeps users and items with at least N interactions (k-core)")
-            .req("data", Type::Dataset)
-            .opt("users", Type::Int, Value::Int(0)).at_least(0.0)
-            .opt("items", Type::Int, Value::Int(0)).at_least(0.0)
-            .opt("min_rating", Type::Float, Value::Float(f64::NEG_INFINITY)),
+        sig(
+            "std::data",
+            "filter_min",
+            Step,
+            Type::Dataset,
+            "Keeps users and items with at least N interactions (k-core)",
+        )
+        .req("data", Type::Dataset)
+        .opt("users", Type::Int, Value::Int(0))
+        .at_least(0.0)
+        .opt("items", Type::Int, Value::Int(0))
+        .at_least(0.0)
+        .opt("min_rating", Type::Float, Value::Float(f64::NEG_INFINITY)),
         sig("std::data", "random_split", Step, Type::Split, "Random train/valid/test split by ratio")
             .req("data", Type::Dataset)
-            .opt("valid", Type::Float, Value::Float(0.1)).within(0.0, 1.0, false)
-            .opt("test", Type::Float, Value::Float(0.1)).within(0.0, 1.0, false)
+            .opt("valid", Type::Float, Value::Float(0.1))
+            .within(0.0, 1.0, false)
+            .opt("test", Type::Float, Value::Float(0.1))
+            .within(0.0, 1.0, false)
             .opt("seed", Type::Int, Value::Int(0)),
-        sig("std::data", "temporal_split", Step, Type::Split, "Split by time: the last interactions go to valid and test")
-            .req("data", Type::Dataset)
-            .opt("valid", Type::Float, Value::Float(0.1)).within(0.0, 1.0, false)
-            .opt("test", Type::Float, Value::Float(0.1)).within(0.0, 1.0, false),
-        sig("std::data", "leave_one_out", Step, Type::Split, "Each user's last interaction to test, the one before to valid")
-            .req("data", Type::Dataset)
-            .opt("seed", Type::Int, Value::Int(0)),
+        sig(
+            "std::data",
+            "temporal_split",
+            Step,
+            Type::Split,
+            "Split by time: the last interactions go to valid and test",
+        )
+        .req("data", Type::Dataset)
+        .opt("valid", Type::Float, Value::Float(0.1))
+        .within(0.0, 1.0, false)
+        .opt("test", Type::Float, Value::Float(0.1))
+        .within(0.0, 1.0, false),
+        sig(
+            "std::data",
+            "leave_one_out",
+            Step,
+            Type::Split,
+            "Each user's last interaction to test, the one before to valid",
+        )
+        .req("data", Type::Dataset)
+        .opt("seed", Type::Int, Value::Int(0)),
         // -- std::sim
         sig("std::sim", "logs", Step, Type::Dataset, "Logged interactions generated by the user simulator")
-            .opt("users", Type::Int, Value::Int(2000)).at_least(1.0)
-            .opt("items", Type::Int, Value::Int(500)).at_least(1.0)
-            .opt("days", Type::Int, Value::Int(7)).at_least(1.0)
+            .opt("users", Type::Int, Value::Int(2000))
+            .at_least(1.0)
+            .opt("items", Type::Int, Value::Int(500))
+            .at_least(1.0)
+            .opt("days", Type::Int, Value::Int(7))
+            .at_least(1.0)
             .opt("seed", Type::Int, Value::Int(0))
             .schema(SIM_LOG_SCHEMA),
         sig("std::sim", "satisfaction", Step, Type::Env, "A simulated population with hidden long-term satisfaction")
-            .opt("users", Type::Int, Value::Int(5000)).at_least(1.0)
-            .opt("items", Type::Int, Value::Int(500)).at_least(1.0)
-            .opt("days", Type::Int, Value::Int(30)).at_least(1.0)
+            .opt("users", Type::Int, Value::Int(5000))
+            .at_least(1.0)
+            .opt("items", Type::Int, Value::Int(500))
+            .at_least(1.0)
+            .opt("days", Type::Int, Value::Int(30))
+            .at_least(1.0)
             .opt("seed", Type::Int, Value::Int(0)),
-        sig("std::sim", "from_table", Step, Type::Env, "Online metrics from a team's experiment platform (arm, day, metric, value)")
-            .req("path", Type::Str),
+        sig(
+            "std::sim",
+            "from_table",
+            Step,
+            Type::Env,
+            "Online metrics from a team's experiment platform (arm, day, metric, value)",
+        )
+        .req("path", Type::Str),
         // -- std::train
         sig("std::train", "train", Step, Type::Trained, "Trains a model with libtorch")
             .req("model", Type::Model)
@@ -253,8 +299,10 @@ fn build() -> Vec<Signature> {
             .opt("optimizer", Type::Optimizer, Value::Object { ctor: "adam".into(), args: Default::default() })
             .opt("reward", Type::Reward, Value::Unset)
             .opt("loss", Type::Str, s("bpr"))
-            .opt("epochs", Type::Int, Value::Int(10)).at_least(1.0)
-            .opt("batch", Type::Int, Value::Int(1024)).at_least(1.0)
+            .opt("epochs", Type::Int, Value::Int(10))
+            .at_least(1.0)
+            .opt("batch", Type::Int, Value::Int(1024))
+            .at_least(1.0)
             .opt("negatives", Type::Str, s("uniform"))
             .opt("seed", Type::Int, Value::Int(0))
             .opt("device", Type::Str, s("auto")),
@@ -266,7 +314,8 @@ fn build() -> Vec<Signature> {
             .req("model", Type::Model)
             .req("data", Type::Split)
             .opt("optimizer", Type::Optimizer, Value::Object { ctor: "adam".into(), args: Default::default() })
-            .opt("steps", Type::Int, Value::Int(50)).at_least(1.0)
+            .opt("steps", Type::Int, Value::Int(50))
+            .at_least(1.0)
             .opt("sample", sample, Value::Record(Default::default())),
         sig("std::train", "compute_eval", Step, Type::Metrics, "A loss-independent metric, comparable across rewards")
             .req("model", Type::Model)
@@ -283,31 +332,59 @@ fn build() -> Vec<Signature> {
             .req("data", Type::Split)
             .opt("personas", list(Type::Persona), Value::List(vec![]))
             .opt("quota", quota, Value::Record(Default::default()))
-            .opt("budget", Type::Int, Value::Int(20)).at_least(1.0)
-            .opt("rounds", Type::Int, Value::Int(1)).at_least(1.0)
+            .opt("budget", Type::Int, Value::Int(20))
+            .at_least(1.0)
+            .opt("rounds", Type::Int, Value::Int(1))
+            .at_least(1.0)
             .opt("metric", Type::Metric, Value::Metric { name: "ndcg".into(), k: 10 })
-            .opt("history", Type::Int, Value::Int(100)).at_least(0.0)
-            .opt("warm_start", Type::Int, Value::Int(3)).at_least(0.0)
+            .opt("history", Type::Int, Value::Int(100))
+            .at_least(0.0)
+            .opt("warm_start", Type::Int, Value::Int(3))
+            .at_least(0.0)
             .opt("cost", cost, Value::Record(Default::default()))
             .opt("wall_time", Type::Duration, Value::Duration(0))
             .opt("seed", Type::Int, Value::Int(0)),
         sig("std::loops", "top", Step, Type::Candidates, "The best K experiments by offline score")
             .req("experiments", Type::Experiments)
-            .opt("k", Type::Int, Value::Int(3)).at_least(1.0),
+            .opt("k", Type::Int, Value::Int(3))
+            .at_least(1.0),
         sig("std::loops", "online", Step, Type::Decisions, "The slow loop: train, A/B on the environment, decide")
             .req("candidates", Type::Candidates)
             .req("env", Type::Env)
             .req("primary", Type::OnlineMetric)
             .opt("guardrails", list(Type::Guardrail), Value::List(vec![]))
-            .opt("days", Type::Int, Value::Int(14)).at_least(1.0)
-            .opt("traffic", Type::Percent, Value::Percent(10.0)).within(0.0, 50.0, true)
-            .opt("confidence", Type::Float, Value::Float(0.95)).within(0.5, 1.0, false),
+            .opt("days", Type::Int, Value::Int(14))
+            .at_least(1.0)
+            .opt("traffic", Type::Percent, Value::Percent(10.0))
+            .within(0.0, 50.0, true)
+            .opt("confidence", Type::Float, Value::Float(0.95))
+            .within(0.5, 1.0, false),
+        // -- std::debug
+        sig("std::debug", "sleep", Step, Type::Any, "Waits, then outputs `value`: for trying concurrency and timeouts")
+            .req("duration", Type::Duration)
+            .opt("value", Type::Int, Value::Int(0))
+            .opt("after", list(Type::Any), Value::List(vec![])),
+        sig("std::debug", "flaky", Step, Type::Any, "Fails its first `failures` attempts: for trying retries")
+            .req("failures", Type::Int)
+            .at_least(0.0)
+            .opt("permanent", Type::Bool, Value::Bool(false))
+            .opt("after", list(Type::Any), Value::List(vec![])),
+        sig("std::debug", "fan_out", Step, Type::Any, "Adds `count` sleeping steps to the running graph")
+            .req("count", Type::Int)
+            .at_least(0.0)
+            .req("duration", Type::Duration)
+            .opt("after", list(Type::Any), Value::List(vec![])),
+        sig("std::debug", "echo", Step, Type::Any, "Outputs its argument")
+            .req("value", Type::Any)
+            .opt("after", list(Type::Any), Value::List(vec![])),
         // -- std::tools
         sig("std::tools", "run_sql_query", Step, Type::Table, "A read-only SQL query over the logs and the journal")
             .req("sql", Type::Str)
-            .opt("max_rows", Type::Int, Value::Int(100)).at_least(1.0),
+            .opt("max_rows", Type::Int, Value::Int(100))
+            .at_least(1.0),
         sig("std::tools", "read_journal", Step, Type::Table, "The journal's top-N experiments by offline score")
-            .opt("top", Type::Int, Value::Int(10)).at_least(1.0),
+            .opt("top", Type::Int, Value::Int(10))
+            .at_least(1.0),
     ]
     .into_iter()
     .map(|b| b.0)

@@ -32,7 +32,7 @@ pub fn item_canonical(item: &Item, sources: &SourceMap) -> String {
 /// A duration in the largest unit that divides it: `90000` → `90s`, `300000` → `5m`.
 pub fn duration(ms: u64) -> String {
     for (unit, size) in [("w", 604_800_000), ("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1_000)] {
-        if ms != 0 && ms % size == 0 {
+        if ms != 0 && ms.is_multiple_of(size) {
             return format!("{}{unit}", ms / size);
         }
     }

@@ -22,14 +22,20 @@ pub fn parse(file: FileId, text: &str) -> Result<Module, Vec<Diagnostic>> {
     if !scanned.errors.is_empty() {
         return Err(scanned.errors);
     }
-    let mut pairs = EvoParser::parse(Rule::program, text).map_err(|e| vec![syntax_error(file, text, e)])?;
+    let mut pairs = match EvoParser::parse(Rule::program, text) {
+        Ok(pairs) => pairs,
+        Err(_) => {
+            // Parse again with pest's token tracking on, so a missing `=` or `,` is reported
+            // where it is missing rather than at the start of the declaration.
+            static DETAIL: std::sync::Once = std::sync::Once::new();
+            DETAIL.call_once(|| pest::set_error_detail(true));
+            let err = EvoParser::parse(Rule::program, text).expect_err("the same text fails again");
+            return Err(vec![syntax_error(file, text, err)]);
+        }
+    };
     let mut walker = Walker { file, text, comments: &scanned.comments, errors: Vec::new() };
     let program = pairs.next().expect("the program rule always yields one pair");
-    let items = program
-        .into_inner()
-        .filter(|p| p.as_rule() != Rule::EOI)
-        .map(|p| walker.item(p))
-        .collect();
+    let items = program.into_inner().filter(|p| p.as_rule() != Rule::EOI).map(|p| walker.item(p)).collect();
     if walker.errors.is_empty() {
         Ok(Module { file, items, comments: scanned.comments })
     } else {
@@ -330,10 +336,7 @@ impl Walker<'_> {
             .map_prefix(move |op, operand| {
                 let op_span = span_of(&op);
                 let op = if op.as_rule() == Rule::neg { UnaryOp::Neg } else { UnaryOp::Not };
-                Expr {
-                    span: op_span.to(operand.span),
-                    kind: ExprKind::Unary { op, operand: Box::new(operand) },
-                }
+                Expr { span: op_span.to(operand.span), kind: ExprKind::Unary { op, operand: Box::new(operand) } }
             })
             .map_infix(move |left, op, right| {
                 let op_span = span_of(&op);
@@ -547,7 +550,7 @@ fn bad_number_reason(text: &str) -> String {
 /// Turns pest's error into our diagnostic: what was expected, in words, and what was found.
 fn syntax_error(file: FileId, text: &str, err: pest::error::Error<Rule>) -> Diagnostic {
     use pest::error::{ErrorVariant, InputLocation};
-    let pos = match err.location {
+    let mut pos = match err.location {
         InputLocation::Pos(p) => p,
         InputLocation::Span((s, _)) => s,
     };
@@ -555,6 +558,22 @@ fn syntax_error(file: FileId, text: &str, err: pest::error::Error<Rule>) -> Diag
         ErrorVariant::ParsingError { positives, .. } => positives.iter().filter_map(|r| describe(*r)).collect(),
         ErrorVariant::CustomError { .. } => Vec::new(),
     };
+    // Punctuation is matched as literals, which pest's rule positions do not track: when one
+    // was expected further on than any rule, that is where the mistake is.
+    if let Some(attempts) = err.parse_attempts() {
+        let tokens: Vec<&str> = attempts
+            .expected_tokens()
+            .iter()
+            .filter_map(|t| describe_token(&t.to_string()))
+            .collect();
+        if !tokens.is_empty() && attempts.max_position >= pos {
+            if attempts.max_position > pos {
+                expected.clear();
+                pos = attempts.max_position;
+            }
+            expected.extend(tokens);
+        }
+    }
     expected.sort();
     expected.dedup();
     let expected = match expected.as_slice() {
@@ -577,6 +596,25 @@ fn token_at(rest: &str) -> usize {
     } else {
         rest.chars().next().map_or(0, char::len_utf8)
     }
+}
+
+/// The words a user reads for a punctuation token of the grammar; `None` for operators and
+/// other tokens that a rule already describes.
+fn describe_token(token: &str) -> Option<&'static str> {
+    Some(match token {
+        "=" => "`=`",
+        ":" => "`:`",
+        "," => "`,`",
+        "(" => "`(`",
+        ")" => "`)`",
+        "[" => "`[`",
+        "]" => "`]`",
+        "{" => "`{`",
+        "}" => "`}`",
+        "->" => "`->`",
+        "::" => "`::`",
+        _ => return None,
+    })
 }
 
 /// The words a user reads for a grammar rule; `None` for rules that only add noise.

@@ -39,10 +39,28 @@ impl Plan {
         self.index.get(id).map(|&i| &self.graph[i])
     }
 
-    /// Node ids in an order that respects every dependency (ties in declaration order).
+    /// The nodes in an order that respects every dependency and otherwise keeps the order they
+    /// were declared in (Kahn's algorithm, smallest declaration index first).
     pub fn topo_order(&self) -> Vec<&Node> {
-        let order = petgraph::algo::toposort(&self.graph, None).expect("the checker rules out cycles");
-        order.into_iter().map(|i| &self.graph[i]).collect()
+        use std::cmp::Reverse;
+        use std::collections::BinaryHeap;
+        let mut waiting: Vec<usize> =
+            self.graph.node_indices().map(|i| self.graph.neighbors_directed(i, petgraph::Incoming).count()).collect();
+        let mut ready: BinaryHeap<Reverse<usize>> =
+            waiting.iter().enumerate().filter(|(_, w)| **w == 0).map(|(i, _)| Reverse(i)).collect();
+        let mut out = Vec::with_capacity(self.graph.node_count());
+        while let Some(Reverse(i)) = ready.pop() {
+            let index = NodeIndex::new(i);
+            out.push(&self.graph[index]);
+            for next in self.graph.neighbors_directed(index, petgraph::Outgoing) {
+                waiting[next.index()] -= 1;
+                if waiting[next.index()] == 0 {
+                    ready.push(Reverse(next.index()));
+                }
+            }
+        }
+        assert_eq!(out.len(), self.graph.node_count(), "the checker rules out cycles");
+        out
     }
 
     /// Number of steps.

@@ -119,17 +119,35 @@ pub enum RExprKind {
     Int(i64),
     Bool(bool),
     /// Event field by index into [`RewardDef::fields`]; `default` replaces a missing value.
-    Field { index: usize, default: Option<Box<RExpr>> },
+    Field {
+        index: usize,
+        default: Option<Box<RExpr>>,
+    },
     /// A `let` in scope, by slot.
     Local(usize),
     /// `let` slot = value; then body.
-    Let { slot: usize, value: Box<RExpr>, body: Box<RExpr> },
+    Let {
+        slot: usize,
+        value: Box<RExpr>,
+        body: Box<RExpr>,
+    },
     Neg(Box<RExpr>),
     Not(Box<RExpr>),
     ToFloat(Box<RExpr>),
-    Binary { op: ROp, left: Box<RExpr>, right: Box<RExpr> },
-    If { cond: Box<RExpr>, then: Box<RExpr>, otherwise: Box<RExpr> },
-    Call { f: Builtin, args: Vec<RExpr> },
+    Binary {
+        op: ROp,
+        left: Box<RExpr>,
+        right: Box<RExpr>,
+    },
+    If {
+        cond: Box<RExpr>,
+        then: Box<RExpr>,
+        otherwise: Box<RExpr>,
+    },
+    Call {
+        f: Builtin,
+        args: Vec<RExpr>,
+    },
 }
 
 /// An event field a reward reads.

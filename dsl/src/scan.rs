@@ -47,11 +47,12 @@ pub fn scan(file: FileId, text: &str) -> Scan {
                             break;
                         }
                         Some(b'\n') | None => {
-                            errors.push(
-                                Diagnostic::new(ErrorKind::UnterminatedString, span(start, start + 1))
-                                    .help("add the closing `\"` on the same line; for text over several lines use `\"\"\"`"),
-                            );
-                            break;
+                            errors.push(Diagnostic::new(ErrorKind::UnterminatedString, span(start, start + 1)).help(
+                                "add the closing `\"` on the same line; for text over several lines use `\"\"\"`",
+                            ));
+                            // The string may have swallowed a closing bracket: stop here rather
+                            // than report the bracket as unclosed too.
+                            return Scan { comments, errors };
                         }
                         Some(_) => i += 1,
                     }
@@ -80,10 +81,7 @@ pub fn scan(file: FileId, text: &str) -> Scan {
                         return Scan { comments, errors };
                     }
                     None => {
-                        errors.push(Diagnostic::new(
-                            ErrorKind::UnexpectedCloser { close: c as char },
-                            span(i, i + 1),
-                        ));
+                        errors.push(Diagnostic::new(ErrorKind::UnexpectedCloser { close: c as char }, span(i, i + 1)));
                         return Scan { comments, errors };
                     }
                 }

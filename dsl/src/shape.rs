@@ -58,25 +58,63 @@ impl Activation {
 #[serde(rename_all = "snake_case")]
 pub enum TensorOp {
     /// A model input, fed from the data column of the same name.
-    Input { name: String, kind: InputKind },
+    Input {
+        name: String,
+        kind: InputKind,
+    },
     /// A number written in the model.
     Constant(f64),
     /// An embedding table of `dim` columns over the ids of `input`.
-    Embed { input: usize, dim: u64 },
+    Embed {
+        input: usize,
+        dim: u64,
+    },
     /// A linear layer with bias.
-    Dense { input: usize, units: u64 },
-    Activation { input: usize, f: Activation },
-    LayerNorm { input: usize },
-    Dropout { input: usize, p: f64 },
-    Concat { inputs: Vec<usize> },
-    Add { left: usize, right: usize },
-    Sub { left: usize, right: usize },
-    Mul { left: usize, right: usize },
-    Dot { left: usize, right: usize },
-    Sum { input: usize },
-    Mean { input: usize },
+    Dense {
+        input: usize,
+        units: u64,
+    },
+    Activation {
+        input: usize,
+        f: Activation,
+    },
+    LayerNorm {
+        input: usize,
+    },
+    Dropout {
+        input: usize,
+        p: f64,
+    },
+    Concat {
+        inputs: Vec<usize>,
+    },
+    Add {
+        left: usize,
+        right: usize,
+    },
+    Sub {
+        left: usize,
+        right: usize,
+    },
+    Mul {
+        left: usize,
+        right: usize,
+    },
+    Dot {
+        left: usize,
+        right: usize,
+    },
+    Sum {
+        input: usize,
+    },
+    Mean {
+        input: usize,
+    },
     /// A DCN-v2 cross layer: `x0 * (W x + b) + x`.
-    Cross { x0: usize, x: usize },
+    Cross {
+        x0: usize,
+        x: usize,
+    },
 }
 
 /// What a model input carries.

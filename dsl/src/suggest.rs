@@ -1,6 +1,7 @@
 //! "Did you mean ...?": the one helper every unknown-name diagnostic uses.
 
-/// The candidate closest to `name`, if one is close enough to be a likely typo.
+/// The candidate closest to `name`, if one is close enough to be a likely typo: a few edits
+/// away (a swap of two neighbours counts as one), or a long prefix of it (`validation`/`valid`).
 pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let allowed = (name.chars().count() / 3).max(1);
     let mut best: Option<(&str, usize, f64)> = None;
@@ -8,9 +9,13 @@ pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) ->
         if candidate == name {
             continue;
         }
-        let edits = strsim::levenshtein(name, candidate);
+        let mut edits = strsim::osa_distance(name, candidate);
         if edits > allowed {
-            continue;
+            if !is_long_prefix(name, candidate) {
+                continue;
+            }
+            // Ranked after every candidate within the allowed edits.
+            edits = allowed + 1;
         }
         let score = strsim::jaro_winkler(name, candidate);
         if best.is_none_or(|(_, e, s)| edits < e || (edits == e && score > s)) {
@@ -18,6 +23,12 @@ pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) ->
         }
     }
     best.map(|(c, ..)| c)
+}
+
+/// Whether the shorter of two names starts the longer and is at least half of it (and 4 long).
+fn is_long_prefix(a: &str, b: &str) -> bool {
+    let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    short.len() >= 4 && short.len() * 2 >= long.len() && long.starts_with(short)
 }
 
 /// A help line "did you mean `x`?" when a close candidate exists.

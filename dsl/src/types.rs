@@ -85,9 +85,28 @@ impl Type {
 
     /// Names accepted by [`Type::from_name`], for "did you mean".
     pub const NAMES: &'static [&'static str] = &[
-        "int", "float", "bool", "str", "duration", "percent", "metric", "list", "dataset", "split", "model",
-        "reward", "optimizer", "persona", "env", "trained", "metrics", "experiments", "candidates",
-        "decisions", "table", "any",
+        "int",
+        "float",
+        "bool",
+        "str",
+        "duration",
+        "percent",
+        "metric",
+        "list",
+        "dataset",
+        "split",
+        "model",
+        "reward",
+        "optimizer",
+        "persona",
+        "env",
+        "trained",
+        "metrics",
+        "experiments",
+        "candidates",
+        "decisions",
+        "table",
+        "any",
     ];
 
     /// Types a `param` may have: the ones a command line can spell.
@@ -146,7 +165,10 @@ pub enum Value {
     Duration(u64),
     /// Percent points: `-1%` is `-1.0`.
     Percent(f64),
-    Metric { name: String, k: u32 },
+    Metric {
+        name: String,
+        k: u32,
+    },
     List(Vec<Value>),
     Record(BTreeMap<String, Value>),
     /// The output of another plan node, by node id.
@@ -157,8 +179,15 @@ pub enum Value {
     Optimizer(String),
     Persona(String),
     /// A value built by a constructor such as `adam(lr: 1e-3)` or `wasm("r.wasm")`.
-    Object { ctor: String, args: BTreeMap<String, Value> },
-    Guardrail { metric: String, op: String, bound: Box<Value> },
+    Object {
+        ctor: String,
+        args: BTreeMap<String, Value>,
+    },
+    Guardrail {
+        metric: String,
+        op: String,
+        bound: Box<Value>,
+    },
     OnlineMetric(String),
     /// A composite step's parameter, before a call site binds it.
     Input(String),

@@ -1,7 +1,14 @@
 //! `evoflow`: check, plan and format `.evo` workflows for self-evolving recommenders.
 
+mod cache;
 mod cli;
+mod config;
+mod exec;
 mod fs_loader;
+mod journal_recorder;
+mod plan_status;
+mod steps;
+mod store;
 
 use std::process::ExitCode;
 

@@ -38,11 +38,7 @@ pub fn descriptor_len(fields: usize) -> usize {
 
 /// Renders the schema string for `fields`.
 pub fn schema_string(fields: &[Field]) -> String {
-    fields
-        .iter()
-        .map(|f| format!("{}:{}", f.name, f.ty.name()))
-        .collect::<Vec<_>>()
-        .join(",")
+    fields.iter().map(|f| format!("{}:{}", f.name, f.ty.name())).collect::<Vec<_>>().join(",")
 }
 
 /// Parses a schema string; the error says what is wrong.
@@ -52,9 +48,7 @@ pub fn parse_schema(s: &str) -> Result<Vec<Field>, String> {
     }
     let mut fields: Vec<Field> = Vec::new();
     for part in s.split(',') {
-        let (name, ty) = part
-            .split_once(':')
-            .ok_or_else(|| format!("`{part}` is not `name:type`"))?;
+        let (name, ty) = part.split_once(':').ok_or_else(|| format!("`{part}` is not `name:type`"))?;
         if !crate::typed::is_identifier(name) {
             return Err(format!("`{name}` is not an identifier"));
         }

@@ -118,12 +118,7 @@ impl<'a> Columns<'a> {
     }
 
     /// Adds a column with a null mask (`true` = null).
-    pub fn with_nulls(
-        self,
-        name: impl Into<String>,
-        data: impl Into<ColumnData<'a>>,
-        nulls: &'a [bool],
-    ) -> Self {
+    pub fn with_nulls(self, name: impl Into<String>, data: impl Into<ColumnData<'a>>, nulls: &'a [bool]) -> Self {
         self.push(name.into(), data.into(), Some(nulls))
     }
 
@@ -148,35 +143,18 @@ impl<'a> Columns<'a> {
                 .find(|c| c.name == field.name)
                 .ok_or_else(|| ColumnError::Missing(field.name.clone()))?;
             if col.data.ty() != field.ty {
-                return Err(ColumnError::Type {
-                    name: col.name.clone(),
-                    expected: field.ty,
-                    found: col.data.ty(),
-                });
+                return Err(ColumnError::Type { name: col.name.clone(), expected: field.ty, found: col.data.ty() });
             }
             let expected = *rows.get_or_insert(col.data.len());
-            for found in [Some(col.data.len()), col.nulls.map(<[bool]>::len)]
-                .into_iter()
-                .flatten()
-            {
+            for found in [Some(col.data.len()), col.nulls.map(<[bool]>::len)].into_iter().flatten() {
                 if found != expected {
-                    return Err(ColumnError::Length {
-                        name: col.name.clone(),
-                        expected,
-                        found,
-                    });
+                    return Err(ColumnError::Length { name: col.name.clone(), expected, found });
                 }
             }
             bound.push(col);
         }
         // A reward without fields scores as many rows as the longest column given.
-        let rows = rows.unwrap_or_else(|| {
-            self.columns
-                .iter()
-                .map(|c| c.data.len())
-                .max()
-                .unwrap_or(0)
-        });
+        let rows = rows.unwrap_or_else(|| self.columns.iter().map(|c| c.data.len()).max().unwrap_or(0));
         if rows > i32::MAX as usize {
             return Err(ColumnError::TooManyRows(rows));
         }

@@ -4,9 +4,9 @@
 //! [`crate::math`], and a batch entry that loops over rows so one call scores a whole chunk.
 
 use wasm_encoder::{
-    BlockType, CodeSection, ConstExpr, DataSection, ExportKind, ExportSection, Function,
-    FunctionSection, GlobalSection, GlobalType, IndirectNameMap, InstructionSink, MemArg, MemArgTarget,
-    MemorySection, MemoryType, Module, NameMap, NameSection, TypeSection, ValType,
+    BlockType, CodeSection, ConstExpr, DataSection, ExportKind, ExportSection, Function, FunctionSection,
+    GlobalSection, GlobalType, IndirectNameMap, InstructionSink, MemArg, MemArgTarget, MemorySection, MemoryType,
+    Module, NameMap, NameSection, TypeSection, ValType,
 };
 
 use crate::abi;
@@ -49,16 +49,10 @@ pub fn compile(ir: &RewardIr) -> Result<Vec<u8>, IrError> {
     let mut types = TypeSection::new();
     types.ty().function([], [ValType::I32]);
     types.ty().function([ValType::I32], [ValType::I32]);
-    types
-        .ty()
-        .function([ValType::I32, ValType::I32], [ValType::I32]);
+    types.ty().function([ValType::I32, ValType::I32], [ValType::I32]);
     types.ty().function([ValType::F64], [ValType::F64]);
-    types
-        .ty()
-        .function([ValType::F64, ValType::F64], [ValType::F64]);
-    types
-        .ty()
-        .function([ValType::F64, ValType::I64], [ValType::F64]);
+    types.ty().function([ValType::F64, ValType::F64], [ValType::F64]);
+    types.ty().function([ValType::F64, ValType::I64], [ValType::F64]);
 
     let mut functions = FunctionSection::new();
     functions.function(T_VOID_I32);
@@ -84,11 +78,7 @@ pub fn compile(ir: &RewardIr) -> Result<Vec<u8>, IrError> {
 
     let mut globals = GlobalSection::new();
     globals.global(
-        GlobalType {
-            val_type: ValType::I32,
-            mutable: true,
-            shared: false,
-        },
+        GlobalType { val_type: ValType::I32, mutable: true, shared: false },
         &ConstExpr::i32_const(heap_base as i32),
     );
 
@@ -146,12 +136,7 @@ fn const_i32(v: i32) -> Function {
 }
 
 fn mem(offset: u64, align: u32) -> MemArg {
-    MemArg {
-        offset,
-        align,
-        target: MemArgTarget::Memory(0),
-        ordering: None,
-    }
+    MemArg { offset, align, target: MemArgTarget::Memory(0), ordering: None }
 }
 
 /// `evo_alloc(bytes)`: a bump allocator over the heap global, growing memory as needed and
@@ -164,26 +149,9 @@ fn alloc_function() -> Function {
     let mut f = Function::new([(2, ValType::I32), (1, ValType::I64)]);
     let mut s = f.instructions();
     s.global_get(G_HEAP).local_set(PTR);
-    s.local_get(PTR)
-        .i64_extend_i32_u()
-        .local_get(BYTES)
-        .i64_extend_i32_u()
-        .i64_add()
-        .local_set(END);
-    s.local_get(END)
-        .i64_const((1i64 << 32) - 8)
-        .i64_gt_u()
-        .if_(BlockType::Empty)
-        .i32_const(0)
-        .return_()
-        .end();
-    s.local_get(END)
-        .i64_const(i64::from(PAGE) - 1)
-        .i64_add()
-        .i64_const(16)
-        .i64_shr_u()
-        .i32_wrap_i64()
-        .local_set(NEED);
+    s.local_get(PTR).i64_extend_i32_u().local_get(BYTES).i64_extend_i32_u().i64_add().local_set(END);
+    s.local_get(END).i64_const((1i64 << 32) - 8).i64_gt_u().if_(BlockType::Empty).i32_const(0).return_().end();
+    s.local_get(END).i64_const(i64::from(PAGE) - 1).i64_add().i64_const(16).i64_shr_u().i32_wrap_i64().local_set(NEED);
     s.local_get(NEED)
         .memory_size(0)
         .i32_gt_u()
@@ -199,13 +167,7 @@ fn alloc_function() -> Function {
         .return_()
         .end()
         .end();
-    s.local_get(END)
-        .i64_const(7)
-        .i64_add()
-        .i64_const(-8)
-        .i64_and()
-        .i32_wrap_i64()
-        .global_set(G_HEAP);
+    s.local_get(END).i64_const(7).i64_add().i64_const(-8).i64_and().i32_wrap_i64().global_set(G_HEAP);
     s.local_get(PTR).end();
     f
 }
@@ -236,15 +198,8 @@ const P_ROWS: u32 = 1;
 
 impl<'a> RewardCodegen<'a> {
     fn new(fields: &'a [crate::ir::Field], typed: &'a typed::TypedReward) -> Self {
-        let mut cg = RewardCodegen {
-            fields,
-            typed,
-            locals: Vec::new(),
-            row: 0,
-            out: 0,
-            columns: Vec::new(),
-            slots: Vec::new(),
-        };
+        let mut cg =
+            RewardCodegen { fields, typed, locals: Vec::new(), row: 0, out: 0, columns: Vec::new(), slots: Vec::new() };
         cg.row = cg.local(ValType::I32);
         cg.out = cg.local(ValType::I32);
         for _ in fields {
@@ -286,9 +241,7 @@ impl<'a> RewardCodegen<'a> {
         for (i, (data, nulls)) in self.columns.clone().into_iter().enumerate() {
             let base = 4 + 8 * i as u64;
             s.local_get(P_DESC).i32_load(mem(base, 2)).local_set(data);
-            s.local_get(P_DESC)
-                .i32_load(mem(base + 4, 2))
-                .local_set(nulls);
+            s.local_get(P_DESC).i32_load(mem(base + 4, 2)).local_set(nulls);
         }
         s.i32_const(0).local_set(self.row);
     }
@@ -296,37 +249,26 @@ impl<'a> RewardCodegen<'a> {
     fn row_loop(&mut self, s: &mut InstructionSink<'_>) {
         let value = self.local(ValType::F64);
         s.block(BlockType::Empty).loop_(BlockType::Empty);
-        s.local_get(self.row)
-            .local_get(P_ROWS)
-            .i32_ge_u()
-            .br_if(1);
+        s.local_get(self.row).local_get(P_ROWS).i32_ge_u().br_if(1);
         let typed = self.typed;
         let body = &typed.body;
         self.expr(s, body);
         if body.ty == Type::Int {
             s.f64_convert_i64_s();
         }
-        // NaN rewards are canonicalised so outputs are reproducible bit for bit.
+        // NaN rewards are canonicalised so outputs are reproducible bit for bit (stored as
+        // bits: see `as_bits`).
         s.local_set(value);
-        s.local_get(self.out)
-            .local_get(self.row)
-            .i32_const(3)
-            .i32_shl()
-            .i32_add();
-        s.f64_const(f64::NAN.into())
+        s.local_get(self.out).local_get(self.row).i32_const(3).i32_shl().i32_add();
+        s.i64_const(f64::NAN.to_bits() as i64)
             .local_get(value)
+            .i64_reinterpret_f64()
             .local_get(value)
             .local_get(value)
             .f64_ne()
-            .select();
-        s.f64_store(mem(0, 3));
-        s.local_get(self.row)
-            .i32_const(1)
-            .i32_add()
-            .local_set(self.row)
-            .br(0)
-            .end()
-            .end();
+            .select()
+            .i64_store(mem(0, 3));
+        s.local_get(self.row).i32_const(1).i32_add().local_set(self.row).br(0).end().end();
     }
 
     fn expr(&mut self, s: &mut InstructionSink<'_>, e: &TExpr) {
@@ -386,6 +328,17 @@ impl<'a> RewardCodegen<'a> {
                 self.expr(s, b);
                 s.i32_or();
             }
+            // Small branches without helper calls become a branch-free `select` (exact for
+            // the same reason as in `field`); larger ones keep a real `if`.
+            TKind::If(c, t, o) if cheap(t, 8) && cheap(o, 8) => {
+                self.expr(s, t);
+                as_bits(s, e.ty);
+                self.expr(s, o);
+                as_bits(s, e.ty);
+                self.expr(s, c);
+                s.select();
+                from_bits(s, e.ty);
+            }
             TKind::If(c, t, o) => {
                 self.expr(s, c);
                 s.if_(BlockType::Result(val_type(e.ty)));
@@ -399,19 +352,13 @@ impl<'a> RewardCodegen<'a> {
     }
 
     /// Reads field `index` of the current row, or its default (else zero) when null.
+    ///
+    /// Branch-free: both the value and the default are computed and `select` picks one.
+    /// That is exact because reward expressions cannot trap or have effects, and every load
+    /// is in bounds: a missing null mask reads from address `row`, below the host's region.
     fn field(&mut self, s: &mut InstructionSink<'_>, index: u32, default: Option<&TExpr>) {
         let ty = self.fields[index as usize].ty;
         let (data, nulls) = self.columns[index as usize];
-        s.local_get(nulls)
-            .if_(BlockType::Result(ValType::I32))
-            .local_get(nulls)
-            .local_get(self.row)
-            .i32_add()
-            .i32_load8_u(mem(0, 0))
-            .else_()
-            .i32_const(0)
-            .end();
-        s.if_(BlockType::Result(val_type(ty)));
         match default {
             Some(d) => self.expr(s, d),
             None => {
@@ -422,23 +369,29 @@ impl<'a> RewardCodegen<'a> {
                 };
             }
         }
-        s.else_();
+        as_bits(s, ty);
         let shift = match ty {
             Type::Bool => 0,
             _ => 3,
         };
-        s.local_get(data)
-            .local_get(self.row)
-            .i32_const(shift)
-            .i32_shl()
-            .i32_add();
+        s.local_get(data).local_get(self.row).i32_const(shift).i32_shl().i32_add();
         match ty {
             Type::Float => s.f64_load(mem(0, 3)),
             Type::Int => s.i64_load(mem(0, 3)),
             // Any non-zero byte is true.
             Type::Bool => s.i32_load8_u(mem(0, 0)).i32_const(0).i32_ne(),
         };
-        s.end();
+        as_bits(s, ty);
+        // null = nulls != 0 && mask[row] != 0, as an i32 condition for `select`.
+        s.local_get(nulls)
+            .local_get(self.row)
+            .i32_add()
+            .i32_load8_u(mem(0, 0))
+            .i32_const(0)
+            .local_get(nulls)
+            .select()
+            .select();
+        from_bits(s, ty);
     }
 
     fn arith(&mut self, s: &mut InstructionSink<'_>, ty: Type, op: Arith, a: &TExpr, b: &TExpr) {
@@ -448,13 +401,7 @@ impl<'a> RewardCodegen<'a> {
             // already 0 and does not trap for `rem_s`.)
             let t = self.local(ValType::I64);
             self.expr(s, b);
-            s.local_set(t)
-                .i64_const(1)
-                .local_get(t)
-                .local_get(t)
-                .i64_eqz()
-                .select()
-                .i64_rem_s();
+            s.local_set(t).i64_const(1).local_get(t).local_get(t).i64_eqz().select().i64_rem_s();
             return;
         }
         self.expr(s, b);
@@ -515,7 +462,10 @@ impl<'a> RewardCodegen<'a> {
             }
         };
         if let Some(h) = helper {
-            s.call(helper_index(h));
+            // Inlined: the per-event hot path then pays no call overhead. Helpers' own
+            // inner calls (`exp` to `scalbn`, `tanh` to `expm1`) stay calls.
+            let mut local = |ty| self.local(ty);
+            math::emit_inline(s, h, &mut local, &helper_index);
         }
     }
 
@@ -543,14 +493,7 @@ impl<'a> RewardCodegen<'a> {
         match func {
             Builtin::Abs => {
                 let x = temps[0];
-                s.i64_const(0)
-                    .local_get(x)
-                    .i64_sub()
-                    .local_get(x)
-                    .local_get(x)
-                    .i64_const(0)
-                    .i64_lt_s()
-                    .select();
+                s.i64_const(0).local_get(x).i64_sub().local_get(x).local_get(x).i64_const(0).i64_lt_s().select();
             }
             Builtin::Min => pick(s, temps[0], temps[1], true),
             Builtin::Max => pick(s, temps[0], temps[1], false),
@@ -563,6 +506,59 @@ impl<'a> RewardCodegen<'a> {
             }
         }
     }
+}
+
+/// Floats go through `select` as their bits: Cranelift lowers an integer `select` to a
+/// conditional move, but a float one to a branch, which mispredicts on data-dependent
+/// conditions such as `rating >= 4.0`.
+fn as_bits(s: &mut InstructionSink<'_>, ty: Type) {
+    if ty == Type::Float {
+        s.i64_reinterpret_f64();
+    }
+}
+
+/// Undoes [`as_bits`].
+fn from_bits(s: &mut InstructionSink<'_>, ty: Type) {
+    if ty == Type::Float {
+        s.f64_reinterpret_i64();
+    }
+}
+
+/// Whether `e` has at most `budget` nodes and calls no helper function.
+fn cheap(e: &TExpr, budget: usize) -> bool {
+    fn size(e: &TExpr, left: &mut usize) -> bool {
+        if *left == 0 {
+            return false;
+        }
+        *left -= 1;
+        let kids: Vec<&TExpr> = match &e.kind {
+            TKind::Float(_) | TKind::Int(_) | TKind::Bool(_) | TKind::Local(_) => vec![],
+            TKind::Field { default, .. } => default.iter().map(|d| &**d).collect(),
+            TKind::Let { value, body, .. } => vec![value, body],
+            TKind::ToFloat(a) | TKind::Neg(a) | TKind::Not(a) => vec![a],
+            TKind::Arith(_, a, b) | TKind::Compare(_, a, b) | TKind::And(a, b) | TKind::Or(a, b) => vec![a, b],
+            TKind::If(c, t, o) => vec![c, t, o],
+            TKind::Call(func, args) => {
+                let inline = matches!(
+                    func,
+                    Builtin::Sqrt
+                        | Builtin::Abs
+                        | Builtin::Min
+                        | Builtin::Max
+                        | Builtin::Clamp
+                        | Builtin::Floor
+                        | Builtin::Ceil
+                );
+                if !inline {
+                    return false;
+                }
+                args.iter().collect()
+            }
+        };
+        kids.into_iter().all(|k| size(k, left))
+    }
+    let mut left = budget;
+    size(e, &mut left)
 }
 
 fn compare(s: &mut InstructionSink<'_>, ty: Type, op: Cmp) {

@@ -86,7 +86,9 @@ pub enum SandboxError {
         reason: String,
     },
     /// The module imports something; rewards get no imports at all (no WASI).
-    #[error("reward `{reward}` imports `{module}::{name}`, but rewards run with no imports (no WASI, no host functions)")]
+    #[error(
+        "reward `{reward}` imports `{module}::{name}`, but rewards run with no imports (no WASI, no host functions)"
+    )]
     Import {
         /// The reward.
         reward: String,

@@ -53,10 +53,7 @@ pub struct Interpreter {
 impl Interpreter {
     /// Type-checks `ir`.
     pub fn new(ir: &RewardIr) -> Result<Self, IrError> {
-        Ok(Interpreter {
-            fields: ir.fields.clone(),
-            typed: typed::lower(ir)?,
-        })
+        Ok(Interpreter { fields: ir.fields.clone(), typed: typed::lower(ir)? })
     }
 
     /// The reward of one event; `row[i]` is field `i`'s value, `None` when null.

@@ -42,6 +42,9 @@ impl std::fmt::Display for Type {
     }
 }
 
+/// The type of an event field (the same three types as expressions).
+pub type FieldType = Type;
+
 /// One event field the reward reads, in column order.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Field {
@@ -54,10 +57,7 @@ pub struct Field {
 impl Field {
     /// A field named `name` of type `ty`.
     pub fn new(name: impl Into<String>, ty: Type) -> Self {
-        Field {
-            name: name.into(),
-            ty,
-        }
+        Field { name: name.into(), ty }
     }
 }
 
@@ -194,10 +194,7 @@ impl Builtin {
 
     /// Whether the builtin keeps `int` arguments `int` (otherwise they become `float`).
     pub fn preserves_int(self) -> bool {
-        matches!(
-            self,
-            Builtin::Abs | Builtin::Min | Builtin::Max | Builtin::Clamp
-        )
+        matches!(self, Builtin::Abs | Builtin::Min | Builtin::Max | Builtin::Clamp)
     }
 }
 
@@ -266,18 +263,12 @@ pub enum Expr {
 impl Expr {
     /// `e.<index>` with no default.
     pub fn field(index: u32) -> Expr {
-        Expr::Field {
-            index,
-            default: None,
-        }
+        Expr::Field { index, default: None }
     }
 
     /// `e.<index> ?? default`.
     pub fn field_or(index: u32, default: Expr) -> Expr {
-        Expr::Field {
-            index,
-            default: Some(Box::new(default)),
-        }
+        Expr::Field { index, default: Some(Box::new(default)) }
     }
 
     /// A reference to local `name`.
@@ -287,37 +278,22 @@ impl Expr {
 
     /// `let name = value; body`.
     pub fn let_in(name: impl Into<String>, value: Expr, body: Expr) -> Expr {
-        Expr::Let {
-            name: name.into(),
-            value: Box::new(value),
-            body: Box::new(body),
-        }
+        Expr::Let { name: name.into(), value: Box::new(value), body: Box::new(body) }
     }
 
     /// `op arg`.
     pub fn unary(op: UnaryOp, arg: Expr) -> Expr {
-        Expr::Unary {
-            op,
-            arg: Box::new(arg),
-        }
+        Expr::Unary { op, arg: Box::new(arg) }
     }
 
     /// `lhs op rhs`.
     pub fn binary(op: BinaryOp, lhs: Expr, rhs: Expr) -> Expr {
-        Expr::Binary {
-            op,
-            lhs: Box::new(lhs),
-            rhs: Box::new(rhs),
-        }
+        Expr::Binary { op, lhs: Box::new(lhs), rhs: Box::new(rhs) }
     }
 
     /// `if cond { then } else { otherwise }`.
     pub fn if_else(cond: Expr, then: Expr, otherwise: Expr) -> Expr {
-        Expr::If {
-            cond: Box::new(cond),
-            then: Box::new(then),
-            otherwise: Box::new(otherwise),
-        }
+        Expr::If { cond: Box::new(cond), then: Box::new(then), otherwise: Box::new(otherwise) }
     }
 
     /// `func(args...)`.

@@ -6,6 +6,8 @@
 //! [`Sandbox`] (compiled, limited, cached) → [`Sandbox::run`] over [`Columns`].
 //! [`interp::Interpreter`] is the reference semantics the compiled path is tested against.
 
+#![warn(missing_docs)]
+
 pub mod abi;
 mod columns;
 pub mod compile;
@@ -17,8 +19,8 @@ pub mod math;
 mod runtime;
 mod typed;
 
-pub use error::{SandboxError, TrapKind};
 pub use columns::{Column, ColumnData, ColumnError, Columns};
-pub use runtime::{Limits, ModuleCache, Sandbox, SandboxEngine};
+pub use error::{SandboxError, TrapKind};
 pub use ir::{check, Field, RewardIr, Type};
 pub use ir_error::IrError;
+pub use runtime::{Limits, ModuleCache, Sandbox, SandboxEngine};

@@ -86,27 +86,16 @@ pub(crate) fn lower(ir: &RewardIr) -> Result<TypedReward, IrError> {
             None
         };
         if let Some(problem) = problem {
-            return Err(IrError::FieldName {
-                reward: ir.name.clone(),
-                name: field.name.clone(),
-                problem,
-            });
+            return Err(IrError::FieldName { reward: ir.name.clone(), name: field.name.clone(), problem });
         }
     }
-    let mut checker = Checker {
-        ir,
-        scope: Vec::new(),
-        slots: Vec::new(),
-    };
+    let mut checker = Checker { ir, scope: Vec::new(), slots: Vec::new() };
     let body = checker.expr(&ir.body, 0)?;
     let body = match body.ty {
         Type::Float | Type::Int => body,
         Type::Bool => return Err(checker.type_error("the reward's result", "float or int", &body)),
     };
-    Ok(TypedReward {
-        slots: checker.slots,
-        body,
-    })
+    Ok(TypedReward { slots: checker.slots, body })
 }
 
 /// Field names travel through the ABI schema string, so they must be plain identifiers.
@@ -136,12 +125,7 @@ fn to_float(e: TExpr) -> TExpr {
 
 impl<'a> Checker<'a> {
     fn type_error(&self, context: impl Into<String>, expected: &'static str, e: &TExpr) -> IrError {
-        IrError::Type {
-            reward: self.ir.name.clone(),
-            context: context.into(),
-            expected,
-            found: e.ty,
-        }
+        IrError::Type { reward: self.ir.name.clone(), context: context.into(), expected, found: e.ty }
     }
 
     fn numeric(&self, context: &str, e: TExpr) -> Result<TExpr, IrError> {
@@ -162,10 +146,7 @@ impl<'a> Checker<'a> {
 
     /// Brings numeric operands to one type: `int` if all are `int`, else `float`.
     fn unify(&self, context: &str, args: Vec<TExpr>) -> Result<(Type, Vec<TExpr>), IrError> {
-        let args = args
-            .into_iter()
-            .map(|a| self.numeric(context, a))
-            .collect::<Result<Vec<_>, _>>()?;
+        let args = args.into_iter().map(|a| self.numeric(context, a)).collect::<Result<Vec<_>, _>>()?;
         if args.iter().all(|a| a.ty == Type::Int) {
             Ok((Type::Int, args))
         } else {
@@ -186,10 +167,7 @@ impl<'a> Checker<'a> {
 
     fn expr(&mut self, e: &'a Expr, depth: usize) -> Result<TExpr, IrError> {
         if depth > MAX_DEPTH {
-            return Err(IrError::TooDeep {
-                reward: self.ir.name.clone(),
-                limit: MAX_DEPTH,
-            });
+            return Err(IrError::TooDeep { reward: self.ir.name.clone(), limit: MAX_DEPTH });
         }
         let d = depth + 1;
         Ok(match e {
@@ -226,10 +204,7 @@ impl<'a> Checker<'a> {
                     .rev()
                     .find(|(n, _)| n == name)
                     .map(|(_, s)| *s)
-                    .ok_or_else(|| IrError::UnboundLocal {
-                        reward: self.ir.name.clone(),
-                        name: name.clone(),
-                    })?;
+                    .ok_or_else(|| IrError::UnboundLocal { reward: self.ir.name.clone(), name: name.clone() })?;
                 node(self.slots[slot as usize], TKind::Local(slot))
             }
             Expr::Let { name, value, body } => {
@@ -241,11 +216,7 @@ impl<'a> Checker<'a> {
                 self.scope.pop();
                 let body = body?;
                 let ty = body.ty;
-                let kind = TKind::Let {
-                    slot,
-                    value: Box::new(value),
-                    body: Box::new(body),
-                };
+                let kind = TKind::Let { slot, value: Box::new(value), body: Box::new(body) };
                 node(ty, kind)
             }
             Expr::Unary { op, arg } => {
@@ -266,11 +237,7 @@ impl<'a> Checker<'a> {
                 let rhs = self.expr(rhs, d)?;
                 self.binary(*op, lhs, rhs)?
             }
-            Expr::If {
-                cond,
-                then,
-                otherwise,
-            } => {
+            Expr::If { cond, then, otherwise } => {
                 let cond = self.expr(cond, d)?;
                 let cond = self.boolean("the condition of `if`", cond)?;
                 let then = self.expr(then, d)?;
@@ -280,10 +247,7 @@ impl<'a> Checker<'a> {
                 } else {
                     self.unify2("a branch of `if`", then, otherwise)?
                 };
-                node(
-                    ty,
-                    TKind::If(Box::new(cond), Box::new(then), Box::new(otherwise)),
-                )
+                node(ty, TKind::If(Box::new(cond), Box::new(then), Box::new(otherwise)))
             }
             Expr::Call { func, args } => {
                 if args.len() != func.arity() {
@@ -294,10 +258,7 @@ impl<'a> Checker<'a> {
                         found: args.len(),
                     });
                 }
-                let args = args
-                    .iter()
-                    .map(|a| self.expr(a, d))
-                    .collect::<Result<Vec<_>, _>>()?;
+                let args = args.iter().map(|a| self.expr(a, d)).collect::<Result<Vec<_>, _>>()?;
                 let context = format!("`{}`", func.name());
                 let (ty, args) = self.unify(&context, args)?;
                 if ty == Type::Int && !func.preserves_int() {
@@ -312,12 +273,10 @@ impl<'a> Checker<'a> {
 
     fn binary(&self, op: BinaryOp, lhs: TExpr, rhs: TExpr) -> Result<TExpr, IrError> {
         let name = op_name(op);
-        let arith = |a: Arith, ty: Type, lhs: TExpr, rhs: TExpr| {
-            node(ty, TKind::Arith(a, Box::new(lhs), Box::new(rhs)))
-        };
-        let compare = |c: Cmp, lhs: TExpr, rhs: TExpr| {
-            node(Type::Bool, TKind::Compare(c, Box::new(lhs), Box::new(rhs)))
-        };
+        let arith =
+            |a: Arith, ty: Type, lhs: TExpr, rhs: TExpr| node(ty, TKind::Arith(a, Box::new(lhs), Box::new(rhs)));
+        let compare =
+            |c: Cmp, lhs: TExpr, rhs: TExpr| node(Type::Bool, TKind::Compare(c, Box::new(lhs), Box::new(rhs)));
         Ok(match op {
             BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul => {
                 let (ty, lhs, rhs) = self.unify2(name, lhs, rhs)?;

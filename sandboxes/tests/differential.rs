@@ -28,22 +28,8 @@ struct Gen {
     next_name: usize,
 }
 
-const FLOATS: [f64; 14] = [
-    0.0,
-    -0.0,
-    1.0,
-    -1.5,
-    0.1,
-    4.0,
-    1e300,
-    -1e-310,
-    f64::NAN,
-    f64::INFINITY,
-    f64::NEG_INFINITY,
-    f64::MAX,
-    2.5,
-    -7.0,
-];
+const FLOATS: [f64; 14] =
+    [0.0, -0.0, 1.0, -1.5, 0.1, 4.0, 1e300, -1e-310, f64::NAN, f64::INFINITY, f64::NEG_INFINITY, f64::MAX, 2.5, -7.0];
 const INTS: [i64; 10] = [0, 1, -1, 2, 7, -3, i64::MAX, i64::MIN, 1 << 53, 1000];
 
 impl Gen {
@@ -69,12 +55,7 @@ impl Gen {
     }
 
     fn leaf(&mut self, ty: Type) -> Expr {
-        let locals: Vec<String> = self
-            .scope
-            .iter()
-            .filter(|(_, t)| *t == ty)
-            .map(|(n, _)| n.clone())
-            .collect();
+        let locals: Vec<String> = self.scope.iter().filter(|(_, t)| *t == ty).map(|(n, _)| n.clone()).collect();
         if !locals.is_empty() && self.below(3) == 0 {
             let i = self.below(locals.len());
             return Expr::local(locals[i].clone());
@@ -82,11 +63,7 @@ impl Gen {
         let field = |g: &mut Gen, index: u32, ty: Type| {
             if g.below(3) == 0 {
                 // A default of the field's type, or an int for a float field.
-                let dty = if ty == Type::Float && g.below(2) == 0 {
-                    Type::Int
-                } else {
-                    ty
-                };
+                let dty = if ty == Type::Float && g.below(2) == 0 { Type::Int } else { ty };
                 let default = g.leaf_const(dty);
                 Expr::field_or(index, default)
             } else {
@@ -181,11 +158,7 @@ impl Gen {
                 let mut any_float = false;
                 for i in 0..func.arity() {
                     let last = i + 1 == func.arity();
-                    let t = if last && !any_float && func.preserves_int() {
-                        Type::Float
-                    } else {
-                        self.numeric()
-                    };
+                    let t = if last && !any_float && func.preserves_int() { Type::Float } else { self.numeric() };
                     any_float |= t == Type::Float;
                     args.push(self.expr(t, d));
                 }
@@ -213,14 +186,8 @@ impl Gen {
     fn bool_expr(&mut self, d: u32) -> Expr {
         match self.below(4) {
             0 => {
-                let op = [
-                    BinaryOp::Eq,
-                    BinaryOp::Ne,
-                    BinaryOp::Lt,
-                    BinaryOp::Le,
-                    BinaryOp::Gt,
-                    BinaryOp::Ge,
-                ][self.below(6)];
+                let op =
+                    [BinaryOp::Eq, BinaryOp::Ne, BinaryOp::Lt, BinaryOp::Le, BinaryOp::Gt, BinaryOp::Ge][self.below(6)];
                 let (ta, tb) = (self.numeric(), self.numeric());
                 let (a, b) = (self.expr(ta, d), self.expr(tb, d));
                 Expr::binary(op, a, b)
@@ -241,17 +208,9 @@ impl Gen {
 }
 
 fn program(seed: u64) -> RewardIr {
-    let mut g = Gen {
-        state: seed,
-        scope: Vec::new(),
-        next_name: 0,
-    };
+    let mut g = Gen { state: seed, scope: Vec::new(), next_name: 0 };
     let ty = g.numeric();
-    RewardIr {
-        name: format!("random_{seed:x}"),
-        fields: fields(),
-        body: g.expr(ty, 5),
-    }
+    RewardIr { name: format!("random_{seed:x}"), fields: fields(), body: g.expr(ty, 5) }
 }
 
 fn float_value() -> impl Strategy<Value = f64> {
@@ -291,14 +250,7 @@ fn events() -> impl Strategy<Value = Events> {
         proptest::collection::vec(any::<bool>(), ROWS),
         [nulls(), nulls(), nulls(), nulls(), nulls()],
     )
-        .prop_map(|(f0, f1, i0, i1, b0, nulls)| Events {
-            f0,
-            f1,
-            i0,
-            i1,
-            b0,
-            nulls,
-        })
+        .prop_map(|(f0, f1, i0, i1, b0, nulls)| Events { f0, f1, i0, i1, b0, nulls })
 }
 
 fn engine() -> &'static SandboxEngine {
@@ -352,8 +304,23 @@ fn generator_covers_the_language() {
         text.push_str(&format!("{:?}", program(seed)));
     }
     for needle in [
-        "Let", "Local", "If", "Field", "default: Some", "Rem", "Div", "Neg", "Not", "And", "Or",
-        "Lt", "Ge", "Eq", "Ne", "NaN", "inf",
+        "Let",
+        "Local",
+        "If",
+        "Field",
+        "default: Some",
+        "Rem",
+        "Div",
+        "Neg",
+        "Not",
+        "And",
+        "Or",
+        "Lt",
+        "Ge",
+        "Eq",
+        "Ne",
+        "NaN",
+        "inf",
     ] {
         assert!(text.contains(needle), "generator never produced {needle}");
     }

@@ -38,19 +38,20 @@ fn module(reward: &str, extra: &str) -> String {
     )
 }
 
-/// `out[i] = 2 * x[i]` for every row, calling `$hook` with the row index first.
+/// `out[i] = 2 * x[i]` for every row, calling `$hook` with `x[i]` first. Hooks key on the
+/// value because the module only sees chunk-local row indices.
 fn doubling_with_hook(hook: &str) -> String {
     module(
         r#"(block $done (loop $row
       (br_if $done (i32.ge_u (local.get $i) (local.get $rows)))
-      (call $hook (local.get $i))
+      (call $hook (f64.load (i32.add (local.get $x) (i32.shl (local.get $i) (i32.const 3)))))
       (f64.store (i32.add (local.get $out) (i32.shl (local.get $i) (i32.const 3)))
         (f64.mul (f64.const 2)
           (f64.load (i32.add (local.get $x) (i32.shl (local.get $i) (i32.const 3))))))
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br $row)))
     (i32.const 0)"#,
-        &format!("(func $hook (param $row i32) {hook})"),
+        &format!("(func $hook (param $x f64) {hook})"),
     )
 }
 
@@ -86,15 +87,9 @@ fn assert_healthy(engine: &SandboxEngine) {
 
 /// Loads `wat` and runs it, expecting a trap of `kind` at `row`.
 fn expect_trap(engine: &SandboxEngine, wat: &str, kind: TrapKind, row: Option<usize>) {
-    let result = engine
-        .load("hostile", wat.as_bytes())
-        .and_then(|s| s.run(&columns(), &mut Vec::new()));
+    let result = engine.load("hostile", wat.as_bytes()).and_then(|s| s.run(&columns(), &mut Vec::new()));
     match result {
-        Err(SandboxError::Trap {
-            kind: got,
-            row: got_row,
-            ..
-        }) => {
+        Err(SandboxError::Trap { kind: got, row: got_row, .. }) => {
             assert_eq!(got, kind);
             assert_eq!(got_row, row);
         }
@@ -104,9 +99,7 @@ fn expect_trap(engine: &SandboxEngine, wat: &str, kind: TrapKind, row: Option<us
 }
 
 fn expect_load_error(engine: &SandboxEngine, bytes: &[u8], code: &str, needle: &str) {
-    let err = engine
-        .load("hostile", bytes)
-        .expect_err("the module must be rejected");
+    let err = engine.load("hostile", bytes).expect_err("the module must be rejected");
     assert_eq!(err.code(), code, "{err}");
     let msg = err.to_string();
     assert!(msg.contains(needle), "`{msg}` should mention `{needle}`");
@@ -122,25 +115,17 @@ fn good_reward_scores_all_chunks() {
 fn endless_loop_runs_out_of_fuel() {
     let engine = SandboxEngine::new(limits()).unwrap();
     // Row 5 never finishes: it lies in the second chunk of four.
-    let wat = doubling_with_hook("(if (i32.eq (local.get $row) (i32.const 5)) (then (loop $l (br $l))))");
+    let wat = doubling_with_hook("(if (f64.eq (local.get $x) (f64.const 6)) (then (loop $l (br $l))))");
     expect_trap(&engine, &wat, TrapKind::OutOfFuel, Some(5));
 }
 
 #[test]
 fn endless_loop_hits_the_deadline_when_fuel_is_plentiful() {
-    let engine = SandboxEngine::new(Limits {
-        fuel_per_call: u64::MAX / 2,
-        deadline: Duration::from_millis(200),
-        ..limits()
-    })
-    .unwrap();
+    let engine =
+        SandboxEngine::new(Limits { fuel_per_call: u64::MAX / 2, deadline: Duration::from_millis(200), ..limits() })
+            .unwrap();
     let started = Instant::now();
-    expect_trap(
-        &engine,
-        &doubling_with_hook("(loop $l (br $l))"),
-        TrapKind::Deadline,
-        Some(0),
-    );
+    expect_trap(&engine, &doubling_with_hook("(loop $l (br $l))"), TrapKind::Deadline, Some(0));
     assert!(started.elapsed() < Duration::from_secs(5), "deadline not enforced promptly");
 }
 
@@ -148,7 +133,7 @@ fn endless_loop_hits_the_deadline_when_fuel_is_plentiful() {
 fn memory_grow_bomb_hits_the_cap() {
     let engine = SandboxEngine::new(limits()).unwrap();
     let wat = doubling_with_hook(
-        "(if (i32.eq (local.get $row) (i32.const 2)) (then (loop $l (drop (memory.grow (i32.const 16))) (br $l))))",
+        "(if (f64.eq (local.get $x) (f64.const 3)) (then (loop $l (drop (memory.grow (i32.const 16))) (br $l))))",
     );
     expect_trap(&engine, &wat, TrapKind::MemoryLimit, Some(2));
 }
@@ -164,11 +149,7 @@ fn huge_initial_memory_is_refused() {
 
 #[test]
 fn deep_recursion_overflows_the_stack() {
-    let engine = SandboxEngine::new(Limits {
-        fuel_per_event: 100_000_000,
-        ..limits()
-    })
-    .unwrap();
+    let engine = SandboxEngine::new(Limits { fuel_per_event: 100_000_000, ..limits() }).unwrap();
     let wat = module(
         "(drop (call $down (i64.const 0))) (i32.const 0)",
         "(func $down (param $n i64) (result i64) (call $down (i64.add (local.get $n) (i64.const 1))))",
@@ -179,26 +160,21 @@ fn deep_recursion_overflows_the_stack() {
 #[test]
 fn unreachable_is_reported_with_its_row() {
     let engine = SandboxEngine::new(limits()).unwrap();
-    let wat = doubling_with_hook("(if (i32.eq (local.get $row) (i32.const 9)) (then unreachable))");
+    let wat = doubling_with_hook("(if (f64.eq (local.get $x) (f64.const 10)) (then unreachable))");
     expect_trap(&engine, &wat, TrapKind::Unreachable, Some(9));
 }
 
 #[test]
 fn out_of_bounds_store_is_a_trap() {
     let engine = SandboxEngine::new(limits()).unwrap();
-    let wat = module(
-        "(f64.store (i32.const -8) (f64.const 1)) (i32.const 0)",
-        "",
-    );
+    let wat = module("(f64.store (i32.const -8) (f64.const 1)) (i32.const 0)", "");
     expect_trap(&engine, &wat, TrapKind::OutOfBounds, Some(0));
 }
 
 #[test]
 fn nonzero_status_is_a_failure() {
     let engine = SandboxEngine::new(limits()).unwrap();
-    let sandbox = engine
-        .load("grumpy", module("(i32.const 7)", "").as_bytes())
-        .unwrap();
+    let sandbox = engine.load("grumpy", module("(i32.const 7)", "").as_bytes()).unwrap();
     let err = sandbox.run(&columns(), &mut Vec::new()).unwrap_err();
     assert_eq!(err.code(), "sandbox::failed");
     assert!(err.to_string().contains("error code 7"), "{err}");
@@ -218,25 +194,17 @@ fn wasi_import_is_rejected_before_running() {
         "(module\n  (import \"wasi_snapshot_preview1\" \"fd_write\" (func (param i32 i32 i32 i32) (result i32)))\n",
         1,
     );
-    let wat = wat.replace(
-        r#"(import "wasi_snapshot_preview1" "fd_write" (func (param i32 i32 i32 i32) (result i32))))"#,
-        ")",
-    );
-    expect_load_error(
-        &engine,
-        wat.as_bytes(),
-        "sandbox::import",
-        "wasi_snapshot_preview1::fd_write",
-    );
+    let wat = wat
+        .replace(r#"(import "wasi_snapshot_preview1" "fd_write" (func (param i32 i32 i32 i32) (result i32))))"#, ")");
+    expect_load_error(&engine, wat.as_bytes(), "sandbox::import", "wasi_snapshot_preview1::fd_write");
 }
 
 #[test]
 fn wrong_export_signature_is_rejected() {
     let engine = SandboxEngine::new(limits()).unwrap();
-    let wat = good().replace(
-        "(func (export \"evo_reward\") (param $desc i32) (param $rows i32) (result i32)",
-        "(func (export \"evo_reward\") (param $desc i32) (param $rows i32) (result f64) (drop (f64.const 0))",
-    ).replace("    (i32.const 0))\n  (func $hook", "    (f64.const 0))\n  (func $hook");
+    let wat = good().replace("(export \"evo_reward\")", "(export \"evo_reward_v0\")");
+    let wat = wat
+        .replace("(func $hook", "(func (export \"evo_reward\") (param i32) (result f64) (f64.const 0))\n  (func $hook");
     expect_load_error(&engine, wat.as_bytes(), "sandbox::export", "evo_reward");
 }
 
@@ -277,9 +245,7 @@ fn missing_column_is_reported() {
     let engine = SandboxEngine::new(limits()).unwrap();
     let sandbox = engine.load("good", good().as_bytes()).unwrap();
     let ys = [1.0];
-    let err = sandbox
-        .run(&Columns::new().with("y", &ys[..]), &mut Vec::new())
-        .unwrap_err();
+    let err = sandbox.run(&Columns::new().with("y", &ys[..]), &mut Vec::new()).unwrap_err();
     assert_eq!(err.code(), "sandbox::columns");
     assert!(err.to_string().contains("no column `x`"), "{err}");
 }

@@ -142,10 +142,7 @@ fn wasm_matches_interp(func: Builtin, xs: &[f64], ys: &[f64]) {
     let cols = Columns::new().with("x", xs).with("y", ys);
     let mut out = Vec::new();
     sandbox.run(&cols, &mut out).unwrap();
-    let want = sandboxes::interp::Interpreter::new(&ir)
-        .unwrap()
-        .run(&cols)
-        .unwrap();
+    let want = sandboxes::interp::Interpreter::new(&ir).unwrap().run(&cols).unwrap();
     for (i, (a, b)) in out.iter().zip(&want).enumerate() {
         assert_eq!(
             a.to_bits(),

@@ -5,10 +5,7 @@ use sandboxes::{Columns, Field, Limits, RewardIr, SandboxEngine, Type};
 fn satisfied_reward_runs() {
     let ir = RewardIr {
         name: "satisfied".into(),
-        fields: vec![
-            Field::new("rating", Type::Float),
-            Field::new("watch_seconds", Type::Float),
-        ],
+        fields: vec![Field::new("rating", Type::Float), Field::new("watch_seconds", Type::Float)],
         body: Expr::let_in(
             "long_watch",
             Expr::if_else(
@@ -32,9 +29,7 @@ fn satisfied_reward_runs() {
     let rating = [5.0, 3.0, 4.0];
     let watch = [10.0, 0.0, 100.0];
     let nulls = [false, false, true];
-    let cols = Columns::new()
-        .with("rating", &rating[..])
-        .with_nulls("watch_seconds", &watch[..], &nulls[..]);
+    let cols = Columns::new().with("rating", &rating[..]).with_nulls("watch_seconds", &watch[..], &nulls[..]);
     let mut out = Vec::new();
     sb.run(&cols, &mut out).unwrap();
     let interp = sandboxes::interp::Interpreter::new(&ir).unwrap().run(&cols).unwrap();

@@ -23,14 +23,69 @@ pub struct Output {
     pub status: i32,
     pub stdout: String,
     pub stderr: String,
-    /// The temporary folder, alive as long as the output.
-    pub dir: tempfile::TempDir,
+    /// The folder the command ran in.
+    pub root: PathBuf,
+    /// Keeps a one-shot test's temporary folder alive as long as its output.
+    _dir: Option<tempfile::TempDir>,
 }
 
 impl Output {
-    /// The text of a file in the temporary folder.
+    /// The text of a file in the folder the command ran in.
     pub fn read(&self, path: &str) -> String {
-        std::fs::read_to_string(self.dir.path().join(path)).unwrap()
+        std::fs::read_to_string(self.root.join(path)).unwrap()
+    }
+}
+
+/// A folder for tests that run several commands in a row.
+pub struct Dir {
+    tmp: tempfile::TempDir,
+}
+
+impl Dir {
+    pub fn new() -> Self {
+        Dir { tmp: tempfile::tempdir().unwrap() }
+    }
+
+    /// The folder.
+    pub fn path(&self) -> &Path {
+        self.tmp.path()
+    }
+
+    /// Writes a file.
+    pub fn file(&self, path: &str, text: &str) -> &Self {
+        let full = self.tmp.path().join(path);
+        std::fs::create_dir_all(full.parent().unwrap()).unwrap();
+        std::fs::write(full, text).unwrap();
+        self
+    }
+
+    /// Runs `evoflow` with `args` in the folder.
+    pub fn run<I: IntoIterator<Item = S>, S: Into<String>>(&self, args: I) -> Output {
+        run_in(self.tmp.path(), args.into_iter().map(Into::into).collect(), None)
+    }
+
+    /// Runs and asserts the exit status.
+    pub fn status<I: IntoIterator<Item = S>, S: Into<String>>(&self, args: I, expected: i32) -> Output {
+        let out = self.run(args);
+        assert_eq!(out.status, expected, "exit status\nstdout:\n{}\nstderr:\n{}", out.stdout, out.stderr);
+        out
+    }
+}
+
+fn run_in(cwd: &Path, args: Vec<String>, keep: Option<tempfile::TempDir>) -> Output {
+    let out = Command::new(env!("CARGO_BIN_EXE_evoflow"))
+        .args(&args)
+        .current_dir(cwd)
+        .env("NO_COLOR", "1")
+        .env_remove("RUST_BACKTRACE")
+        .output()
+        .unwrap();
+    Output {
+        status: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8(out.stdout).unwrap(),
+        stderr: String::from_utf8(out.stderr).unwrap(),
+        root: cwd.to_path_buf(),
+        _dir: keep,
     }
 }
 
@@ -62,19 +117,7 @@ impl Test {
     /// Runs the command.
     pub fn run(self) -> Output {
         let cwd = self.cwd.clone().unwrap_or_else(|| self.dir.path().to_path_buf());
-        let out = Command::new(env!("CARGO_BIN_EXE_evoflow"))
-            .args(&self.args)
-            .current_dir(&cwd)
-            .env("NO_COLOR", "1")
-            .env_remove("RUST_BACKTRACE")
-            .output()
-            .unwrap();
-        Output {
-            status: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8(out.stdout).unwrap(),
-            stderr: String::from_utf8(out.stderr).unwrap(),
-            dir: self.dir,
-        }
+        run_in(&cwd, self.args, Some(self.dir))
     }
 
     /// Runs and asserts the exit status.
@@ -83,4 +126,26 @@ impl Test {
         assert_eq!(out.status, expected, "exit status\nstdout:\n{}\nstderr:\n{}", out.stdout, out.stderr);
         out
     }
+}
+
+/// The `--json` events a run printed, parsed.
+pub fn events(stdout: &str) -> Vec<serde_json::Value> {
+    stdout.lines().filter(|l| l.starts_with('{')).map(|l| serde_json::from_str(l).unwrap()).collect()
+}
+
+/// `(node, event name)` pairs of the step events, in order.
+pub fn step_events(stdout: &str) -> Vec<(String, String)> {
+    events(stdout)
+        .into_iter()
+        .filter_map(|e| Some((e["node"].as_str()?.to_string(), e["event"].as_str()?.to_string())))
+        .collect()
+}
+
+/// Nodes whose step actually ran (not cached) in a `--json` run.
+pub fn ran(stdout: &str) -> Vec<String> {
+    let mut nodes: Vec<String> =
+        step_events(stdout).into_iter().filter(|(_, e)| e == "step_started").map(|(n, _)| n).collect();
+    nodes.sort();
+    nodes.dedup();
+    nodes
 }

@@ -35,6 +35,9 @@ impl Checker<'_> {
         let mut given: IndexMap<usize, (Value, Span)> = IndexMap::new();
         let mut seen_named = false;
         let mut positional = 0;
+        // An argument that fits no parameter was probably meant for a missing one: say nothing
+        // more about missing arguments then.
+        let mut unplaced = false;
         for arg in args {
             let index = match &arg.name {
                 Some(name) => {
@@ -52,6 +55,7 @@ impl Checker<'_> {
                                 .maybe_help(help),
                             );
                             self.check_expr(module, &arg.value, None, site);
+                            unplaced = true;
                             continue;
                         }
                     }
@@ -61,6 +65,8 @@ impl Checker<'_> {
                         Diagnostic::new(ErrorKind::PositionalAfterNamed, arg.span)
                             .help("put positional arguments first, or name this one"),
                     );
+                    self.check_expr(module, &arg.value, None, site);
+                    unplaced = true;
                     continue;
                 }
                 None => {
@@ -99,6 +105,7 @@ impl Checker<'_> {
                 Some((v, _)) => v,
                 None => match &param.default {
                     Some(d) => d.clone(),
+                    None if unplaced => Value::Invalid,
                     None => {
                         self.error(
                             Diagnostic::new(
@@ -124,7 +131,14 @@ impl Checker<'_> {
                     ErrorKind::TypeMismatch { expected: param.ty.to_string(), found: ty.to_string() },
                     expr.span,
                 )
-                .help(format!("`{}` takes a {}", param.name, param.ty)),
+                .help(match (&param.ty, &ty) {
+                    (Type::Split, Type::Dataset) => format!(
+                        "`{}` takes a split: split the dataset first, e.g. `random_split({})`",
+                        param.name,
+                        expr.span.text(self.sources)
+                    ),
+                    _ => format!("`{}` takes {}", param.name, with_article(&param.ty)),
+                }),
             );
             return Value::Invalid;
         }
@@ -146,6 +160,13 @@ impl Checker<'_> {
             (_, v) => v,
         }
     }
+}
+
+/// A type with its indefinite article: `an int`, `a split`.
+pub(crate) fn with_article(ty: &Type) -> String {
+    let name = ty.to_string();
+    let article = if name.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
+    format!("{article} {name}")
 }
 
 fn list_params(params: &[Param]) -> String {

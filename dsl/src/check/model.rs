@@ -1,7 +1,7 @@
 //! Model blocks: inputs and tensor operations, with static shape inference. A mismatch is an
 //! error that points at the operation and labels each operand with its shape.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use super::{Checker, Resolved};
 use crate::ast::{self, BinaryOp, Expr, ExprKind, Item, ModelStmt};
@@ -33,20 +33,34 @@ struct ModelChecker<'c, 'a> {
     checker: &'c mut Checker<'a>,
     nodes: Vec<TensorNode>,
     names: HashMap<String, usize>,
+    /// Names whose definition was already reported as wrong: using them reports nothing more.
+    failed: HashSet<String>,
 }
 
 impl Checker<'_> {
     pub(super) fn check_model(&mut self, module: usize, decl: &ast::ModelDecl) -> Resolved {
         let qual = self.qualify(module, &decl.name.name);
         let source = self.canonical(&Item::Model(decl.clone()));
+        let resolved = Resolved { ty: Type::Model, value: Value::Model(qual.clone()), schema: None };
+        // Without inputs every line refers to names that do not exist: report that alone.
+        if !decl.stmts.iter().any(|s| matches!(s, ModelStmt::Input { .. })) {
+            self.error(
+                Diagnostic::new(ErrorKind::NoInputs { model: decl.name.name.clone() }, decl.name.span)
+                    .help("declare what the model reads, e.g. `input user: id, item: id`"),
+            );
+            return resolved;
+        }
         let before = self.diags.len();
-        let mut m = ModelChecker { checker: self, nodes: Vec::new(), names: HashMap::new() };
+        let mut m = ModelChecker { checker: self, nodes: Vec::new(), names: HashMap::new(), failed: HashSet::new() };
         let mut last = None;
         for stmt in &decl.stmts {
             match stmt {
                 ModelStmt::Input { inputs, .. } => {
                     for input in inputs {
                         m.input(input);
+                        if !m.names.contains_key(&input.name.name) {
+                            m.failed.insert(input.name.name.clone());
+                        }
                     }
                 }
                 ModelStmt::Assign { name, value, .. } => {
@@ -61,18 +75,14 @@ impl Checker<'_> {
                             m.nodes[i].binding = Some(name.name.clone());
                         }
                         m.names.insert(name.name.clone(), i);
+                    } else {
+                        m.failed.insert(name.name.clone());
                     }
                     last = Some((index, value.span));
                 }
             }
         }
         let nodes = std::mem::take(&mut m.nodes);
-        if !nodes.iter().any(|n| matches!(n.op, TensorOp::Input { .. })) {
-            self.error(
-                Diagnostic::new(ErrorKind::NoInputs { model: decl.name.name.clone() }, decl.name.span)
-                    .help("declare what the model reads, e.g. `input user: id, item: id`"),
-            );
-        }
         let output = match last {
             Some((Some(i), span)) => {
                 if nodes[i].shape != Shape::Vector(1) {
@@ -93,11 +103,11 @@ impl Checker<'_> {
             }
         };
         if self.diags.len() > before {
-            return Resolved { ty: Type::Model, value: Value::Model(qual), schema: None };
+            return resolved;
         }
         let def = ModelDef { name: qual.clone(), nodes, output: output.unwrap_or(0), source };
-        self.program.models.insert(qual.clone(), def);
-        Resolved { ty: Type::Model, value: Value::Model(qual), schema: None }
+        self.program.models.insert(qual, def);
+        resolved
     }
 }
 
@@ -112,7 +122,10 @@ impl ModelChecker<'_, '_> {
             Some(Expr { kind: ExprKind::Int(n), .. }) if *n > 0 => Some(*n as u64),
             Some(e) => {
                 self.checker.error(Diagnostic::new(
-                    ErrorKind::TypeMismatch { expected: "a positive whole number".into(), found: format!("`{}`", self.text(e)) },
+                    ErrorKind::TypeMismatch {
+                        expected: "a positive whole number".into(),
+                        found: format!("`{}`", self.text(e)),
+                    },
                     e.span,
                 ));
                 return;
@@ -124,27 +137,39 @@ impl ModelChecker<'_, '_> {
             ("categorical", Some(n)) => (InputKind::Categorical(n), Shape::Ids { vocab: Some(n) }),
             ("dense", Some(n)) => (InputKind::Dense(n), Shape::Vector(n)),
             ("categorical" | "dense", None) => {
-                self.checker.error(
-                    Diagnostic::new(ErrorKind::LayerArity { op: input.kind.name.clone(), expected: "a size, e.g. `dense(4)`".into(), found: 0 }, input.kind.span),
-                );
+                self.checker.error(Diagnostic::new(
+                    ErrorKind::LayerArity {
+                        op: input.kind.name.clone(),
+                        expected: "a size, e.g. `dense(4)`".into(),
+                        found: 0,
+                    },
+                    input.kind.span,
+                ));
                 return;
             }
             ("id", Some(_)) => {
                 self.checker.error(
-                    Diagnostic::new(ErrorKind::LayerArity { op: "id".into(), expected: "no size".into(), found: 1 }, input.span)
-                        .help("id vocabularies come from the data; use `categorical(n)` for a fixed one"),
+                    Diagnostic::new(
+                        ErrorKind::LayerArity { op: "id".into(), expected: "no size".into(), found: 1 },
+                        input.span,
+                    )
+                    .help("id vocabularies come from the data; use `categorical(n)` for a fixed one"),
                 );
                 return;
             }
             (other, _) => {
                 let help = did_you_mean(other, ["id", "dense", "categorical"])
                     .or_else(|| Some("inputs are `id`, `dense(n)` or `categorical(n)`".into()));
-                self.checker.error(Diagnostic::new(ErrorKind::UnknownInputKind { kind: other.to_string() }, input.kind.span).maybe_help(help));
+                self.checker.error(
+                    Diagnostic::new(ErrorKind::UnknownInputKind { kind: other.to_string() }, input.kind.span)
+                        .maybe_help(help),
+                );
                 return;
             }
         };
         if self.names.contains_key(&input.name.name) {
-            self.checker.error(Diagnostic::new(ErrorKind::Duplicate { name: input.name.name.clone() }, input.name.span));
+            self.checker
+                .error(Diagnostic::new(ErrorKind::Duplicate { name: input.name.name.clone() }, input.name.span));
             return;
         }
         let i = self.push(TensorOp::Input { name: input.name.name.clone(), kind }, shape, input.span);
@@ -159,11 +184,15 @@ impl ModelChecker<'_, '_> {
                 let name = &path[0];
                 match self.names.get(&name.name) {
                     Some(i) => Some(*i),
+                    None if self.failed.contains(&name.name) => None,
                     None => {
                         let help = did_you_mean(&name.name, self.names.keys().map(String::as_str));
                         self.checker.error(
-                            Diagnostic::new(ErrorKind::UnknownName { name: name.name.clone(), what: "model input or value" }, name.span)
-                                .maybe_help(help),
+                            Diagnostic::new(
+                                ErrorKind::UnknownName { name: name.name.clone(), what: "model input or value" },
+                                name.span,
+                            )
+                            .maybe_help(help),
                         );
                         None
                     }
@@ -195,14 +224,14 @@ impl ModelChecker<'_, '_> {
             }
             ExprKind::Call { callee, args } if callee.len() == 1 => self.call(&callee[0], args, expr.span),
             _ => {
-                let what = match &expr.kind {
-                    ExprKind::Binary { op, .. } => format!("`{}`", op.symbol()),
-                    ExprKind::Str { .. } => "a string".into(),
-                    ExprKind::If { .. } => "`if`".into(),
-                    _ => "this expression".into(),
+                let (what, at) = match &expr.kind {
+                    ExprKind::Binary { op, op_span, .. } => (format!("`{}`", op.symbol()), *op_span),
+                    ExprKind::Str { .. } => ("a string".into(), expr.span),
+                    ExprKind::If { .. } => ("`if`".into(), expr.span),
+                    _ => ("this expression".into(), expr.span),
                 };
                 self.checker.error(
-                    Diagnostic::new(ErrorKind::NotAllowedHere { what, context: "a model block" }, expr.span)
+                    Diagnostic::new(ErrorKind::NotAllowedHere { what, context: "a model block" }, at)
                         .help("models combine tensors with layers and `+`, `-`, `*`"),
                 );
                 None
@@ -212,9 +241,12 @@ impl ModelChecker<'_, '_> {
 
     fn mismatch(&mut self, op: &str, at: Span, left: (Span, Shape), right: (Span, Shape)) {
         self.checker.error(
-            Diagnostic::new(ErrorKind::ShapeMismatch { op: op.to_string(), left: left.1.to_string(), right: right.1.to_string() }, at)
-                .label(left.0, format!("this is {}", left.1))
-                .label(right.0, format!("this is {}", right.1)),
+            Diagnostic::new(
+                ErrorKind::ShapeMismatch { op: op.to_string(), left: left.1.to_string(), right: right.1.to_string() },
+                at,
+            )
+            .label(left.0, format!("this is {}", left.1))
+            .label(right.0, format!("this is {}", right.1)),
         );
     }
 
@@ -222,7 +254,9 @@ impl ModelChecker<'_, '_> {
         let name = callee.name.as_str();
         let Some((_, params)) = OPS.iter().find(|(n, _)| *n == name) else {
             let help = did_you_mean(name, OPS.iter().map(|(n, _)| *n));
-            self.checker.error(Diagnostic::new(ErrorKind::UnknownLayer { name: name.to_string() }, callee.span).maybe_help(help));
+            self.checker.error(
+                Diagnostic::new(ErrorKind::UnknownLayer { name: name.to_string() }, callee.span).maybe_help(help),
+            );
             return None;
         };
         // Order the arguments by parameter (concat takes any number, all positional).
@@ -234,7 +268,11 @@ impl ModelChecker<'_, '_> {
                     None => {
                         let help = did_you_mean(&n.name, params.iter().copied());
                         self.checker.error(
-                            Diagnostic::new(ErrorKind::UnknownArgument { callee: name.to_string(), arg: n.name.clone() }, n.span).maybe_help(help),
+                            Diagnostic::new(
+                                ErrorKind::UnknownArgument { callee: name.to_string(), arg: n.name.clone() },
+                                n.span,
+                            )
+                            .maybe_help(help),
                         );
                         return None;
                     }
@@ -245,11 +283,20 @@ impl ModelChecker<'_, '_> {
         }
         let expected = match name {
             "concat" => "at least 2 arguments".to_string(),
-            _ => format!("{} argument{} ({})", params.len(), if params.len() == 1 { "" } else { "s" }, params.join(", ")),
+            _ => {
+                format!("{} argument{} ({})", params.len(), if params.len() == 1 { "" } else { "s" }, params.join(", "))
+            }
         };
-        let arity_ok = if name == "concat" { args.len() >= 2 } else { args.len() == params.len() && ordered.iter().all(Option::is_some) };
+        let arity_ok = if name == "concat" {
+            args.len() >= 2
+        } else {
+            args.len() == params.len() && ordered.iter().all(Option::is_some)
+        };
         if !arity_ok {
-            self.checker.error(Diagnostic::new(ErrorKind::LayerArity { op: name.to_string(), expected, found: args.len() }, span));
+            self.checker.error(Diagnostic::new(
+                ErrorKind::LayerArity { op: name.to_string(), expected, found: args.len() },
+                span,
+            ));
             return None;
         }
         let ordered: Vec<&Expr> = ordered.into_iter().flatten().collect();
@@ -261,8 +308,11 @@ impl ModelChecker<'_, '_> {
                     Shape::Ids { .. } => Some(self.push(TensorOp::Embed { input: x, dim }, Shape::Vector(dim), span)),
                     other => {
                         self.checker.error(
-                            Diagnostic::new(ErrorKind::ExpectedIds { op: "embed".into(), found: other.to_string() }, ordered[0].span)
-                                .help("embed an `id` or `categorical` input; a dense vector goes through `dense` instead"),
+                            Diagnostic::new(
+                                ErrorKind::ExpectedIds { op: "embed".into(), found: other.to_string() },
+                                ordered[0].span,
+                            )
+                            .help("embed an `id` or `categorical` input; a dense vector goes through `dense` instead"),
                         );
                         None
                     }
@@ -289,7 +339,11 @@ impl ModelChecker<'_, '_> {
                     ExprKind::Int(0) => 0.0,
                     _ => {
                         self.checker.error(Diagnostic::new(
-                            ErrorKind::OutOfRange { what: "the dropout rate".into(), value: self.text(ordered[1]), range: "[0, 1)".into() },
+                            ErrorKind::OutOfRange {
+                                what: "the dropout rate".into(),
+                                value: self.text(ordered[1]),
+                                range: "[0, 1)".into(),
+                            },
                             ordered[1].span,
                         ));
                         return None;
@@ -314,7 +368,7 @@ impl ModelChecker<'_, '_> {
                 let (l, r) = (l?, r?);
                 let (a, b) = (self.nodes[l].shape, self.nodes[r].shape);
                 if a != b {
-                    self.mismatch(name, span, (ordered[0].span, a), (ordered[1].span, b));
+                    self.mismatch(name, callee.span, (ordered[0].span, a), (ordered[1].span, b));
                     return None;
                 }
                 let (op, shape) = if name == "dot" {
@@ -338,9 +392,14 @@ impl ModelChecker<'_, '_> {
         match self.nodes[x].shape {
             Shape::Vector(_) => Some(x),
             other => {
-                let help = matches!(other, Shape::Ids { .. }).then(|| "turn ids into vectors first, e.g. `embed(user, 32)`".to_string());
+                let help = matches!(other, Shape::Ids { .. })
+                    .then(|| "turn ids into vectors first, e.g. `embed(user, 32)`".to_string());
                 self.checker.error(
-                    Diagnostic::new(ErrorKind::ExpectedTensor { op: op.to_string(), found: other.to_string() }, expr.span).maybe_help(help),
+                    Diagnostic::new(
+                        ErrorKind::ExpectedTensor { op: op.to_string(), found: other.to_string() },
+                        expr.span,
+                    )
+                    .maybe_help(help),
                 );
                 None
             }
@@ -352,7 +411,10 @@ impl ModelChecker<'_, '_> {
             ExprKind::Int(n) if n > 0 => Some(n as u64),
             _ => {
                 self.checker.error(Diagnostic::new(
-                    ErrorKind::TypeMismatch { expected: "a positive whole number".into(), found: format!("`{}`", self.text(expr)) },
+                    ErrorKind::TypeMismatch {
+                        expected: "a positive whole number".into(),
+                        found: format!("`{}`", self.text(expr)),
+                    },
                     expr.span,
                 ));
                 None

@@ -224,6 +224,25 @@ impl ModuleSet {
                                 .map(|n| (n.name.clone(), n.alias.clone().unwrap_or_else(|| n.name.clone())))
                                 .collect(),
                         ),
+                        None if self.names_in_module(&ast::path_string(segments)).is_some() => {
+                            let module_path = ast::path_string(segments);
+                            let first = self.names_in_module(&module_path).and_then(|n| n.first().cloned());
+                            let example = first.unwrap_or_else(|| "name".into());
+                            diags.push(
+                                Diagnostic::new(
+                                    ErrorKind::NotAllowedHere {
+                                        what: format!("the whole module `{module_path}`"),
+                                        context: "a `use`",
+                                    },
+                                    segments[0].span.to(segments[segments.len() - 1].span),
+                                )
+                                .help(format!(
+                                    "import items by name, `use {module_path}::{{{example}}}`, or write \
+                                     `{module_path}::{example}` where you need it"
+                                )),
+                            );
+                            continue;
+                        }
                         None if segments.len() >= 2 => {
                             let last = segments.last().unwrap().clone();
                             let alias = decl.alias.clone().unwrap_or_else(|| last.clone());

@@ -27,7 +27,10 @@ impl Checker<'_> {
             let name = field.name.name.as_str();
             if let Some((_, first)) = seen.iter().find(|(n, _)| *n == name) {
                 let first = *first;
-                self.error(Diagnostic::new(ErrorKind::Duplicate { name: name.to_string() }, field.name.span).label(first, "first set here"));
+                self.error(
+                    Diagnostic::new(ErrorKind::Duplicate { name: name.to_string() }, field.name.span)
+                        .label(first, "first set here"),
+                );
                 continue;
             }
             seen.push((name, field.name.span));
@@ -37,10 +40,18 @@ impl Checker<'_> {
                 "prompt" => prompt = self.prompt(module, &field.value),
                 "llm" | "sort" | "rank_by" | "description" => {
                     if let Some(v) = self.setting(&field.value, Type::Str) {
-                        if name == "sort" && !matches!(&v, Value::Str(s) if ["score", "time", "none"].contains(&s.as_str())) {
+                        if name == "sort"
+                            && !matches!(&v, Value::Str(s) if ["score", "time", "none"].contains(&s.as_str()))
+                        {
                             self.error(
-                                Diagnostic::new(ErrorKind::TypeMismatch { expected: "\"score\", \"time\" or \"none\"".into(), found: v.to_string() }, field.value.span)
-                                    .help("the journal is shown sorted by offline score, by time, or not at all"),
+                                Diagnostic::new(
+                                    ErrorKind::TypeMismatch {
+                                        expected: "\"score\", \"time\" or \"none\"".into(),
+                                        found: v.to_string(),
+                                    },
+                                    field.value.span,
+                                )
+                                .help("the journal is shown sorted by offline score, by time, or not at all"),
                             );
                         }
                         settings.insert(name.to_string(), v);
@@ -59,7 +70,10 @@ impl Checker<'_> {
                 other => {
                     let help = did_you_mean(other, FIELDS.iter().copied())
                         .or_else(|| Some(format!("persona fields are {}", FIELDS.join(", "))));
-                    self.error(Diagnostic::new(ErrorKind::UnknownPersonaField { field: other.to_string() }, field.name.span).maybe_help(help));
+                    self.error(
+                        Diagnostic::new(ErrorKind::UnknownPersonaField { field: other.to_string() }, field.name.span)
+                            .maybe_help(help),
+                    );
                 }
             }
         }
@@ -96,7 +110,13 @@ impl Checker<'_> {
 
     fn tools(&mut self, value: &Expr) -> Vec<String> {
         let ExprKind::List(items) = &value.kind else {
-            self.error(Diagnostic::new(ErrorKind::TypeMismatch { expected: "a list of tools".into(), found: "something else".into() }, value.span).help("e.g. `tools: [compute_loss]`"));
+            self.error(
+                Diagnostic::new(
+                    ErrorKind::TypeMismatch { expected: "a list of tools".into(), found: "something else".into() },
+                    value.span,
+                )
+                .help("e.g. `tools: [compute_loss]`"),
+            );
             return Vec::new();
         };
         let mut out = Vec::new();
@@ -108,7 +128,8 @@ impl Checker<'_> {
             if TOOLS.contains(&name.as_str()) {
                 out.push(name);
             } else {
-                let help = did_you_mean(&name, TOOLS.iter().copied()).or_else(|| Some(format!("tools are {}", TOOLS.join(", "))));
+                let help = did_you_mean(&name, TOOLS.iter().copied())
+                    .or_else(|| Some(format!("tools are {}", TOOLS.join(", "))));
                 self.error(Diagnostic::new(ErrorKind::UnknownTool { tool: name }, item.span).maybe_help(help));
             }
         }
@@ -118,7 +139,10 @@ impl Checker<'_> {
     fn setting(&mut self, value: &Expr, ty: Type) -> Option<Value> {
         let (found, v) = self.check_expr(0, value, Some(&ty), &mut Default::default());
         if !ty.accepts(&found) {
-            self.error(Diagnostic::new(ErrorKind::TypeMismatch { expected: ty.to_string(), found: found.to_string() }, value.span));
+            self.error(Diagnostic::new(
+                ErrorKind::TypeMismatch { expected: ty.to_string(), found: found.to_string() },
+                value.span,
+            ));
             return None;
         }
         Some(v)
@@ -130,7 +154,10 @@ impl Checker<'_> {
             ExprKind::Str { value: text, .. } => (text.clone(), value.span),
             ExprKind::Call { callee, args } if callee.len() == 1 && callee[0].name == "file" && args.len() == 1 => {
                 let ExprKind::Str { value: rel, .. } = &args[0].value.kind else {
-                    self.error(Diagnostic::new(ErrorKind::TypeMismatch { expected: "a path string".into(), found: "something else".into() }, args[0].value.span));
+                    self.error(Diagnostic::new(
+                        ErrorKind::TypeMismatch { expected: "a path string".into(), found: "something else".into() },
+                        args[0].value.span,
+                    ));
                     return None;
                 };
                 let path = super::modules::join(&self.modules.get(module).path, rel);
@@ -149,21 +176,49 @@ impl Checker<'_> {
             }
             _ => {
                 self.error(
-                    Diagnostic::new(ErrorKind::TypeMismatch { expected: "a prompt template".into(), found: "something else".into() }, value.span)
-                        .help("write the template inline (`\"\"\"...\"\"\"`) or point at a file: `file(\"prompts/mine.j2\")`"),
+                    Diagnostic::new(
+                        ErrorKind::TypeMismatch {
+                            expected: "a prompt template".into(),
+                            found: "something else".into(),
+                        },
+                        value.span,
+                    )
+                    .help(
+                        "write the template inline (`\"\"\"...\"\"\"`) or point at a file: `file(\"prompts/mine.j2\")`",
+                    ),
                 );
                 return None;
             }
         };
         let env = minijinja::Environment::new();
         if let Err(e) = env.template_from_str(&text) {
+            let detail = e.detail().unwrap_or("syntax error");
+            // An inline template written without escapes maps onto the source byte for byte:
+            // point at the mistake itself.
+            let inner = inline_template(value, self.sources);
+            if let (Some(start), Some(range)) = (inner.filter(|(_, raw)| *raw == text).map(|(s, _)| s), e.range()) {
+                let from = start + range.start as u32;
+                let to = (start + range.end as u32).max(from + 1).min(value.span.end);
+                let at = Span { start: from.min(to - 1), end: to, ..value.span };
+                self.error(Diagnostic::new(ErrorKind::TemplateError { reason: detail.to_string() }, at));
+                return None;
+            }
             let reason = match e.line() {
-                Some(line) => format!("line {line} of the template: {}", e.detail().unwrap_or("syntax error")),
-                None => e.detail().unwrap_or("syntax error").to_string(),
+                Some(line) => format!("line {line} of the template: {detail}"),
+                None => detail.to_string(),
             };
             self.error(Diagnostic::new(ErrorKind::TemplateError { reason }, span));
             return None;
         }
         Some(text)
     }
+}
+
+/// Where the text of an inline prompt starts in the source, and that raw text (before escapes).
+fn inline_template<'s>(value: &Expr, sources: &'s crate::span::SourceMap) -> Option<(u32, &'s str)> {
+    let ExprKind::Str { long, .. } = &value.kind else { return None };
+    let quotes = if *long { 3 } else { 1 };
+    let raw = value.span.text(sources);
+    let inner = raw.get(quotes..raw.len().checked_sub(quotes)?)?;
+    Some((value.span.start + quotes as u32, inner))
 }

@@ -36,8 +36,16 @@ impl Checker<'_> {
                     _ => {
                         if ty != Type::Error {
                             self.error(
-                                Diagnostic::new(ErrorKind::TypeMismatch { expected: "`wasm(\"path\")`".into(), found: ty.to_string() }, expr.span)
-                                    .help("an external reward is a WebAssembly module: `reward r = wasm(\"rewards/r.wasm\")`"),
+                                Diagnostic::new(
+                                    ErrorKind::TypeMismatch {
+                                        expected: "`wasm(\"path\")`".into(),
+                                        found: ty.to_string(),
+                                    },
+                                    expr.span,
+                                )
+                                .help(
+                                    "an external reward is a WebAssembly module: `reward r = wasm(\"rewards/r.wasm\")`",
+                                ),
                             );
                         }
                         return ok;
@@ -45,7 +53,15 @@ impl Checker<'_> {
                 };
                 let joined = super::modules::join(&self.modules.get(module).path, &path);
                 if !self.loader.exists(&joined) {
-                    self.error(Diagnostic::new(ErrorKind::FileNotFound { path: joined.clone(), reason: "no such file".into() }, expr.span));
+                    // Point at the path itself when it is written as `wasm("...")`.
+                    let at = match &expr.kind {
+                        ExprKind::Call { args, .. } if args.len() == 1 => args[0].value.span,
+                        _ => expr.span,
+                    };
+                    self.error(Diagnostic::new(
+                        ErrorKind::FileNotFound { path: joined.clone(), reason: "no such file".into() },
+                        at,
+                    ));
                     return ok;
                 }
                 self.program.rewards.insert(qual.clone(), RewardDef::External { name: qual, path: joined, source });
@@ -53,21 +69,40 @@ impl Checker<'_> {
             }
             RewardBody::Function { event, dataset, ret, body } => {
                 if ret.name.name != "float" || ret.arg.is_some() {
-                    self.error(Diagnostic::new(ErrorKind::UnsupportedReturnType { declared: ret.name.name.clone() }, ret.span).help("write `-> float`"));
+                    self.error(
+                        Diagnostic::new(ErrorKind::UnsupportedReturnType { declared: ret.name.name.clone() }, ret.span)
+                            .help("write `-> float`"),
+                    );
                 }
-                let dataset = dataset.as_ref().and_then(|d| self.reward_schema(module, d));
                 let before = self.diags.len();
-                let mut r = RewardChecker { checker: self, event: event.name.clone(), dataset, fields: Vec::new(), scope: Vec::new(), slots: 0 };
+                let dataset = dataset.as_ref().and_then(|d| self.reward_schema(module, d));
+                // Without the events' columns, the body's field types are guesses: checking it
+                // would only report the consequences of the mistake just reported.
+                if self.diags.len() > before {
+                    return ok;
+                }
+                let mut r = RewardChecker {
+                    checker: self,
+                    event: event.name.clone(),
+                    dataset,
+                    fields: Vec::new(),
+                    scope: Vec::new(),
+                    slots: 0,
+                };
                 let body_expr = r.block(body);
-                let (fields, slots, dataset) = (std::mem::take(&mut r.fields), r.slots, r.dataset.take().map(|(n, _)| n));
+                let (fields, slots, dataset) =
+                    (std::mem::take(&mut r.fields), r.slots, r.dataset.take().map(|(n, _)| n));
                 let Some(mut body_expr) = body_expr else { return ok };
                 match body_expr.ty {
                     RType::Float => {}
                     RType::Int => body_expr = to_float(body_expr),
                     RType::Bool => {
                         self.error(
-                            Diagnostic::new(ErrorKind::ReturnType { declared: "float".into(), found: "bool".into() }, body.result.span)
-                                .help("turn it into a number: `if cond { 1.0 } else { 0.0 }`"),
+                            Diagnostic::new(
+                                ErrorKind::ReturnType { declared: "float".into(), found: "bool".into() },
+                                body.result.span,
+                            )
+                            .help("turn it into a number: `if cond { 1.0 } else { 0.0 }`"),
                         );
                         return ok;
                     }
@@ -89,7 +124,10 @@ impl Checker<'_> {
             Symbol::Builtin(sig) => match &sig.schema {
                 Some(cols) => Some((sig.qualified(), super::value::schema_from_builtin(cols))),
                 None => {
-                    self.error(Diagnostic::new(ErrorKind::NotADataset { found: format!("the step `{}`", sig.name) }, name.span));
+                    self.error(Diagnostic::new(
+                        ErrorKind::NotADataset { found: format!("the step `{}`", sig.name) },
+                        name.span,
+                    ));
                     None
                 }
             },
@@ -159,22 +197,37 @@ impl RewardChecker<'_, '_> {
                     (RExprKind::Local(*slot), *ty)
                 } else if *name == self.event {
                     return self.error(
-                        Diagnostic::new(ErrorKind::NotAllowedHere { what: format!("the whole event `{name}`"), context: "a reward expression" }, span)
-                            .help(format!("read one of its fields, e.g. `{name}.watch_seconds`")),
+                        Diagnostic::new(
+                            ErrorKind::NotAllowedHere {
+                                what: format!("the whole event `{name}`"),
+                                context: "a reward expression",
+                            },
+                            span,
+                        )
+                        .help(format!("read one of its fields, e.g. `{name}.watch_seconds`")),
                     );
                 } else {
                     let mut names: Vec<&str> = self.scope.iter().map(|(n, ..)| n.as_str()).collect();
                     names.push(&self.event);
                     let help = did_you_mean(name, names);
-                    return self.error(Diagnostic::new(ErrorKind::UnknownName { name: name.clone(), what: "value" }, span).maybe_help(help));
+                    return self.error(
+                        Diagnostic::new(ErrorKind::UnknownName { name: name.clone(), what: "value" }, span)
+                            .maybe_help(help),
+                    );
                 }
             }
             ExprKind::Field { base, field } => return self.field(base, field, None, span),
             ExprKind::Binary { op: BinaryOp::Coalesce, left, right, op_span } => {
                 let ExprKind::Field { base, field } = &left.kind else {
                     return self.error(
-                        Diagnostic::new(ErrorKind::NotAllowedHere { what: "`??` after something that is never missing".into(), context: "a reward expression" }, *op_span)
-                            .help("`??` gives a default for a missing event field: `e.survey ?? 0.0`"),
+                        Diagnostic::new(
+                            ErrorKind::NotAllowedHere {
+                                what: "`??` after something that is never missing".into(),
+                                context: "a reward expression",
+                            },
+                            *op_span,
+                        )
+                        .help("`??` gives a default for a missing event field: `e.survey ?? 0.0`"),
                     );
                 };
                 let default = self.expr(right);
@@ -228,10 +281,28 @@ impl RewardChecker<'_, '_> {
             ExprKind::Call { callee, args } if callee.len() == 1 => {
                 let name = &callee[0];
                 let Some((f, arity)) = Builtin::lookup(&name.name) else {
-                    let help = did_you_mean(&name.name, Builtin::ALL.iter().map(|(n, ..)| *n));
-                    return self.error(Diagnostic::new(ErrorKind::UnknownFunction { name: name.name.clone() }, name.span).maybe_help(help));
+                    let help = did_you_mean(&name.name, Builtin::ALL.iter().map(|(n, ..)| *n)).or_else(|| {
+                        let names: Vec<&str> = Builtin::ALL.iter().map(|(n, ..)| *n).collect();
+                        Some(format!("the functions are {}", names.join(", ")))
+                    });
+                    return self.error(
+                        Diagnostic::new(ErrorKind::UnknownFunction { name: name.name.clone() }, name.span)
+                            .maybe_help(help),
+                    );
                 };
-                if args.len() != arity || args.iter().any(|a| a.name.is_some()) {
+                if let Some(named) = args.iter().find_map(|a| a.name.as_ref()) {
+                    return self.error(
+                        Diagnostic::new(
+                            ErrorKind::NotAllowedHere {
+                                what: "a named argument".into(),
+                                context: "a call of a reward function",
+                            },
+                            named.span,
+                        )
+                        .help(format!("pass the arguments of `{}` by position", name.name)),
+                    );
+                }
+                if args.len() != arity {
                     return self.error(Diagnostic::new(
                         ErrorKind::FunctionArity { name: name.name.clone(), expected: arity, found: args.len() },
                         span,
@@ -242,7 +313,11 @@ impl RewardChecker<'_, '_> {
                     let v = self.expr(&a.value)?;
                     if !v.ty.is_numeric() {
                         return self.error(Diagnostic::new(
-                            ErrorKind::RewardTypeError { op: name.name.clone(), left: v.ty.to_string(), right: "nothing".into() },
+                            ErrorKind::RewardTypeError {
+                                op: name.name.clone(),
+                                left: v.ty.to_string(),
+                                right: "nothing".into(),
+                            },
                             a.value.span,
                         ));
                     }
@@ -261,15 +336,26 @@ impl RewardChecker<'_, '_> {
                     _ => "this expression",
                 };
                 return self.error(
-                    Diagnostic::new(ErrorKind::NotAllowedHere { what: what.into(), context: "a reward expression" }, span)
-                        .help("rewards compute with numbers and bools over event fields"),
+                    Diagnostic::new(
+                        ErrorKind::NotAllowedHere { what: what.into(), context: "a reward expression" },
+                        span,
+                    )
+                    .help("rewards compute with numbers and bools over event fields"),
                 );
             }
         };
         Some(RExpr { kind, ty, span })
     }
 
-    fn binary(&mut self, op: BinaryOp, op_span: crate::Span, l: RExpr, r: RExpr, span: crate::Span, spans: (crate::Span, crate::Span)) -> Option<RExpr> {
+    fn binary(
+        &mut self,
+        op: BinaryOp,
+        op_span: crate::Span,
+        l: RExpr,
+        r: RExpr,
+        span: crate::Span,
+        spans: (crate::Span, crate::Span),
+    ) -> Option<RExpr> {
         let rop = match op {
             BinaryOp::Add => ROp::Add,
             BinaryOp::Sub => ROp::Sub,
@@ -288,9 +374,12 @@ impl RewardChecker<'_, '_> {
         };
         let bad = |this: &mut Self, l: RType, r: RType| {
             this.error(
-                Diagnostic::new(ErrorKind::RewardTypeError { op: op.symbol().into(), left: l.to_string(), right: r.to_string() }, op_span)
-                    .label(spans.0, format!("this is {l}"))
-                    .label(spans.1, format!("this is {r}")),
+                Diagnostic::new(
+                    ErrorKind::RewardTypeError { op: op.symbol().into(), left: l.to_string(), right: r.to_string() },
+                    op_span,
+                )
+                .label(spans.0, format!("this is {l}"))
+                .label(spans.1, format!("this is {r}")),
             )
         };
         let (lt, rt) = (l.ty, r.ty);
@@ -319,25 +408,44 @@ impl RewardChecker<'_, '_> {
     }
 
     /// `e.field`, optionally with a `??` default.
-    fn field(&mut self, base: &Expr, field: &ast::Ident, default: Option<(RExpr, crate::Span)>, span: crate::Span) -> Option<RExpr> {
+    fn field(
+        &mut self,
+        base: &Expr,
+        field: &ast::Ident,
+        default: Option<(RExpr, crate::Span)>,
+        span: crate::Span,
+    ) -> Option<RExpr> {
         match base.as_path() {
             Some([b]) if b.name == self.event => {}
             Some([b]) => {
-                return self.error(Diagnostic::new(ErrorKind::NotTheEvent { name: b.name.clone(), event: self.event.clone() }, b.span));
+                return self.error(Diagnostic::new(
+                    ErrorKind::NotTheEvent { name: b.name.clone(), event: self.event.clone() },
+                    b.span,
+                ));
             }
             _ => {
-                return self.error(Diagnostic::new(ErrorKind::NotTheEvent { name: "this expression".into(), event: self.event.clone() }, base.span));
+                return self.error(Diagnostic::new(
+                    ErrorKind::NotTheEvent { name: "this expression".into(), event: self.event.clone() },
+                    base.span,
+                ));
             }
         }
         let ty = match &self.dataset {
             Some((dataset, schema)) => match schema.column(&field.name) {
                 Some(col) => RType::of_column(&col.ty),
                 None => {
-                    let help = did_you_mean(&field.name, schema.columns.iter().map(|c| c.name.as_str())).or_else(|| {
-                        Some(format!("its columns are {}", schema.columns.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(", ")))
-                    });
+                    let help =
+                        did_you_mean(&field.name, schema.columns.iter().map(|c| c.name.as_str())).or_else(|| {
+                            Some(format!(
+                                "its columns are {}",
+                                schema.columns.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(", ")
+                            ))
+                        });
                     let dataset = dataset.clone();
-                    return self.error(Diagnostic::new(ErrorKind::UnknownField { field: field.name.clone(), dataset }, field.span).maybe_help(help));
+                    return self.error(
+                        Diagnostic::new(ErrorKind::UnknownField { field: field.name.clone(), dataset }, field.span)
+                            .maybe_help(help),
+                    );
                 }
             },
             None => RType::Float,
@@ -355,7 +463,10 @@ impl RewardChecker<'_, '_> {
             Some((d, _)) if ty == RType::Float && d.ty == RType::Int => Some(Box::new(to_float(d))),
             Some((d, dspan)) => {
                 return self.error(Diagnostic::new(
-                    ErrorKind::TypeMismatch { expected: format!("a {ty} default for `{}`", field.name), found: d.ty.to_string() },
+                    ErrorKind::TypeMismatch {
+                        expected: format!("a {ty} default for `{}`", field.name),
+                        found: d.ty.to_string(),
+                    },
                     dspan,
                 ));
             }

@@ -35,8 +35,11 @@ impl Checker<'_> {
         let ty = self.type_of(&decl.ty);
         if ty != Type::Error && !ty.is_param_type() {
             self.error(
-                Diagnostic::new(ErrorKind::UnknownType { name: ty.to_string() }, decl.ty.span)
-                    .help("a param is int, float, bool, str, duration, percent, metric or a list of one of these"),
+                Diagnostic::new(
+                    ErrorKind::NotAllowedHere { what: format!("the type `{ty}`"), context: "a param" },
+                    decl.ty.span,
+                )
+                .help("a param is int, float, bool, str, duration, percent, metric or a list of one of these"),
             );
         }
         let mut site = Site::binding(self.qualify(module, &decl.name.name));
@@ -511,7 +514,7 @@ impl Checker<'_> {
                             ErrorKind::TypeMismatch { expected: expected.to_string(), found: ty.to_string() },
                             value.span,
                         )
-                        .help(format!("`{}` takes a {expected}", name.name)),
+                        .help(format!("`{}` takes {}", name.name, super::args::with_article(expected))),
                     );
                 }
             }
@@ -721,7 +724,7 @@ fn describe_literal(expr: &Expr) -> String {
         ExprKind::Int(_) => "an int".into(),
         ExprKind::Float(_) => "a float".into(),
         ExprKind::Bool(_) => "a bool".into(),
-        ExprKind::Str { .. } => "a string".into(),
+        ExprKind::Str { value, .. } => format!("the string {value:?}"),
         ExprKind::Duration(_) => "a duration".into(),
         ExprKind::Percent(_) => "a percent".into(),
         ExprKind::Path(p) => format!("the name `{}`", ast::path_string(p)),

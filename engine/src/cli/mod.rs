@@ -1,9 +1,13 @@
 //! Command-line interface: argument parsing and the subcommands.
 
 mod check;
+mod dry_run;
+mod explain;
 mod fmt;
 mod graph;
-mod output;
+mod journal;
+pub mod output;
+mod run;
 
 use std::process::ExitCode;
 
@@ -28,6 +32,12 @@ enum Command {
     Graph(graph::Args),
     /// Format workflows in the canonical layout (keeps comments)
     Fmt(fmt::Args),
+    /// Run a workflow: cached steps are reused, the rest run, everything lands in the journal
+    Run(run::Args),
+    /// Explain a step's cache key and, for a miss, what changed since it last ran
+    Explain(explain::Args),
+    /// Show the journal: a summary of the last run, or a read-only SQL query
+    Journal(journal::Args),
 }
 
 /// How diagnostics are printed.
@@ -48,7 +58,21 @@ pub fn parse_set(s: &str) -> Result<(String, String), String> {
     }
 }
 
+/// Stack for the command's thread: checking a 10,000-step chain declared last-first recurses
+/// once per step.
+const STACK_BYTES: usize = 256 << 20;
+
 pub fn main() -> ExitCode {
+    std::thread::Builder::new()
+        .name("evoflow".into())
+        .stack_size(STACK_BYTES)
+        .spawn(dispatch)
+        .expect("a thread for the command")
+        .join()
+        .unwrap_or(ExitCode::from(101))
+}
+
+fn dispatch() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -61,5 +85,8 @@ pub fn main() -> ExitCode {
         Command::Check(args) => check::run(args),
         Command::Graph(args) => graph::run(args),
         Command::Fmt(args) => fmt::run(args),
+        Command::Run(args) => run::run(args),
+        Command::Explain(args) => explain::run(args),
+        Command::Journal(args) => journal::run(args),
     }
 }

@@ -5,19 +5,19 @@
 use super::lang::{call, define, ret, var_f, var_i, when, when_else, Func, Ty, F, I};
 use super::Helper;
 
-const LN2_HI: f64 = 6.931_471_803_691_238_164_90e-01; // 3fe62e42 fee00000
-const LN2_LO: f64 = 1.908_214_929_270_587_700_02e-10; // 3dea39ef 35793c76
-const INV_LN2: f64 = 1.442_695_040_888_963_387; // 3ff71547 652b82fe
-const P1: f64 = 1.666_666_666_666_660_190_37e-01; // 3FC55555 5555553E
-const P2: f64 = -2.777_777_777_701_559_338_42e-03; // BF66C16C 16BEBD93
-const P3: f64 = 6.613_756_321_437_934_361_17e-05; // 3F11566A AF25DE2C
-const P4: f64 = -1.653_390_220_546_525_153_90e-06; // BEBBBD41 C5D26BF1
-const P5: f64 = 4.138_136_797_057_238_460_39e-08; // 3E663769 72BEA4D0
-const Q1: f64 = -3.333_333_333_333_313_164_28e-02; // BFA11111 111110F4
-const Q2: f64 = 1.587_301_587_254_814_601_65e-03; // 3F5A01A0 19FE5585
-const Q3: f64 = -7.936_507_578_674_879_424_73e-05; // BF14CE19 9EAADBB7
-const Q4: f64 = 4.008_217_827_329_362_395_52e-06; // 3ED0CFCA 86E65239
-const Q5: f64 = -2.010_992_181_836_243_713_26e-07; // BE8AFDB7 6E09C32D
+const LN2_HI: f64 = f64::from_bits(0x3fe62e42_fee00000); // 0.6931471803691238
+const LN2_LO: f64 = f64::from_bits(0x3dea39ef_35793c76); // 1.9082149292705877e-10
+const INV_LN2: f64 = f64::from_bits(0x3ff71547_652b82fe); // 1.4426950408889634
+const P1: f64 = f64::from_bits(0x3fc55555_5555553e); // 0.16666666666666602
+const P2: f64 = f64::from_bits(0xbf66c16c_16bebd93); // -0.0027777777777015593
+const P3: f64 = f64::from_bits(0x3f11566a_af25de2c); // 6.613756321437934e-05
+const P4: f64 = f64::from_bits(0xbebbbd41_c5d26bf1); // -1.6533902205465252e-06
+const P5: f64 = f64::from_bits(0x3e663769_72bea4d0); // 4.1381367970572385e-08
+const Q1: f64 = f64::from_bits(0xbfa11111_111110f4); // -0.03333333333333313
+const Q2: f64 = f64::from_bits(0x3f5a01a0_19fe5585); // 0.0015873015872548146
+const Q3: f64 = f64::from_bits(0xbf14ce19_9eaadbb7); // -7.93650757867488e-05
+const Q4: f64 = f64::from_bits(0x3ed0cfca_86e65239); // 4.008217827329362e-06
+const Q5: f64 = f64::from_bits(0xbe8afdb7_6e09c32d); // -2.0109921818362437e-07
 const X1P1023: f64 = f64::from_bits(0x7fe0_0000_0000_0000);
 /// 2^-1022 * 2^53: one step down that keeps the value normal.
 const X1P_969: f64 = f64::from_bits(0x0360_0000_0000_0000);
@@ -50,7 +50,7 @@ pub(crate) fn scalbn() -> Func {
                 });
             },
         );
-        y * ((0x3ff + n) << 52).from_bits()
+        y * ((0x3ff + n) << 52).reinterpret()
     })
 }
 
@@ -64,8 +64,8 @@ pub(crate) fn exp() -> Func {
         when(hx.ge(0x4086_232b), || {
             // |x| >= 708.39: NaN, overflow, or deep underflow.
             when(x.is_nan(), || ret(x));
-            when(x.gt(709.782_712_893_383_973_096), || ret(x * X1P1023));
-            when(x.lt(-745.133_219_101_941_108_42), || ret(0.0));
+            when(x.gt(709.782712893384), || ret(x * X1P1023));
+            when(x.lt(-745.1332191019411), || ret(0.0));
         });
         let k = var_i(0);
         let hi = var_f(x);
@@ -107,7 +107,7 @@ pub(crate) fn expm1() -> Func {
             // |x| >= 56 ln2: NaN, -1, or overflow.
             when(x.is_nan(), || ret(x));
             when(sign.ne(0), || ret(-1.0));
-            when(x.gt(7.097_827_128_933_839_730_96e2), || ret(x * X1P1023));
+            when(x.gt(709.782712893384), || ret(x * X1P1023));
         });
         let xr = var_f(x);
         let c = var_f(0.0);
@@ -160,23 +160,15 @@ pub(crate) fn expm1() -> Func {
             when(xr.lt(-0.25), || ret(-2.0 * (e - (xr + 0.5))));
             ret(1.0 + 2.0 * (xr - e));
         });
-        let twopk = ((0x3ff + k) << 52).from_bits();
+        let twopk = ((0x3ff + k) << 52).reinterpret();
         when(k.lt(0) | k.gt(56), || {
             let y = var_f(xr - e + 1.0);
-            when_else(
-                k.eq(1024),
-                || y.set(y * 2.0 * X1P1023),
-                || y.set(y * twopk),
-            );
+            when_else(k.eq(1024), || y.set(y * 2.0 * X1P1023), || y.set(y * twopk));
             ret(y - 1.0);
         });
-        let uf = ((0x3ff - k) << 52).from_bits();
+        let uf = ((0x3ff - k) << 52).reinterpret();
         let out = var_f(0.0);
-        when_else(
-            k.lt(20),
-            || out.set((xr - e + (1.0 - uf)) * twopk),
-            || out.set((xr - (e + uf) + 1.0) * twopk),
-        );
+        when_else(k.lt(20), || out.set((xr - e + (1.0 - uf)) * twopk), || out.set((xr - (e + uf) + 1.0) * twopk));
         out
     })
 }

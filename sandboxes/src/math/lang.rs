@@ -135,9 +135,7 @@ thread_local! {
 fn with<R>(f: impl FnOnce(&mut Builder) -> R) -> R {
     BUILDERS.with(|b| {
         let mut stack = b.borrow_mut();
-        let builder = stack
-            .last_mut()
-            .expect("math DSL used outside `define`: a bug in the helper definitions");
+        let builder = stack.last_mut().expect("math DSL used outside `define`: a bug in the helper definitions");
         f(builder)
     })
 }
@@ -163,24 +161,62 @@ fn stmt(s: Stmt) {
 
 /// Defines a function of `params`; `body` gets the parameter locals and returns the result.
 pub(crate) fn define(params: &[Ty], body: impl FnOnce(&[u32]) -> F) -> Func {
-    BUILDERS.with(|b| {
-        b.borrow_mut().push(Builder {
-            locals: params.to_vec(),
-            frames: vec![Vec::new()],
-        })
-    });
+    BUILDERS.with(|b| b.borrow_mut().push(Builder { locals: params.to_vec(), frames: vec![Vec::new()] }));
     let args: Vec<u32> = (0..params.len() as u32).collect();
     let result = body(&args);
-    let builder = BUILDERS
-        .with(|b| b.borrow_mut().pop())
-        .expect("builder pushed above");
+    let builder = BUILDERS.with(|b| b.borrow_mut().pop()).expect("builder pushed above");
     let mut frames = builder.frames;
-    Func {
-        params: params.len(),
-        locals: builder.locals,
-        body: frames.pop().unwrap_or_default(),
-        result: result.0,
+    let func =
+        Func { params: params.len(), locals: builder.locals, body: frames.pop().unwrap_or_default(), result: result.0 };
+    if cfg!(debug_assertions) {
+        assert_written_before_read(&func);
     }
+    func
+}
+
+/// Inlined helpers keep their locals from one event to the next, so a helper must never
+/// read a local before writing it on the same path. Checked statically, in debug builds.
+fn assert_written_before_read(f: &Func) {
+    fn reads(op: &Op) -> Vec<u32> {
+        match op {
+            Op::FConst(_) | Op::IConst(_) => vec![],
+            Op::Copy(a) | Op::FUn(_, a) | Op::Bits(a) | Op::FromBits(a) | Op::IToF(a) | Op::FToI(a) => vec![*a],
+            Op::FBin(_, a, b)
+            | Op::IBin(_, a, b)
+            | Op::FCmp(_, a, b)
+            | Op::ICmp(_, a, b)
+            | Op::BAnd(a, b)
+            | Op::BOr(a, b) => vec![*a, *b],
+            Op::Call(_, args) => args.clone(),
+        }
+    }
+    /// Walks `stmts` with `written` on entry; returns what is written on every fall-through.
+    fn walk(stmts: &[Stmt], mut written: Vec<bool>) -> Vec<bool> {
+        for s in stmts {
+            match s {
+                Stmt::Set(dst, op) => {
+                    for r in reads(op) {
+                        assert!(written[r as usize], "helper reads local {r} before writing it");
+                    }
+                    written[*dst as usize] = true;
+                }
+                Stmt::If(c, then, otherwise) => {
+                    assert!(written[*c as usize], "helper reads local {c} before writing it");
+                    let a = walk(then, written.clone());
+                    let b = walk(otherwise, written.clone());
+                    written = a.iter().zip(&b).map(|(x, y)| *x && *y).collect();
+                }
+                Stmt::Return(v) => {
+                    assert!(written[*v as usize], "helper returns local {v} before writing it");
+                }
+            }
+        }
+        written
+    }
+    let mut written = vec![false; f.locals.len()];
+    written[..f.params].fill(true);
+    let written = walk(&f.body, written);
+    assert!(written[f.result as usize], "helper result is not always written");
 }
 
 fn block(f: impl FnOnce()) -> Vec<Stmt> {
@@ -309,11 +345,11 @@ impl F {
     }
     /// This value with its low 32 bits cleared (C's `SET_LOW_WORD(x, 0)`).
     pub(crate) fn low_cleared(self) -> F {
-        (self.bits() & !0xffff_ffff_i64).from_bits()
+        (self.bits() & !0xffff_ffff_i64).reinterpret()
     }
     /// This value with its high 32 bits replaced by the low 32 bits of `hi`.
     pub(crate) fn with_high(self, hi: I) -> F {
-        ((hi << 32) | (self.bits() & 0xffff_ffff)).from_bits()
+        ((hi << 32) | (self.bits() & 0xffff_ffff)).reinterpret()
     }
 }
 
@@ -358,7 +394,7 @@ impl I {
         self.bin(IBin::ShrU, o)
     }
     /// Reinterpret as `f64` bits.
-    pub(crate) fn from_bits(self) -> F {
+    pub(crate) fn reinterpret(self) -> F {
         F(push(Ty::F, Op::FromBits(self.0)))
     }
     /// Convert to `f64`.

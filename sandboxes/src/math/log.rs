@@ -3,15 +3,15 @@
 
 use super::lang::{define, ret, var_f, var_i, when, when_else, Func, Ty, F, I};
 
-const LN2_HI: f64 = 6.931_471_803_691_238_164_90e-01; // 3fe62e42 fee00000
-const LN2_LO: f64 = 1.908_214_929_270_587_700_02e-10; // 3dea39ef 35793c76
-const LG1: f64 = 6.666_666_666_666_735_130e-01; // 3FE55555 55555593
-const LG2: f64 = 3.999_999_999_940_941_908e-01; // 3FD99999 9997FA04
-const LG3: f64 = 2.857_142_874_366_239_149e-01; // 3FD24924 94229359
-const LG4: f64 = 2.222_219_843_214_978_396e-01; // 3FCC71C5 1D8E78AF
-const LG5: f64 = 1.818_357_216_161_805_012e-01; // 3FC74664 96CB03DE
-const LG6: f64 = 1.531_383_769_920_937_332e-01; // 3FC39A09 D078C69F
-const LG7: f64 = 1.479_819_860_511_658_591e-01; // 3FC2F112 DF3E5244
+const LN2_HI: f64 = f64::from_bits(0x3fe62e42_fee00000); // 0.6931471803691238
+const LN2_LO: f64 = f64::from_bits(0x3dea39ef_35793c76); // 1.9082149292705877e-10
+const LG1: f64 = f64::from_bits(0x3fe55555_55555593); // 0.6666666666666735
+const LG2: f64 = f64::from_bits(0x3fd99999_9997fa04); // 0.3999999999940942
+const LG3: f64 = f64::from_bits(0x3fd24924_94229359); // 0.2857142874366239
+const LG4: f64 = f64::from_bits(0x3fcc71c5_1d8e78af); // 0.22222198432149784
+const LG5: f64 = f64::from_bits(0x3fc74664_96cb03de); // 0.1818357216161805
+const LG6: f64 = f64::from_bits(0x3fc39a09_d078c69f); // 0.15313837699209373
+const LG7: f64 = f64::from_bits(0x3fc2f112_df3e5244); // 0.14798198605116586
 
 /// Splits the reduced argument `1 + f` (in `[sqrt(2)/2, sqrt(2)]`) and returns the shared
 /// polynomial pieces `(hfsq, s * (hfsq + R))`.
@@ -31,7 +31,7 @@ fn reduce(hx: I, lo: I) -> (I, F) {
     let hx = hx + (0x3ff0_0000 - 0x3fe6_a09e);
     let k = hx.shr_u(20) - 0x3ff;
     let hx = (hx & 0x000f_ffff) + 0x3fe6_a09e;
-    let x = ((hx << 32) | (lo & 0xffff_ffff)).from_bits();
+    let x = ((hx << 32) | (lo & 0xffff_ffff)).reinterpret();
     (k, x)
 }
 
@@ -49,7 +49,7 @@ pub(crate) fn log() -> Func {
             || {
                 // log(+-0) = -inf, log(<0) = NaN, else a subnormal: scale it up.
                 when((ui << 1).eq(0), || ret(-1.0 / (x * x)));
-                when(hx0.shr_u(31).ne(0), || ret((x - x) / 0.0));
+                when(hx0.shr_u(31).ne(0), || ret(f64::NAN));
                 k.set(-54);
                 let scaled = (x * f64::from_bits(0x4350_0000_0000_0000)).bits();
                 hx.set(scaled.shr_u(32));
@@ -82,7 +82,7 @@ pub(crate) fn log1p() -> Func {
                 // 1 + x < sqrt(2)
                 when(hx.ge(0xbff0_0000), || {
                     when(x.eq(-1.0), || ret(x / 0.0));
-                    ret((x - x) / 0.0);
+                    ret(f64::NAN);
                 });
                 // |x| < 2^-53
                 when(((hx << 1) & 0xffff_ffff).lt(0x3ca0_0000 << 1), || ret(x));
@@ -103,11 +103,7 @@ pub(crate) fn log1p() -> Func {
                 kk.lt(54),
                 || {
                     let cc = var_f(0.0);
-                    when_else(
-                        kk.ge(2),
-                        || cc.set(1.0 - (u - x)),
-                        || cc.set(x - (u - 1.0)),
-                    );
+                    when_else(kk.ge(2), || cc.set(1.0 - (u - x)), || cc.set(x - (u - 1.0)));
                     c.set(cc / u);
                 },
                 || c.set(0.0),
@@ -119,4 +115,3 @@ pub(crate) fn log1p() -> Func {
         shr + (dk * LN2_LO + c) - hfsq + f + dk * LN2_HI
     })
 }
-

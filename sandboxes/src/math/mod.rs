@@ -12,7 +12,7 @@ mod tanh;
 
 use std::sync::OnceLock;
 
-pub(crate) use emit::emit;
+pub(crate) use emit::{emit, emit_inline};
 
 /// A helper function; its discriminant is its position among the module's helpers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -5,32 +5,32 @@
 use super::lang::{call, define, fc, ic, ret, var_f, var_i, when, when_else, Func, Ty, F, I};
 use super::Helper;
 
-const DP_H1: f64 = 5.849_624_872_207_641_601_56e-01; // 3FE2B803 40000000
-const DP_L1: f64 = 1.350_039_202_129_748_971_28e-08; // 3E4CFDEB 43CFD006
+const DP_H1: f64 = f64::from_bits(0x3fe2b803_40000000); // 0.5849624872207642
+const DP_L1: f64 = f64::from_bits(0x3e4cfdeb_43cfd006); // 1.350039202129749e-08
 const TWO53: f64 = 9_007_199_254_740_992.0;
 const HUGE: f64 = 1.0e300;
 const TINY: f64 = 1.0e-300;
-const L1: f64 = 5.999_999_999_999_946_487_25e-01; // 3FE33333 33333303
-const L2: f64 = 4.285_714_285_785_501_842_52e-01; // 3FDB6DB6 DB6FABFF
-const L3: f64 = 3.333_333_298_183_774_329_18e-01; // 3FD55555 518F264D
-const L4: f64 = 2.727_281_238_085_340_064_89e-01; // 3FD17460 A91D4101
-const L5: f64 = 2.306_607_457_755_617_540_67e-01; // 3FCD864A 93C9DB65
-const L6: f64 = 2.069_750_178_003_384_177_84e-01; // 3FCA7E28 4A454EEF
-const P1: f64 = 1.666_666_666_666_660_190_37e-01; // 3FC55555 5555553E
-const P2: f64 = -2.777_777_777_701_559_338_42e-03; // BF66C16C 16BEBD93
-const P3: f64 = 6.613_756_321_437_934_361_17e-05; // 3F11566A AF25DE2C
-const P4: f64 = -1.653_390_220_546_525_153_90e-06; // BEBBBD41 C5D26BF1
-const P5: f64 = 4.138_136_797_057_238_460_39e-08; // 3E663769 72BEA4D0
-const LG2: f64 = 6.931_471_805_599_452_862_27e-01; // 3FE62E42 FEFA39EF
-const LG2_H: f64 = 6.931_471_824_645_996_093_75e-01; // 3FE62E43 00000000
-const LG2_L: f64 = -1.904_654_299_957_768_045_25e-09; // BE205C61 0CA86C39
-const OVT: f64 = 8.008_566_259_537_294_437_2e-17; // -(1024-log2(ovfl+.5ulp))
-const CP: f64 = 9.617_966_939_259_755_543_29e-01; // 3FEEC709 DC3A03FD = 2/(3 ln2)
-const CP_H: f64 = 9.617_967_009_544_372_558_59e-01; // 3FEEC709 E0000000
-const CP_L: f64 = -7.028_461_650_952_758_265_16e-09; // BE3E2FE0 145B01F5
-const IVLN2: f64 = 1.442_695_040_888_963_387_00; // 3FF71547 652B82FE
-const IVLN2_H: f64 = 1.442_695_021_629_333_496_09; // 3FF71547 60000000
-const IVLN2_L: f64 = 1.925_962_991_126_617_468_87e-08; // 3E54AE0B F85DDF44
+const L1: f64 = f64::from_bits(0x3fe33333_33333303); // 0.5999999999999946
+const L2: f64 = f64::from_bits(0x3fdb6db6_db6fabff); // 0.4285714285785502
+const L3: f64 = f64::from_bits(0x3fd55555_518f264d); // 0.33333332981837743
+const L4: f64 = f64::from_bits(0x3fd17460_a91d4101); // 0.272728123808534
+const L5: f64 = f64::from_bits(0x3fcd864a_93c9db65); // 0.23066074577556175
+const L6: f64 = f64::from_bits(0x3fca7e28_4a454eef); // 0.20697501780033842
+const P1: f64 = f64::from_bits(0x3fc55555_5555553e); // 0.16666666666666602
+const P2: f64 = f64::from_bits(0xbf66c16c_16bebd93); // -0.0027777777777015593
+const P3: f64 = f64::from_bits(0x3f11566a_af25de2c); // 6.613756321437934e-05
+const P4: f64 = f64::from_bits(0xbebbbd41_c5d26bf1); // -1.6533902205465252e-06
+const P5: f64 = f64::from_bits(0x3e663769_72bea4d0); // 4.1381367970572385e-08
+const LG2: f64 = f64::from_bits(0x3fe62e42_fefa39ef); // 0.6931471805599453
+const LG2_H: f64 = f64::from_bits(0x3fe62e43_00000000); // 0.6931471824645996
+const LG2_L: f64 = f64::from_bits(0xbe205c61_0ca86c39); // -1.904654299957768e-09
+const OVT: f64 = 8.008566259537294e-17; // -(1024-log2(ovfl+.5ulp))
+const CP: f64 = f64::from_bits(0x3feec709_dc3a03fd); // 0.9617966939259756 = 2/(3 ln2)
+const CP_H: f64 = f64::from_bits(0x3feec709_e0000000); // 0.9617967009544373
+const CP_L: f64 = f64::from_bits(0xbe3e2fe0_145b01f5); // -7.028461650952758e-09
+const IVLN2: f64 = f64::from_bits(0x3ff71547_652b82fe); // 1.4426950408889634
+const IVLN2_H: f64 = f64::from_bits(0x3ff71547_60000000); // 1.4426950216293335
+const IVLN2_L: f64 = f64::from_bits(0x3e54ae0b_f85ddf44); // 1.9259629911266175e-08
 
 /// `x^y`.
 pub(crate) fn pow() -> Func {
@@ -96,35 +96,24 @@ pub(crate) fn pow() -> Func {
 
         // Special values of x: +-0, +-inf, +-1.
         let ax = x.abs();
-        when(
-            lx.eq(0) & (ix.eq(0x7ff0_0000) | ix.eq(0) | ix.eq(0x3ff0_0000)),
-            || {
-                let z = var_f(ax);
-                when(hy.lt(0), || z.set(1.0 / z));
-                when(hx.lt(0), || {
-                    when_else(
-                        ((ix - 0x3ff0_0000) | yisint).eq(0),
-                        || z.set((z - z) / (z - z)),
-                        || when(yisint.eq(1), || z.set(-z)),
-                    );
-                });
-                ret(z);
-            },
-        );
+        when(lx.eq(0) & (ix.eq(0x7ff0_0000) | ix.eq(0) | ix.eq(0x3ff0_0000)), || {
+            let z = var_f(ax);
+            when(hy.lt(0), || z.set(1.0 / z));
+            when(hx.lt(0), || {
+                when_else(((ix - 0x3ff0_0000) | yisint).eq(0), || z.set(f64::NAN), || when(yisint.eq(1), || z.set(-z)));
+            });
+            ret(z);
+        });
 
         let s = var_f(1.0);
         when(hx.lt(0), || {
-            when(yisint.eq(0), || ret((x - x) / (x - x)));
+            when(yisint.eq(0), || ret(f64::NAN));
             when(yisint.eq(1), || s.set(-1.0));
         });
 
         let t1 = var_f(0.0);
         let t2 = var_f(0.0);
-        when_else(
-            iy.gt(0x41e0_0000),
-            || huge_y(s, ix, iy, hy, ax, t1, t2),
-            || log2_of(ax, ix, t1, t2),
-        );
+        when_else(iy.gt(0x41e0_0000), || huge_y(s, ix, iy, hy, ax, t1, t2), || log2_of(ax, ix, t1, t2));
 
         // (y1 + y2) * (t1 + t2) = p_h + p_l
         let y1 = y.low_cleared();
@@ -171,7 +160,7 @@ fn huge_y(s: F, ix: I, iy: I, hy: I, ax: F, t1: F, t2: F) {
         when_else(hy.gt(0), || ret(s * HUGE * HUGE), || ret(s * TINY * TINY));
     });
     let t = ax - 1.0;
-    let w = (t * t) * (0.5 - t * (0.333_333_333_333_333_333_333_3 - t * 0.25));
+    let w = (t * t) * (0.5 - t * (0.3333333333333333 - t * 0.25));
     let u = IVLN2_H * t;
     let v = t * IVLN2_L - w * IVLN2;
     t1.set((u + v).low_cleared());
@@ -247,7 +236,7 @@ fn exp2_of(s: F, j: I, p_l: F, p_h: F) -> F {
         let k = i.shr_s(20) - 0x3ff;
         let nn = j + ic_shr(0x0010_0000, k + 1);
         let k = (nn & 0x7fff_ffff).shr_s(20) - 0x3ff;
-        let t = ((nn & (ic_shr(0x000f_ffff, k) ^ -1)) << 32).from_bits();
+        let t = ((nn & (ic_shr(0x000f_ffff, k) ^ -1)) << 32).reinterpret();
         n.set(((nn & 0x000f_ffff) | 0x0010_0000).shr_s(20 - k));
         when(j.lt(0), || n.set(0 - n));
         p_h.set(p_h - t);
@@ -263,11 +252,7 @@ fn exp2_of(s: F, j: I, p_l: F, p_h: F) -> F {
     let z = 1.0 - (r - z);
     let j = z.bits().shr_s(32) + (n << 20);
     let out = var_f(0.0);
-    when_else(
-        j.shr_s(20).le(0),
-        || out.set(call(Helper::Scalbn, &[z.0, n.0])),
-        || out.set(z.with_high(j)),
-    );
+    when_else(j.shr_s(20).le(0), || out.set(call(Helper::Scalbn, &[z.0, n.0])), || out.set(z.with_high(j)));
     s * out
 }
 

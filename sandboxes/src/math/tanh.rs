@@ -11,7 +11,7 @@ pub(crate) fn tanh() -> Func {
         let ui = x.bits();
         let sign = ui.shr_u(63);
         let ua = ui & i64::MAX;
-        let xa = ua.from_bits();
+        let xa = ua.reinterpret();
         let w = ua.shr_u(32);
         let t = var_f(xa);
         let expm1 = |v: F| call(Helper::Expm1, &[v.0]);

@@ -47,15 +47,14 @@ impl ModuleCache {
     }
 
     /// The file an entry for `wasm` compiled by `engine` lives in.
-    pub fn entry_path(&self, engine: &Engine, wasm: &[u8]) -> PathBuf {
+    pub(crate) fn entry_path(&self, engine: &Engine, wasm: &[u8]) -> PathBuf {
         let mut h = Blake3Hasher(blake3::Hasher::new());
         h.write(b"evoflow-sandboxes module cache\0");
         h.write(env!("CARGO_PKG_VERSION").as_bytes());
         engine.precompile_compatibility_hash().hash(&mut h);
         h.write(&(wasm.len() as u64).to_le_bytes());
         h.write(wasm);
-        self.dir
-            .join(format!("{}.cwasm", h.0.finalize().to_hex()))
+        self.dir.join(format!("{}.cwasm", h.0.finalize().to_hex()))
     }
 
     /// The cached module for `wasm`, or `compile()`'s result, stored for next time.
@@ -71,9 +70,7 @@ impl ModuleCache {
             return Ok((module, true));
         }
         let module = compile()?;
-        let payload = module
-            .serialize()
-            .map_err(|e| SandboxError::Engine(e.to_string()))?;
+        let payload = module.serialize().map_err(|e| SandboxError::Engine(e.to_string()))?;
         write_entry(&self.dir, &path, &payload)?;
         Ok((module, false))
     }

@@ -49,17 +49,9 @@ impl SandboxEngine {
             .epoch_interruption(true)
             .max_wasm_stack(limits.max_stack_bytes)
             .cranelift_opt_level(wasmtime::OptLevel::Speed);
-        let engine =
-            wasmtime::Engine::new(&config).map_err(|e| SandboxError::Engine(e.to_string()))?;
+        let engine = wasmtime::Engine::new(&config).map_err(|e| SandboxError::Engine(e.to_string()))?;
         let ticker = Ticker::start(engine.clone())?;
-        Ok(SandboxEngine {
-            shared: Arc::new(Shared {
-                engine,
-                limits,
-                cache,
-                _ticker: ticker,
-            }),
-        })
+        Ok(SandboxEngine { shared: Arc::new(Shared { engine, limits, cache, _ticker: ticker }) })
     }
 
     /// The limits rewards run under.
@@ -81,14 +73,9 @@ impl SandboxEngine {
     /// Loads an external reward from a `.wasm` or `.wat` file, named after the file stem.
     pub fn load_file(&self, path: impl AsRef<Path>) -> Result<Sandbox, SandboxError> {
         let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|source| SandboxError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        let name = path
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_else(|| path.display().to_string());
+        let bytes = std::fs::read(path).map_err(|source| SandboxError::Io { path: path.to_path_buf(), source })?;
+        let name =
+            path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string());
         self.load(&name, &bytes)
     }
 }
@@ -112,10 +99,7 @@ impl Ticker {
                 }
             })
             .map_err(|e| SandboxError::Engine(format!("cannot start the epoch ticker: {e}")))?;
-        Ok(Ticker {
-            stop,
-            handle: Some(handle),
-        })
+        Ok(Ticker { stop, handle: Some(handle) })
     }
 }
 

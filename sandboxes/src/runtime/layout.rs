@@ -34,11 +34,7 @@ impl Layout {
             });
             cols.push((data, nulls));
         }
-        Layout {
-            out,
-            columns: cols,
-            total: at,
-        }
+        Layout { out, columns: cols, total: at }
     }
 
     /// The descriptor bytes for a region at `base`: little-endian `u32` pointers.

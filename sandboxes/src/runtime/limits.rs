@@ -54,42 +54,21 @@ pub(crate) struct Limiter {
 
 impl Limiter {
     pub(crate) fn new(limits: &Limits) -> Self {
-        Limiter {
-            max_memory: limits.max_memory_bytes,
-            max_table: limits.max_table_elements,
-        }
+        Limiter { max_memory: limits.max_memory_bytes, max_table: limits.max_table_elements }
     }
 }
 
 impl wasmtime::ResourceLimiter for Limiter {
-    fn memory_growing(
-        &mut self,
-        _current: usize,
-        desired: usize,
-        _maximum: Option<usize>,
-    ) -> wasmtime::Result<bool> {
+    fn memory_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
         if desired > self.max_memory {
-            return Err(wasmtime::Error::new(CapExceeded {
-                what: "memory",
-                desired,
-                cap: self.max_memory,
-            }));
+            return Err(wasmtime::Error::new(CapExceeded { what: "memory", desired, cap: self.max_memory }));
         }
         Ok(true)
     }
 
-    fn table_growing(
-        &mut self,
-        _current: usize,
-        desired: usize,
-        _maximum: Option<usize>,
-    ) -> wasmtime::Result<bool> {
+    fn table_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
         if desired > self.max_table {
-            return Err(wasmtime::Error::new(CapExceeded {
-                what: "a table",
-                desired,
-                cap: self.max_table,
-            }));
+            return Err(wasmtime::Error::new(CapExceeded { what: "a table", desired, cap: self.max_table }));
         }
         Ok(true)
     }

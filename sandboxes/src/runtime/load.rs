@@ -17,10 +17,8 @@ use crate::runtime::trap;
 pub(crate) fn load(shared: &Arc<Shared>, name: &str, bytes: &[u8]) -> Result<Sandbox, SandboxError> {
     let wasm = to_binary(name, bytes)?;
     let compile = || {
-        Module::new(&shared.engine, &wasm).map_err(|e| SandboxError::Invalid {
-            reward: name.to_string(),
-            reason: trap::describe(&e),
-        })
+        Module::new(&shared.engine, &wasm)
+            .map_err(|e| SandboxError::Invalid { reward: name.to_string(), reason: trap::describe(&e) })
     };
     let (module, from_cache) = match &shared.cache {
         Some(cache) => cache.get_or_compile(&shared.engine, &wasm, compile)?,
@@ -28,13 +26,7 @@ pub(crate) fn load(shared: &Arc<Shared>, name: &str, bytes: &[u8]) -> Result<San
     };
     inspect(name, &module)?;
     let fields = Live::new(shared, &module, name)?.fields()?;
-    Ok(Sandbox::new(
-        Arc::clone(shared),
-        module,
-        name.to_string(),
-        fields,
-        from_cache,
-    ))
+    Ok(Sandbox::new(Arc::clone(shared), module, name.to_string(), fields, from_cache))
 }
 
 /// A wasm binary as is, WAT text assembled; anything else is [`SandboxError::NotWasm`].
@@ -42,14 +34,11 @@ fn to_binary<'a>(name: &str, bytes: &'a [u8]) -> Result<Cow<'a, [u8]>, SandboxEr
     if bytes.starts_with(b"\0asm") {
         return Ok(Cow::Borrowed(bytes));
     }
-    let not_wasm = |reason: String| SandboxError::NotWasm {
-        reward: name.to_string(),
-        reason,
-    };
+    let not_wasm = |reason: String| SandboxError::NotWasm { reward: name.to_string(), reason };
     match std::str::from_utf8(bytes) {
-        Ok(text) if looks_like_wat(text) => wat::parse_str(text)
-            .map(Cow::Owned)
-            .map_err(|e| not_wasm(format!("invalid WAT text: {e}"))),
+        Ok(text) if looks_like_wat(text) => {
+            wat::parse_str(text).map(Cow::Owned).map_err(|e| not_wasm(format!("invalid WAT text: {e}")))
+        }
         _ => Err(not_wasm(format!(
             "expected a wasm binary (starting with `\\0asm`) or WAT text, found {:02x?}",
             &bytes[..bytes.len().min(8)]
@@ -79,46 +68,25 @@ fn inspect(name: &str, module: &Module) -> Result<(), SandboxError> {
     match module.get_export(abi::MEMORY_EXPORT) {
         Some(ExternType::Memory(m)) if !m.is_64() && !m.is_shared() => {}
         Some(ExternType::Memory(_)) => {
-            return Err(export_error(
-                abi::MEMORY_EXPORT,
-                "must be a 32-bit, unshared memory".into(),
-            ))
+            return Err(export_error(abi::MEMORY_EXPORT, "must be a 32-bit, unshared memory".into()))
         }
         Some(other) => {
-            return Err(export_error(
-                abi::MEMORY_EXPORT,
-                format!("is a {}, expected a memory", kind(&other)),
-            ))
+            return Err(export_error(abi::MEMORY_EXPORT, format!("is a {}, expected a memory", kind(&other))))
         }
         None => {
-            return Err(export_error(
-                abi::MEMORY_EXPORT,
-                "is missing; the module must export its linear memory".into(),
-            ))
+            return Err(export_error(abi::MEMORY_EXPORT, "is missing; the module must export its linear memory".into()))
         }
     }
-    let funcs: [(&str, usize); 4] = [
-        (abi::ABI_VERSION_EXPORT, 0),
-        (abi::SCHEMA_EXPORT, 0),
-        (abi::ALLOC_EXPORT, 1),
-        (abi::REWARD_EXPORT, 2),
-    ];
+    let funcs: [(&str, usize); 4] =
+        [(abi::ABI_VERSION_EXPORT, 0), (abi::SCHEMA_EXPORT, 0), (abi::ALLOC_EXPORT, 1), (abi::REWARD_EXPORT, 2)];
     for (export, params) in funcs {
         let expected = format!("func({}) -> i32", vec!["i32"; params].join(", "));
         match module.get_export(export) {
             Some(ExternType::Func(ty)) if is_i32_sig(&ty, params) => {}
             Some(ExternType::Func(ty)) => {
-                return Err(export_error(
-                    export,
-                    format!("has type `{}`, expected `{expected}`", render(&ty)),
-                ))
+                return Err(export_error(export, format!("has type `{}`, expected `{expected}`", render(&ty))))
             }
-            Some(other) => {
-                return Err(export_error(
-                    export,
-                    format!("is a {}, expected `{expected}`", kind(&other)),
-                ))
-            }
+            Some(other) => return Err(export_error(export, format!("is a {}, expected `{expected}`", kind(&other)))),
             None => return Err(export_error(export, format!("is missing; expected `{expected}`"))),
         }
     }
@@ -133,14 +101,8 @@ fn is_i32_sig(ty: &FuncType, params: usize) -> bool {
 }
 
 fn render(ty: &FuncType) -> String {
-    let list = |it: &mut dyn Iterator<Item = ValType>| {
-        it.map(|v| v.to_string()).collect::<Vec<_>>().join(", ")
-    };
-    format!(
-        "func({}) -> ({})",
-        list(&mut ty.params()),
-        list(&mut ty.results())
-    )
+    let list = |it: &mut dyn Iterator<Item = ValType>| it.map(|v| v.to_string()).collect::<Vec<_>>().join(", ");
+    format!("func({}) -> ({})", list(&mut ty.params()), list(&mut ty.results()))
 }
 
 fn kind(ty: &ExternType) -> &'static str {

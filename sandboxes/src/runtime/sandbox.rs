@@ -34,20 +34,8 @@ impl std::fmt::Debug for Sandbox {
 }
 
 impl Sandbox {
-    pub(crate) fn new(
-        shared: Arc<Shared>,
-        module: Module,
-        name: String,
-        fields: Vec<Field>,
-        from_cache: bool,
-    ) -> Self {
-        Sandbox {
-            shared,
-            module,
-            name,
-            fields,
-            from_cache,
-        }
+    pub(crate) fn new(shared: Arc<Shared>, module: Module, name: String, fields: Vec<Field>, from_cache: bool) -> Self {
+        Sandbox { shared, module, name, fields, from_cache }
     }
 
     /// The reward's name.
@@ -69,12 +57,8 @@ impl Sandbox {
     /// input is never copied whole. On error `out` holds the rows scored before it.
     pub fn run(&self, columns: &Columns<'_>, out: &mut Vec<f64>) -> Result<(), SandboxError> {
         out.clear();
-        let (rows, bound) = columns
-            .bind(&self.fields)
-            .map_err(|source| SandboxError::Columns {
-                reward: self.name.clone(),
-                source,
-            })?;
+        let (rows, bound) =
+            columns.bind(&self.fields).map_err(|source| SandboxError::Columns { reward: self.name.clone(), source })?;
         if rows == 0 {
             return Ok(());
         }
@@ -93,13 +77,10 @@ impl Sandbox {
             region[..desc.len()].copy_from_slice(&desc);
             fill_chunk(region, &layout, &bound, start, n);
             live.refuel(n)?;
-            let status = live
-                .reward
-                .call(&mut live.store, (base as i32, n as i32));
+            let status = live.reward.call(&mut live.store, (base as i32, n as i32));
             let memory = live.memory.data(&live.store);
-            let outputs = memory
-                .get(base + layout.out..base + layout.out + 8 * n)
-                .ok_or_else(|| SandboxError::Alloc {
+            let outputs =
+                memory.get(base + layout.out..base + layout.out + 8 * n).ok_or_else(|| SandboxError::Alloc {
                     reward: self.name.clone(),
                     bytes: layout.total,
                     problem: "region no longer inside linear memory".into(),
@@ -107,20 +88,13 @@ impl Sandbox {
             match status {
                 Ok(0) => out.extend(outputs.chunks_exact(8).map(read_f64)),
                 Ok(code) => {
-                    return Err(SandboxError::Failed {
-                        reward: self.name.clone(),
-                        code,
-                        first: start,
-                        end: start + n,
-                    })
+                    return Err(SandboxError::Failed { reward: self.name.clone(), code, first: start, end: start + n })
                 }
                 Err(e) => {
                     // Rows are scored in order: the first slot still holding the marker is
                     // the first event that did not finish.
-                    let done = outputs
-                        .chunks_exact(8)
-                        .position(|c| read_f64(c).to_bits() == abi::UNWRITTEN)
-                        .unwrap_or(n);
+                    let done =
+                        outputs.chunks_exact(8).position(|c| read_f64(c).to_bits() == abi::UNWRITTEN).unwrap_or(n);
                     let done = done.min(n.saturating_sub(1));
                     out.extend(outputs.chunks_exact(8).take(done).map(read_f64));
                     return Err(trap_error(&self.name, &e, Some(start + done)));

@@ -5,9 +5,7 @@ use crate::runtime::limits::CapExceeded;
 
 /// Classifies an error raised while instantiating or calling a reward.
 pub(crate) fn classify(err: &wasmtime::Error) -> TrapKind {
-    if err.downcast_ref::<CapExceeded>().is_some()
-        || err.chain().any(|e| e.downcast_ref::<CapExceeded>().is_some())
-    {
+    if err.downcast_ref::<CapExceeded>().is_some() || err.chain().any(|e| e.downcast_ref::<CapExceeded>().is_some()) {
         return TrapKind::MemoryLimit;
     }
     match err.downcast_ref::<wasmtime::Trap>() {
@@ -15,9 +13,7 @@ pub(crate) fn classify(err: &wasmtime::Error) -> TrapKind {
         Some(wasmtime::Trap::Interrupt) => TrapKind::Deadline,
         Some(wasmtime::Trap::StackOverflow) => TrapKind::StackOverflow,
         Some(wasmtime::Trap::UnreachableCodeReached) => TrapKind::Unreachable,
-        Some(wasmtime::Trap::MemoryOutOfBounds) | Some(wasmtime::Trap::HeapMisaligned) => {
-            TrapKind::OutOfBounds
-        }
+        Some(wasmtime::Trap::MemoryOutOfBounds) | Some(wasmtime::Trap::HeapMisaligned) => TrapKind::OutOfBounds,
         Some(wasmtime::Trap::IntegerOverflow)
         | Some(wasmtime::Trap::IntegerDivisionByZero)
         | Some(wasmtime::Trap::BadConversionToInteger) => TrapKind::Arithmetic,
@@ -31,8 +27,5 @@ pub(crate) fn classify(err: &wasmtime::Error) -> TrapKind {
 
 /// The whole cause chain on one line.
 pub(crate) fn describe(err: &wasmtime::Error) -> String {
-    err.chain()
-        .map(|e| e.to_string())
-        .collect::<Vec<_>>()
-        .join(": ")
+    err.chain().map(|e| e.to_string()).collect::<Vec<_>>().join(": ")
 }

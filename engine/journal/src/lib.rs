@@ -1,0 +1,30 @@
+//! The experiment journal: one DuckDB database per run directory that the engine writes
+//! transactionally (runs, steps, artifacts; later experiments, LLM and tool calls), and the
+//! guarded read-only query service that people (`evoflow journal --sql`) and agents
+//! (`run_sql_query`) use to read it.
+//!
+//! The `duckdb` crate links the prebuilt `libduckdb.so` named by `DUCKDB_LIB_DIR`; binaries that
+//! use this crate need an rpath to that folder (this crate's `build.rs` adds one only for its
+//! own tests).
+
+mod error;
+mod guard;
+mod journal;
+mod model;
+mod process;
+mod rawdb;
+mod readonly;
+mod registry;
+pub mod schema;
+mod summary;
+mod table;
+
+pub use error::{Error, Result};
+pub use guard::ALLOWED as READ_ONLY_STATEMENTS;
+pub use journal::{Journal, JournalTx};
+pub use model::{
+    Artifact, FailedStep, RunRow, RunStart, RunStatus, RunSummary, StepRecord, StepRow, StepStatus,
+};
+pub use process::pid_alive;
+pub use readonly::{query_readonly, QueryLimits};
+pub use table::Table;

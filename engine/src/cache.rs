@@ -1,0 +1,181 @@
+//! Cache keys you can print. A key is a serde struct of everything that decides a step's output;
+//! its blake3 hash names the cache entry, and `evoflow explain` prints and diffs the struct.
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+
+use std::collections::HashMap;
+
+use dsl::program::Node;
+use dsl::types::Value;
+
+use crate::steps::{Artifact, Registry, StepError};
+use crate::store::{file_name, hash_file};
+
+/// Everything that decides a step's output.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CacheKey {
+    /// The step's qualified name and version.
+    pub step: String,
+    pub version: u32,
+    /// Resolved arguments; upstream outputs appear as `{"node": id}`, their content in `upstream`.
+    pub args: IndexMap<String, serde_json::Value>,
+    /// Output hash of each node this one reads.
+    pub upstream: IndexMap<String, String>,
+    /// Content hash of each file the step reads.
+    pub files: IndexMap<String, String>,
+    /// Hash of the canonical source of each `.evo` block the step uses.
+    pub blocks: IndexMap<String, String>,
+    /// Version of the embedded stdlib.
+    pub stdlib: String,
+}
+
+impl CacheKey {
+    /// The key's hash: the cache entry's name.
+    pub fn hash(&self) -> String {
+        let bytes = serde_json::to_vec(self).expect("keys serialise");
+        blake3::hash(&bytes).to_hex()[..32].to_string()
+    }
+
+    /// What differs from an earlier key, one line per component.
+    pub fn diff(&self, old: &CacheKey) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.step != old.step || self.version != old.version {
+            out.push(format!("step: {} v{} (was {} v{})", self.step, self.version, old.step, old.version));
+        }
+        diff_map("argument", &old.args, &self.args, show, &mut out);
+        diff_map("upstream output", &old.upstream, &self.upstream, |v| v.clone(), &mut out);
+        diff_map("file", &old.files, &self.files, |v| v.clone(), &mut out);
+        diff_map("block", &old.blocks, &self.blocks, |v| v.clone(), &mut out);
+        if self.stdlib != old.stdlib {
+            out.push(format!("stdlib: {} (was {})", self.stdlib, old.stdlib));
+        }
+        out
+    }
+}
+
+/// A value from a key as a person reads it: `{"int": 9}` is `9`.
+fn show(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::Object(map) if map.len() == 1 => {
+            let (tag, inner) = map.iter().next().expect("one entry");
+            match (tag.as_str(), inner) {
+                ("node", serde_json::Value::String(id)) => format!("the output of `{id}`"),
+                ("str", _) | (_, serde_json::Value::Object(_) | serde_json::Value::Array(_)) => inner.to_string(),
+                _ => inner.to_string().trim_matches('"').to_string(),
+            }
+        }
+        other => other.to_string(),
+    }
+}
+
+fn diff_map<V: PartialEq>(
+    what: &str,
+    old: &IndexMap<String, V>,
+    new: &IndexMap<String, V>,
+    show: impl Fn(&V) -> String,
+    out: &mut Vec<String>,
+) {
+    for (k, v) in new {
+        match old.get(k) {
+            None => out.push(format!("{what} `{k}`: new ({})", show(v))),
+            Some(o) if o != v => out.push(format!("{what} `{k}`: {} (was {})", show(v), show(o))),
+            _ => {}
+        }
+    }
+    for (k, v) in old {
+        if !new.contains_key(k) {
+            out.push(format!("{what} `{k}`: removed (was {})", show(v)));
+        }
+    }
+}
+
+/// One cache entry: which output a key produced.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Entry {
+    pub key: String,
+    pub node: String,
+    pub output: String,
+    /// Size of the output, for the journal's record of a cache hit.
+    pub bytes: u64,
+    pub files: u64,
+}
+
+/// The cache index of a run directory: `cache/<key>.json`, and the last key of each node in
+/// `keys/<node>.json` (for `explain`).
+pub struct Index {
+    root: PathBuf,
+}
+
+impl Index {
+    /// The index under `run_dir` (the store created its folders).
+    pub fn new(run_dir: &Path) -> Self {
+        Index { root: run_dir.to_path_buf() }
+    }
+
+    /// The entry for `key`, if any.
+    pub fn get(&self, key: &str) -> Option<Entry> {
+        let bytes = std::fs::read(self.root.join("cache").join(format!("{key}.json"))).ok()?;
+        serde_json::from_slice(&bytes).ok()
+    }
+
+    /// Records that `entry.key` produced `entry.output`, and the key's components for its node.
+    pub fn put(&self, entry: &Entry, key: &CacheKey) -> io::Result<()> {
+        write_atomic(&self.root.join("cache").join(format!("{}.json", entry.key)), &serde_json::to_vec(entry)?)?;
+        self.put_key(&entry.node, key)
+    }
+
+    /// Records the key `node` finished with, for `explain`.
+    pub fn put_key(&self, node: &str, key: &CacheKey) -> io::Result<()> {
+        write_atomic(&self.root.join("keys").join(format!("{}.json", file_name(node))), &serde_json::to_vec_pretty(key)?)
+    }
+
+    /// The key `node` had the last time it finished.
+    pub fn last_key(&self, node: &str) -> Option<CacheKey> {
+        let bytes = std::fs::read(self.root.join("keys").join(format!("{}.json", file_name(node)))).ok()?;
+        serde_json::from_slice(&bytes).ok()
+    }
+}
+
+/// Writes a file so that readers see the old or the new content, never a mix.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, path)
+}
+
+/// The cache key of `node` given the outputs of the nodes it reads, or why it cannot be had
+/// (a step not built yet, a data file that cannot be read).
+pub fn key_of(
+    registry: &Registry,
+    stdlib: &str,
+    node: &Node,
+    inputs: &HashMap<String, Artifact>,
+) -> Result<CacheKey, StepError> {
+    let step =
+        registry.get(&node.step).ok_or_else(|| StepError::permanent(format!("the step `{}` is not built yet", node.step)))?;
+    let args = node.args.iter().map(|(k, v)| (k.clone(), serde_json::to_value(v).expect("values serialise"))).collect();
+    let mut upstream = IndexMap::new();
+    for dep in node.deps() {
+        let artifact =
+            inputs.get(&dep).ok_or_else(|| StepError::permanent(format!("the output of `{dep}` is missing")))?;
+        upstream.insert(dep, artifact.hash.clone());
+    }
+    let mut files = IndexMap::new();
+    for name in step.file_args() {
+        if let Some(Value::Str(path)) = node.args.get(*name) {
+            let hash = hash_file(Path::new(path))
+                .map_err(|e| StepError::permanent(format!("cannot read `{path}` (argument `{name}`): {e}")))?;
+            files.insert(path.clone(), hash);
+        }
+    }
+    let blocks = node
+        .blocks
+        .iter()
+        .map(|(name, source)| (name.clone(), blake3::hash(source.as_bytes()).to_hex()[..16].to_string()))
+        .collect();
+    Ok(CacheKey { step: node.step.clone(), version: step.version(), args, upstream, files, blocks, stdlib: stdlib.to_string() })
+}

@@ -1,0 +1,83 @@
+//! `evoflow journal FILE`: a summary of the last run, or a read-only SQL query.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::ValueEnum;
+
+use super::output::emit;
+use super::run::prepare;
+use super::{parse_set, DiagnosticFormat};
+
+#[derive(Clone, Copy, Default, ValueEnum)]
+enum TableFormat {
+    /// Aligned columns
+    #[default]
+    Table,
+    Csv,
+    Json,
+}
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The workflow file
+    #[arg(value_name = "FILE")]
+    file: String,
+    /// A read-only query (SELECT, WITH, DESCRIBE, SUMMARIZE, EXPLAIN, SHOW)
+    #[arg(long, value_name = "QUERY")]
+    sql: Option<String>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t)]
+    format: TableFormat,
+    /// Override a param (it can change the workflow's name and so its run dir)
+    #[arg(long = "set", value_name = "NAME=VALUE", value_parser = parse_set)]
+    set: Vec<(String, String)>,
+    /// The run dir (default: `.evoflow/<workflow>` beside the file)
+    #[arg(long, value_name = "DIR")]
+    run_dir: Option<PathBuf>,
+}
+
+pub fn run(args: Args) -> ExitCode {
+    let prepared = match prepare(&args.file, &args.set, args.run_dir.as_deref(), DiagnosticFormat::Human) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    let path = prepared.run_dir.join("journal.duckdb");
+    if !path.is_file() {
+        eprintln!("error: no journal at `{}`: the workflow has not run there yet", path.display());
+        return ExitCode::from(1);
+    }
+    let queries = match &args.sql {
+        Some(sql) => vec![sql.as_str()],
+        None => vec![LAST_RUN, LAST_RUN_STEPS],
+    };
+    let limits = journal::QueryLimits {
+        max_rows: 100_000,
+        max_bytes: 64 << 20,
+        timeout: Duration::from_secs(60),
+        ..journal::QueryLimits::default()
+    };
+    for sql in queries {
+        match journal::query_readonly(&path, sql, &limits) {
+            Ok(table) => emit(&match args.format {
+                TableFormat::Table => format!("{}\n", table.to_text()),
+                TableFormat::Csv => table.to_csv(),
+                TableFormat::Json => format!("{}\n", table.to_json()),
+            }),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+/// The default view: the last run ...
+const LAST_RUN: &str = "SELECT id AS run, workflow, status, started_at, finished_at, \
+     round(epoch(finished_at) - epoch(started_at), 2) AS seconds FROM runs ORDER BY id DESC LIMIT 1";
+
+/// ... and its steps.
+const LAST_RUN_STEPS: &str = "SELECT node_id AS step, status, attempts, duration_ms, coalesce(error, '') AS error \
+     FROM steps WHERE run_id = (SELECT max(id) FROM runs) ORDER BY started_at NULLS LAST, node_id";

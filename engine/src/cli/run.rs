@@ -1,0 +1,229 @@
+//! `evoflow run FILE`: compile, plan, and execute with cache, resume and the journal.
+
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use super::output::{compile, emit, plural};
+use super::{parse_set, DiagnosticFormat, EXIT_INVALID};
+use crate::cache::Index;
+use crate::config::{merge_overrides, Config};
+use crate::exec::events::{Event, Events, JsonLines, PlainLines, Quiet, Sink};
+use crate::exec::node::Core;
+use crate::exec::progress::Bars;
+use crate::exec::resources::Resources;
+use crate::exec::{self, RunStatus};
+use crate::journal_recorder::JournalRecorder;
+use crate::steps::Registry;
+use crate::store::Store;
+
+/// Exit status of a run that failed.
+const EXIT_FAILED: u8 = 1;
+/// Exit status of a run stopped by Ctrl-C (128 + SIGINT).
+const EXIT_INTERRUPTED: u8 = 130;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The workflow file
+    #[arg(value_name = "FILE")]
+    pub file: String,
+    /// Override a param: `--set budget=50` (repeatable)
+    #[arg(long = "set", value_name = "NAME=VALUE", value_parser = parse_set)]
+    pub set: Vec<(String, String)>,
+    /// Steps running at once (default: evoflow.toml, else the number of CPUs)
+    #[arg(long, short = 'j')]
+    pub jobs: Option<usize>,
+    /// Print what would run and why (cached, changed, new); run nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Run every step, ignoring cached outputs
+    #[arg(long)]
+    pub no_cache: bool,
+    /// Run this step again even if its output is cached (repeatable)
+    #[arg(long, value_name = "STEP")]
+    pub rerun: Vec<String>,
+    /// Where outputs, cache and journal live (default: `.evoflow/<workflow>` beside the file)
+    #[arg(long, value_name = "DIR")]
+    pub run_dir: Option<PathBuf>,
+    /// One JSON event per line on stdout instead of the progress display
+    #[arg(long)]
+    pub json: bool,
+    /// Print only errors
+    #[arg(long, short, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Print every step's progress
+    #[arg(long, short)]
+    pub verbose: bool,
+}
+
+/// What every command that works on a run directory needs: the checked program and where its
+/// run directory is.
+pub struct Prepared {
+    pub program: dsl::Program,
+    pub plan: dsl::Plan,
+    pub config: Config,
+    pub run_dir: PathBuf,
+}
+
+/// Reads `evoflow.toml`, compiles the workflow with the merged overrides, finds the run dir.
+pub fn prepare(
+    file: &str,
+    set: &[(String, String)],
+    run_dir: Option<&Path>,
+    format: DiagnosticFormat,
+) -> Result<Prepared, ExitCode> {
+    let dir = Path::new(file).parent().unwrap_or(Path::new("")).to_path_buf();
+    let config = Config::load(&dir).map_err(|e| {
+        eprintln!("error: {e}");
+        ExitCode::from(EXIT_INVALID)
+    })?;
+    let overrides = merge_overrides(config.param_overrides(), set);
+    let program = compile(file, &overrides, format).map_err(|_| ExitCode::from(EXIT_INVALID))?;
+    let plan = dsl::Plan::new(&program);
+    let run_dir = match (run_dir, &config.run_dir) {
+        (Some(d), _) => d.to_path_buf(),
+        (None, Some(d)) => dir.join(d),
+        (None, None) => dir.join(".evoflow").join(&program.name),
+    };
+    Ok(Prepared { program, plan, config, run_dir })
+}
+
+pub fn run(args: Args) -> ExitCode {
+    let format = if args.json { DiagnosticFormat::Json } else { DiagnosticFormat::Human };
+    let prepared = match prepare(&args.file, &args.set, args.run_dir.as_deref(), format) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    let registry = Registry::builtin();
+    let missing: Vec<String> = {
+        let mut m: Vec<String> = prepared
+            .plan
+            .topo_order()
+            .iter()
+            .filter(|n| registry.get(&n.step).is_none())
+            .map(|n| format!("{} (`{}`)", n.step, n.id))
+            .collect();
+        m.dedup();
+        m
+    };
+    if !missing.is_empty() {
+        eprintln!("error: this workflow uses steps that are not built yet:");
+        for m in missing {
+            eprintln!("  {m}");
+        }
+        eprintln!("`evoflow check` and `evoflow graph` work on it; `run` needs every step implemented.");
+        return ExitCode::from(EXIT_FAILED);
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a tokio runtime");
+    runtime.block_on(execute(args, prepared, registry))
+}
+
+async fn execute(args: Args, prepared: Prepared, registry: Registry) -> ExitCode {
+    let Prepared { program, plan, config, run_dir } = prepared;
+    let store = match Store::open(&run_dir) {
+        Ok(store) => store,
+        Err(e) => {
+            eprintln!("error: cannot use the run dir `{}`: {e}", run_dir.display());
+            return ExitCode::from(EXIT_FAILED);
+        }
+    };
+    let jobs = args.jobs.or(config.jobs).unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+    let mut capacities: BTreeMap<String, f64> =
+        [("cpu".to_string(), jobs as f64), ("gpu".to_string(), 1.0), ("llm".to_string(), 4.0)].into();
+    capacities.extend(config.resources.clone());
+    if args.dry_run {
+        return super::dry_run::print(&plan, &registry, &store, args.no_cache, &args.rerun);
+    }
+    if let Err(e) = store.clean_scratch() {
+        eprintln!("error: cannot clean `{}`: {e}", run_dir.join("tmp").display());
+        return ExitCode::from(EXIT_FAILED);
+    }
+    let journal_path = run_dir.join("journal.duckdb");
+    let params = serde_json::to_value(&program.params).expect("params serialise");
+    let recorder = match JournalRecorder::start(&journal_path, &program.name, &args.file, params) {
+        Ok(r) => Arc::new(r),
+        Err(e) => {
+            eprintln!("error: cannot open the journal `{}`: {e}", journal_path.display());
+            return ExitCode::from(EXIT_FAILED);
+        }
+    };
+    let sink: Arc<dyn Sink> = if args.json {
+        Arc::new(JsonLines)
+    } else if args.quiet {
+        Arc::new(Quiet)
+    } else if std::io::stderr().is_terminal() && !args.verbose {
+        Arc::new(Bars::new(plan.len()))
+    } else {
+        Arc::new(PlainLines { verbose: args.verbose })
+    };
+    let events = Events::new(sink);
+    events.emit(Event::RunStarted {
+        workflow: program.name.clone(),
+        run_id: recorder.run_id(),
+        steps: plan.len(),
+        run_dir: run_dir.display().to_string(),
+    });
+    let core = Arc::new(Core {
+        registry,
+        index: Index::new(store.root()),
+        store,
+        recorder: recorder.clone(),
+        events: events.clone(),
+        resources: Resources::new(&capacities),
+        no_cache: args.no_cache,
+        rerun: args.rerun.iter().cloned().collect(),
+        stdlib: dsl::stdlib::version(),
+    });
+    let shutdown = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    let report = exec::run(core, &plan, jobs, shutdown).await;
+    let status = match report.status {
+        RunStatus::Succeeded => journal::RunStatus::Succeeded,
+        RunStatus::Failed => journal::RunStatus::Failed,
+        RunStatus::Interrupted => journal::RunStatus::Interrupted,
+    };
+    let journal_error = recorder.finish(status).err();
+    events.emit(Event::RunFinished {
+        status: report.status.as_str().into(),
+        ran: report.ran,
+        cached: report.cached,
+        failed: report.failed,
+        skipped: report.skipped,
+        wall_ms: report.wall_ms,
+        journal: journal_path.display().to_string(),
+    });
+    if !args.json && !args.quiet {
+        let mut parts = vec![format!("{} run", plural(report.ran, "step")), format!("{} cached", report.cached)];
+        if report.failed > 0 {
+            parts.push(format!("{} failed", report.failed));
+        }
+        if report.skipped > 0 {
+            parts.push(format!("{} skipped", report.skipped));
+        }
+        if report.interrupted > 0 {
+            parts.push(format!("{} interrupted", report.interrupted));
+        }
+        let summary = format!(
+            "{}: {} in {:.1}s\njournal: {}\n",
+            report.status.as_str(),
+            parts.join(", "),
+            report.wall_ms as f64 / 1000.0,
+            journal_path.display()
+        );
+        emit(&summary);
+    }
+    if let Some(e) = journal_error {
+        eprintln!("error: the journal could not record the end of the run: {e}");
+        return ExitCode::from(EXIT_FAILED);
+    }
+    match report.status {
+        RunStatus::Succeeded => ExitCode::SUCCESS,
+        RunStatus::Failed => ExitCode::from(EXIT_FAILED),
+        RunStatus::Interrupted => ExitCode::from(EXIT_INTERRUPTED),
+    }
+}

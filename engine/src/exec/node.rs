@@ -1,0 +1,267 @@
+//! Running one node: its cache key, a cache hit or the attempts (with timeout and retries), the
+//! commit of its output, and the records. Top-level nodes and the nodes a step adds at run time
+//! go through the same path.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use dsl::program::Node;
+use dsl::types::Value;
+use indexmap::IndexMap;
+
+use super::events::{Event, Events};
+use super::recorder::{Recorder, StepDone};
+use super::resources::Resources;
+use super::retry::backoff;
+use crate::cache::{CacheKey, Entry, Index};
+use crate::steps::{Artifact, ErrorClass, Registry, Spawner, StepContext, StepError};
+use crate::store::Store;
+
+/// What a run shares between its nodes.
+pub struct Core {
+    pub registry: Registry,
+    pub store: Store,
+    pub index: Index,
+    pub recorder: Arc<dyn Recorder>,
+    pub events: Events,
+    pub resources: Resources,
+    pub no_cache: bool,
+    pub rerun: HashSet<String>,
+    pub stdlib: String,
+}
+
+/// How a node ended.
+pub enum Outcome {
+    Done { artifact: Artifact, cached: bool },
+    Failed { error: StepError },
+}
+
+impl Core {
+    /// The cache key of `node` given its inputs, or why it cannot be computed.
+    pub fn key(&self, node: &Node, inputs: &HashMap<String, Artifact>) -> Result<CacheKey, StepError> {
+        crate::cache::key_of(&self.registry, &self.stdlib, node, inputs)
+    }
+
+    /// Runs `node` (or reuses its cached output). `hold` says whether it takes resource units
+    /// of its own; nodes added by a running step share their parent's.
+    pub async fn execute(self: &Arc<Self>, node: Node, inputs: HashMap<String, Artifact>, hold: bool) -> Outcome {
+        let started = Instant::now();
+        let key = match self.key(&node, &inputs) {
+            Ok(key) => key,
+            Err(error) => return self.fail(&node, "", error, 0, started).await,
+        };
+        let hash = key.hash();
+        if !self.no_cache && !self.rerun.contains(&node.id) {
+            if let Some(entry) = self.index.get(&hash) {
+                if let Some(artifact) = self.store.object(&entry.output) {
+                    return self.cached(&node, &key, entry, artifact).await;
+                }
+            }
+        }
+        let step = self.registry.get(&node.step).expect("key() checked the step exists");
+        let _permits = if hold {
+            let request: BTreeMap<String, f64> = if node.options.resources.is_empty() {
+                step.resources().iter().map(|(u, a)| (u.to_string(), *a)).collect()
+            } else {
+                node.options.resources.iter().map(|(u, a)| (u.clone(), *a)).collect()
+            };
+            self.resources.acquire(&request).await
+        } else {
+            Vec::new()
+        };
+        let max_attempts = node.options.retries + 1;
+        let mut attempt = 1;
+        loop {
+            if let Err(e) = self.record_start(&node, &hash, attempt).await {
+                return self.fail(&node, &hash, e, attempt, started).await;
+            }
+            self.events.emit(Event::StepStarted { node: node.id.clone(), step: node.step.clone(), attempt });
+            let result = self.attempt(&node, &inputs, attempt, step.clone()).await;
+            let error = match result {
+                Ok((dir, meta)) => match self.commit(&node, &key, &hash, &dir, &meta, attempt, started).await {
+                    Ok(artifact) => return Outcome::Done { artifact, cached: false },
+                    Err(error) => error,
+                },
+                Err(error) => error,
+            };
+            if error.class == ErrorClass::Transient && attempt < max_attempts {
+                let delay = backoff(attempt);
+                self.events.emit(Event::StepRetrying {
+                    node: node.id.clone(),
+                    attempt,
+                    delay_ms: delay.as_millis() as u64,
+                    error: error.message.clone(),
+                });
+                tokio::time::sleep(delay).await;
+                attempt += 1;
+                continue;
+            }
+            return self.fail(&node, &hash, error, attempt, started).await;
+        }
+    }
+
+    async fn attempt(
+        self: &Arc<Self>,
+        node: &Node,
+        inputs: &HashMap<String, Artifact>,
+        attempt: u32,
+        step: Arc<dyn crate::steps::Step>,
+    ) -> Result<(std::path::PathBuf, serde_json::Value), StepError> {
+        let out_dir = self
+            .store
+            .work_dir(&node.id)
+            .map_err(|e| StepError::permanent(format!("cannot create a work folder in the run dir: {e}")))?;
+        let ctx = StepContext {
+            node: node.id.clone(),
+            args: node.args.clone(),
+            inputs: inputs.clone(),
+            out_dir: out_dir.clone(),
+            attempt,
+            progress: self.events.progress(&node.id),
+            spawner: Spawner::new(self.clone(), node.id.clone()),
+        };
+        let run = step.run(ctx);
+        let result = if node.options.timeout_ms > 0 {
+            match tokio::time::timeout(Duration::from_millis(node.options.timeout_ms), run).await {
+                Ok(r) => r,
+                Err(_) => Err(StepError::transient(format!(
+                    "timed out after {}",
+                    dsl::fmt::duration(node.options.timeout_ms)
+                ))),
+            }
+        } else {
+            run.await
+        };
+        if result.is_err() {
+            let _ = std::fs::remove_dir_all(&out_dir);
+        }
+        result.map(|meta| (out_dir, meta))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn commit(
+        &self,
+        node: &Node,
+        key: &CacheKey,
+        hash: &str,
+        dir: &std::path::Path,
+        meta: &serde_json::Value,
+        attempts: u32,
+        started: Instant,
+    ) -> Result<Artifact, StepError> {
+        let committed = self
+            .store
+            .commit(dir, meta)
+            .map_err(|e| StepError::permanent(format!("cannot store the output in the run dir: {e}")))?;
+        let entry = Entry {
+            key: hash.to_string(),
+            node: node.id.clone(),
+            output: committed.artifact.hash.clone(),
+            bytes: committed.bytes,
+            files: committed.files,
+        };
+        self.index.put(&entry, key).map_err(|e| StepError::permanent(format!("cannot write the cache entry: {e}")))?;
+        let duration_ms = started.elapsed().as_millis() as u64;
+        let done = StepDone {
+            node: node.id.clone(),
+            step: node.step.clone(),
+            key: hash.to_string(),
+            status: "done",
+            attempts,
+            duration_ms,
+            error: None,
+            output: Some((committed.artifact.hash.clone(), committed.bytes, committed.files)),
+        };
+        self.record_finish(done).await?;
+        self.events.emit(Event::StepFinished {
+            node: node.id.clone(),
+            step: node.step.clone(),
+            status: "done".into(),
+            attempts,
+            duration_ms,
+            error: None,
+        });
+        Ok(committed.artifact)
+    }
+
+    async fn cached(&self, node: &Node, key: &CacheKey, entry: Entry, artifact: Artifact) -> Outcome {
+        let hash = entry.key.as_str();
+        if let Err(e) = self.index.put_key(&node.id, key) {
+            let error = StepError::permanent(format!("cannot write the cache entry: {e}"));
+            return self.fail(node, hash, error, 0, Instant::now()).await;
+        }
+        let done = StepDone {
+            node: node.id.clone(),
+            step: node.step.clone(),
+            key: hash.to_string(),
+            status: "cached",
+            attempts: 0,
+            duration_ms: 0,
+            error: None,
+            output: Some((artifact.hash.clone(), entry.bytes, entry.files)),
+        };
+        if let Err(error) = self.record_finish(done).await {
+            return self.fail(node, hash, error, 0, Instant::now()).await;
+        }
+        self.events.emit(Event::StepCached { node: node.id.clone(), step: node.step.clone(), output: artifact.hash.clone() });
+        Outcome::Done { artifact, cached: true }
+    }
+
+    async fn fail(&self, node: &Node, hash: &str, error: StepError, attempts: u32, started: Instant) -> Outcome {
+        let duration_ms = started.elapsed().as_millis() as u64;
+        let done = StepDone {
+            node: node.id.clone(),
+            step: node.step.clone(),
+            key: hash.to_string(),
+            status: "failed",
+            attempts,
+            duration_ms,
+            error: Some(error.message.clone()),
+            output: None,
+        };
+        let error = match self.record_finish(done).await {
+            Ok(()) => error,
+            Err(e) => StepError::permanent(format!("{}; and the journal could not record it: {}", error.message, e.message)),
+        };
+        self.events.emit(Event::StepFinished {
+            node: node.id.clone(),
+            step: node.step.clone(),
+            status: "failed".into(),
+            attempts,
+            duration_ms,
+            error: Some(error.message.clone()),
+        });
+        Outcome::Failed { error }
+    }
+
+    async fn record_start(&self, node: &Node, hash: &str, attempt: u32) -> Result<(), StepError> {
+        let recorder = self.recorder.clone();
+        let (id, step, hash) = (node.id.clone(), node.step.clone(), hash.to_string());
+        tokio::task::spawn_blocking(move || recorder.step_started(&id, &step, &hash, attempt))
+            .await
+            .expect("the recorder does not panic")
+            .map_err(|e| StepError::permanent(format!("the journal cannot record the step: {e}")))
+    }
+
+    /// Records how a step ended (also used for steps interrupted or skipped by the scheduler).
+    pub async fn record_finish(&self, done: StepDone) -> Result<(), StepError> {
+        let recorder = self.recorder.clone();
+        tokio::task::spawn_blocking(move || recorder.step_finished(&done))
+            .await
+            .expect("the recorder does not panic")
+            .map_err(|e| StepError::permanent(format!("the journal cannot record the step: {e}")))
+    }
+}
+
+/// A node a running step adds to the graph: `parent/name`, with the parent's options.
+pub fn child_node(parent: &str, name: &str, step: &str, args: IndexMap<String, Value>) -> Node {
+    Node {
+        id: format!("{parent}/{name}"),
+        step: step.to_string(),
+        args,
+        options: dsl::program::StepOptions { on_error: "terminate".into(), ..Default::default() },
+        blocks: IndexMap::new(),
+        span: dsl::Span::default(),
+    }
+}

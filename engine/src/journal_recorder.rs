@@ -1,0 +1,161 @@
+//! The executor's records, written to the DuckDB journal of the run dir by one writer thread
+//! that batches them into transactions: a step's record costs the executor a channel send, not
+//! a database commit.
+//!
+//! What a SIGKILL can lose is the last batch (tens of milliseconds); the outputs those records
+//! describe are already in the store and the cache, so the next run records them as cached.
+
+use std::path::Path;
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use journal::{Journal, RunStart};
+
+use crate::exec::recorder::{Recorder, StepDone};
+
+/// How long the writer waits to gather a batch.
+const BATCH_WINDOW: Duration = Duration::from_millis(20);
+
+enum Record {
+    Started { node: String, step: String, key: String, attempt: u32 },
+    Finished(StepDone),
+}
+
+/// A run in the journal: begun on start, finished by [`JournalRecorder::finish`].
+pub struct JournalRecorder {
+    sender: Mutex<Option<Sender<Record>>>,
+    writer: Mutex<Option<JoinHandle<Journal>>>,
+    /// The first write error, if any; every later call reports it.
+    error: Arc<Mutex<Option<String>>>,
+    run_id: i64,
+}
+
+impl JournalRecorder {
+    /// Opens (creating or migrating) the journal, marks runs left behind by a killed process
+    /// as interrupted, begins a run, and starts the writer.
+    pub fn start(path: &Path, workflow: &str, file: &str, params: serde_json::Value) -> Result<Self, String> {
+        let mut journal = Journal::open(path).map_err(|e| e.to_string())?;
+        journal.mark_interrupted_runs().map_err(|e| e.to_string())?;
+        let run_id = journal
+            .begin_run(RunStart {
+                workflow: workflow.to_string(),
+                file: file.to_string(),
+                params,
+                evoflow_version: env!("CARGO_PKG_VERSION").to_string(),
+            })
+            .map_err(|e| e.to_string())?;
+        let (sender, receiver) = mpsc::channel();
+        let error = Arc::new(Mutex::new(None));
+        let writer_error = error.clone();
+        let writer = std::thread::Builder::new()
+            .name("journal".into())
+            .spawn(move || write_loop(journal, run_id, receiver, writer_error))
+            .map_err(|e| format!("cannot start the journal writer: {e}"))?;
+        Ok(JournalRecorder {
+            sender: Mutex::new(Some(sender)),
+            writer: Mutex::new(Some(writer)),
+            error,
+            run_id,
+        })
+    }
+
+    /// This run's id in the journal.
+    pub fn run_id(&self) -> i64 {
+        self.run_id
+    }
+
+    /// Writes every pending record, then how the run ended.
+    pub fn finish(&self, status: journal::RunStatus) -> Result<(), String> {
+        drop(self.sender.lock().unwrap().take());
+        let writer = self.writer.lock().unwrap().take().ok_or("the run is already finished")?;
+        let mut journal = writer.join().map_err(|_| "the journal writer panicked".to_string())?;
+        self.check()?;
+        journal.finish_run(self.run_id, status).map_err(|e| e.to_string())
+    }
+
+    fn check(&self) -> Result<(), String> {
+        match &*self.error.lock().unwrap() {
+            Some(e) => Err(e.clone()),
+            None => Ok(()),
+        }
+    }
+
+    fn send(&self, record: Record) -> Result<(), String> {
+        self.check()?;
+        let sender = self.sender.lock().unwrap();
+        let sender = sender.as_ref().ok_or("the run is already finished")?;
+        sender.send(record).map_err(|_| "the journal writer stopped".to_string())
+    }
+}
+
+impl Recorder for JournalRecorder {
+    fn step_started(&self, node: &str, step: &str, key: &str, attempt: u32) -> Result<(), String> {
+        self.send(Record::Started { node: node.into(), step: step.into(), key: key.into(), attempt })
+    }
+
+    fn step_finished(&self, done: &StepDone) -> Result<(), String> {
+        self.send(Record::Finished(done.clone()))
+    }
+}
+
+fn write_loop(mut journal: Journal, run_id: i64, receiver: Receiver<Record>, error: Arc<Mutex<Option<String>>>) -> Journal {
+    let mut open = true;
+    while open {
+        let Ok(first) = receiver.recv() else { break };
+        let mut batch = vec![first];
+        let deadline = std::time::Instant::now() + BATCH_WINDOW;
+        while let Some(left) = deadline.checked_duration_since(std::time::Instant::now()) {
+            match receiver.recv_timeout(left) {
+                Ok(r) => batch.push(r),
+                Err(mpsc::RecvTimeoutError::Timeout) => break,
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    open = false;
+                    break;
+                }
+            }
+        }
+        let result = journal.transaction(|tx| {
+            for record in batch {
+                match record {
+                    Record::Started { node, step, key, attempt } => tx.step_started(run_id, &node, &step, &key, attempt)?,
+                    Record::Finished(done) => {
+                        let (record, artifact) = to_records(run_id, &done);
+                        tx.step_finished(&record)?;
+                        if let Some(a) = artifact {
+                            tx.record_artifact(&a)?;
+                        }
+                    }
+                }
+            }
+            Ok(())
+        });
+        if let Err(e) = result {
+            error.lock().unwrap().get_or_insert(e.to_string());
+        }
+    }
+    journal
+}
+
+fn to_records(run_id: i64, done: &StepDone) -> (journal::StepRecord, Option<journal::Artifact>) {
+    let record = journal::StepRecord {
+        run_id,
+        node_id: done.node.clone(),
+        step: Some(done.step.clone()),
+        cache_key: (!done.key.is_empty()).then(|| done.key.clone()),
+        status: journal::StepStatus::parse(done.status).expect("the executor uses journal statuses"),
+        attempts: done.attempts,
+        error: done.error.clone(),
+        output_hash: done.output.as_ref().map(|(h, ..)| h.clone()),
+        duration_ms: Some(done.duration_ms as i64),
+    };
+    let artifact = done.output.as_ref().map(|(hash, bytes, files)| journal::Artifact {
+        hash: hash.clone(),
+        node_id: done.node.clone(),
+        step: done.step.clone(),
+        bytes: *bytes,
+        files: *files as u32,
+    });
+    (record, artifact)
+}

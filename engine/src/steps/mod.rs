@@ -1,0 +1,210 @@
+//! Built-in steps: Rust types behind one trait. Each has a typed signature (in `dsl::builtins`,
+//! which the checker uses), a version that enters the cache key, and an async `run`.
+
+mod data;
+mod debug;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use dsl::types::Value;
+use indexmap::IndexMap;
+
+use crate::exec::events::Progress;
+use crate::exec::node::{child_node, Core, Outcome};
+
+/// A step implementation.
+#[async_trait::async_trait]
+pub trait Step: Send + Sync {
+    /// Qualified name, as in the plan: `std::data::random_split`.
+    fn name(&self) -> &'static str;
+
+    /// Bumped whenever the step's output for the same inputs changes; part of the cache key.
+    fn version(&self) -> u32;
+
+    /// Arguments naming files the step reads: their contents enter the cache key.
+    fn file_args(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    /// Resource units the step holds while it runs, unless the workflow says otherwise.
+    fn resources(&self) -> &'static [(&'static str, f64)] {
+        &[("cpu", 1.0)]
+    }
+
+    /// Runs once. Outputs go to `ctx.out_dir`; the returned value describes them.
+    async fn run(&self, ctx: StepContext) -> Result<serde_json::Value, StepError>;
+}
+
+/// Everything a running step may look at.
+pub struct StepContext {
+    pub node: String,
+    pub args: IndexMap<String, Value>,
+    /// Outputs of the nodes this one reads, by node id.
+    pub inputs: HashMap<String, Artifact>,
+    /// An empty folder for this attempt's output files.
+    pub out_dir: PathBuf,
+    /// Which attempt this is, from 1.
+    pub attempt: u32,
+    pub progress: Progress,
+    /// Adds nodes to the running graph.
+    pub spawner: Spawner,
+}
+
+impl StepContext {
+    /// The argument `name` (the checker guarantees every declared argument is present).
+    pub fn arg(&self, name: &str) -> Result<&Value, StepError> {
+        self.args.get(name).ok_or_else(|| StepError::permanent(format!("missing argument `{name}`")))
+    }
+
+    /// An integer argument.
+    pub fn int(&self, name: &str) -> Result<i64, StepError> {
+        match self.arg(name)? {
+            Value::Int(v) => Ok(*v),
+            other => Err(StepError::permanent(format!("`{name}` should be an int, is {other}"))),
+        }
+    }
+
+    /// A float argument (ints widen).
+    pub fn float(&self, name: &str) -> Result<f64, StepError> {
+        match self.arg(name)? {
+            Value::Float(v) => Ok(*v),
+            Value::Int(v) => Ok(*v as f64),
+            other => Err(StepError::permanent(format!("`{name}` should be a float, is {other}"))),
+        }
+    }
+
+    /// A string argument.
+    pub fn str(&self, name: &str) -> Result<&str, StepError> {
+        match self.arg(name)? {
+            Value::Str(v) => Ok(v),
+            other => Err(StepError::permanent(format!("`{name}` should be a string, is {other}"))),
+        }
+    }
+
+    /// A duration argument, in milliseconds.
+    pub fn duration_ms(&self, name: &str) -> Result<u64, StepError> {
+        match self.arg(name)? {
+            Value::Duration(v) => Ok(*v),
+            other => Err(StepError::permanent(format!("`{name}` should be a duration, is {other}"))),
+        }
+    }
+
+    /// The upstream output an argument refers to.
+    pub fn input(&self, name: &str) -> Result<&Artifact, StepError> {
+        match self.arg(name)? {
+            Value::Node(id) => {
+                self.inputs.get(id).ok_or_else(|| StepError::permanent(format!("the output of `{id}` is not available")))
+            }
+            other => Err(StepError::permanent(format!("`{name}` should be a step's output, is {other}"))),
+        }
+    }
+}
+
+/// Lets a running step add nodes to the graph: each runs like any node (cache key, journal,
+/// retries, events) as `parent/name`, sharing the parent's resource units.
+#[derive(Clone)]
+pub struct Spawner {
+    core: Arc<Core>,
+    parent: String,
+}
+
+impl Spawner {
+    /// A spawner for children of `parent`.
+    pub(crate) fn new(core: Arc<Core>, parent: String) -> Self {
+        Spawner { core, parent }
+    }
+
+    /// Runs `step` as the node `parent/name`; `inputs` are the outputs its `Value::Node` args name.
+    pub async fn run(
+        &self,
+        name: &str,
+        step: &str,
+        args: IndexMap<String, Value>,
+        inputs: HashMap<String, Artifact>,
+    ) -> Result<Artifact, StepError> {
+        let node = child_node(&self.parent, name, step, args);
+        match self.core.execute(node, inputs, false).await {
+            Outcome::Done { artifact, .. } => Ok(artifact),
+            Outcome::Failed { error } => Err(error),
+        }
+    }
+}
+
+/// A finished step's output: a folder in the object store, and what the step said about it.
+#[derive(Clone, Debug)]
+pub struct Artifact {
+    pub hash: String,
+    pub dir: PathBuf,
+    pub meta: serde_json::Value,
+}
+
+impl Artifact {
+    /// A file of this output.
+    pub fn file(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
+    }
+}
+
+/// Whether trying again can help.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorClass {
+    /// A network hiccup, a busy resource, a timeout: retried with backoff.
+    Transient,
+    /// Bad data, a bug, a missing file: retrying gives the same answer.
+    Permanent,
+}
+
+/// Why a step failed.
+#[derive(Clone, Debug)]
+pub struct StepError {
+    pub class: ErrorClass,
+    pub message: String,
+}
+
+impl StepError {
+    /// An error retrying cannot fix.
+    pub fn permanent(message: impl Into<String>) -> Self {
+        StepError { class: ErrorClass::Permanent, message: message.into() }
+    }
+
+    /// An error worth retrying.
+    pub fn transient(message: impl Into<String>) -> Self {
+        StepError { class: ErrorClass::Transient, message: message.into() }
+    }
+}
+
+impl std::fmt::Display for StepError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// Every step this build can run, by qualified name.
+#[derive(Clone)]
+pub struct Registry {
+    steps: HashMap<&'static str, Arc<dyn Step>>,
+}
+
+impl Registry {
+    /// The built-in steps.
+    pub fn builtin() -> Self {
+        let mut registry = Registry { steps: HashMap::new() };
+        for step in data::steps().into_iter().chain(debug::steps()) {
+            registry.steps.insert(step.name(), step);
+        }
+        registry
+    }
+
+    /// The implementation of `name`.
+    pub fn get(&self, name: &str) -> Option<Arc<dyn Step>> {
+        self.steps.get(name).cloned()
+    }
+}
+
+/// A path argument relative to the current directory, as the checker resolved it.
+pub fn path_arg(ctx: &StepContext, name: &str) -> Result<PathBuf, StepError> {
+    Ok(Path::new(ctx.str(name)?).to_path_buf())
+}

@@ -1,0 +1,112 @@
+//! The cache: an unchanged re-run runs nothing; a change re-runs exactly the steps it reaches;
+//! `explain` names what changed.
+
+mod support;
+
+use support::{ran, Dir};
+
+const PIPELINE: &str = r#"use std::debug::{sleep, echo}
+
+param seed: int = 7
+
+model tiny {
+  input user: id, item: id
+  score = dot(embed(user, 8), embed(item, 8))
+}
+
+let a = sleep(10ms, value: seed)
+let b = echo(a)
+let m = echo(tiny, after: [b])
+let c = sleep(10ms, value: 3)
+"#;
+
+fn run(dir: &Dir, extra: &[&str]) -> Vec<String> {
+    let mut args = vec!["run", "p.evo", "--json"];
+    args.extend(extra);
+    ran(&dir.status(args, 0).stdout)
+}
+
+#[test]
+fn an_unchanged_rerun_runs_nothing() {
+    let dir = Dir::new();
+    dir.file("p.evo", PIPELINE);
+    assert_eq!(run(&dir, &[]), ["a", "b", "c", "m"]);
+    assert_eq!(run(&dir, &[]), Vec::<String>::new());
+}
+
+#[test]
+fn a_param_change_reruns_exactly_its_dependents() {
+    let dir = Dir::new();
+    dir.file("p.evo", PIPELINE);
+    run(&dir, &[]);
+    assert_eq!(run(&dir, &["--set", "seed=8"]), ["a", "b", "m"], "c does not read seed");
+    assert_eq!(run(&dir, &["--set", "seed=8"]), Vec::<String>::new());
+    assert_eq!(run(&dir, &[]), Vec::<String>::new(), "seed=7's outputs are still in the cache");
+}
+
+#[test]
+fn a_model_block_change_reruns_exactly_the_steps_that_use_it() {
+    let dir = Dir::new();
+    dir.file("p.evo", PIPELINE);
+    run(&dir, &[]);
+    dir.file("p.evo", &PIPELINE.replace("embed(user, 8), embed(item, 8)", "embed(user, 16), embed(item, 16)"));
+    assert_eq!(run(&dir, &[]), ["m"]);
+}
+
+#[test]
+fn formatting_or_comments_change_nothing() {
+    let dir = Dir::new();
+    dir.file("p.evo", PIPELINE);
+    run(&dir, &[]);
+    dir.file("p.evo", &format!("# a comment\n{}", PIPELINE.replace("let c = sleep(10ms,", "let c   =  sleep( 10ms ,")));
+    assert_eq!(run(&dir, &[]), Vec::<String>::new());
+}
+
+#[test]
+fn an_upstream_output_change_reruns_its_dependents_only_when_the_output_differs() {
+    let dir = Dir::new();
+    dir.file("p.evo", PIPELINE);
+    run(&dir, &[]);
+    // `b` runs again but produces the same output: `m` stays cached (content, not time, decides).
+    assert_eq!(run(&dir, &["--rerun", "b"]), ["b"]);
+    dir.file("p.evo", &PIPELINE.replace("let b = echo(a)", "let b = echo(c)"));
+    assert_eq!(run(&dir, &[]), ["b", "m"], "a new output of b reaches m");
+}
+
+#[test]
+fn no_cache_runs_everything() {
+    let dir = Dir::new();
+    dir.file("p.evo", PIPELINE);
+    run(&dir, &[]);
+    assert_eq!(run(&dir, &["--no-cache"]), ["a", "b", "c", "m"]);
+}
+
+#[test]
+fn dry_run_says_what_would_run_and_why() {
+    let dir = Dir::new();
+    dir.file("p.evo", PIPELINE);
+    let first = dir.status(["run", "p.evo", "--dry-run"], 0);
+    insta::assert_snapshot!("dry_run_fresh", first.stdout);
+    run(&dir, &[]);
+    let changed = dir.status(["run", "p.evo", "--dry-run", "--set", "seed=9"], 0);
+    insta::assert_snapshot!("dry_run_changed", changed.stdout);
+    assert!(!dir.path().join(".evoflow/p/journal.duckdb").exists() || run(&dir, &[]).is_empty());
+}
+
+#[test]
+fn explain_names_the_changed_component() {
+    let dir = Dir::new();
+    dir.file("p.evo", PIPELINE);
+    run(&dir, &[]);
+    let out = dir.status(["explain", "p.evo", "b", "--set", "seed=9"], 0);
+    let text = out.stdout.lines().take_while(|l| !l.starts_with("key ")).collect::<Vec<_>>().join("\n");
+    insta::assert_snapshot!("explain_after_upstream", text);
+    dir.file("p.evo", &PIPELINE.replace("embed(user, 8), embed(item, 8)", "embed(user, 4), embed(item, 4)"));
+    let out = dir.status(["explain", "p.evo", "m"], 0);
+    let text = out.stdout.lines().take_while(|l| !l.starts_with("key ")).collect::<Vec<_>>().join("\n");
+    insta::assert_snapshot!("explain_block_changed", text);
+    let out = dir.status(["explain", "p.evo", "c"], 0);
+    assert!(out.stdout.contains("cached: the key matches a finished run"), "{}", out.stdout);
+    let bad = dir.status(["explain", "p.evo", "cc"], 2);
+    assert!(bad.stderr.contains("did you mean `c`?"), "{}", bad.stderr);
+}

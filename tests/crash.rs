@@ -1,0 +1,70 @@
+//! Crash safety: SIGKILL a run at several moments, run again, and the journal ends up as an
+//! uninterrupted run's — nothing lost, nothing twice.
+
+mod support;
+
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use support::Dir;
+
+const WORKFLOW: &str = r#"use std::debug::{sleep}
+let a = sleep(150ms, value: 1)
+let b1 = sleep(150ms, value: 2, after: [a])
+let b2 = sleep(150ms, value: 3, after: [a])
+let b3 = sleep(150ms, value: 4, after: [a])
+let c = sleep(150ms, value: 5, after: [b1, b2, b3])
+let d = sleep(150ms, value: 6, after: [c])
+"#;
+
+fn sql(dir: &Dir, query: &str) -> String {
+    dir.status(["journal", "w.evo", "--format", "csv", "--sql", query], 0).stdout
+}
+
+/// What a finished workflow's journal must hold, whatever happened on the way.
+fn final_state(dir: &Dir) -> (String, String) {
+    let outputs = sql(
+        dir,
+        "SELECT node_id, output_hash FROM steps WHERE status IN ('done', 'cached') \
+         AND run_id = (SELECT max(id) FROM runs) ORDER BY node_id",
+    );
+    let artifacts = sql(dir, "SELECT hash, node_id FROM artifacts ORDER BY hash");
+    (outputs, artifacts)
+}
+
+fn spawn(dir: &Dir) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_evoflow"))
+        .args(["run", "w.evo", "-q", "--jobs", "4"])
+        .current_dir(dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+#[test]
+fn killed_runs_resume_to_the_same_journal() {
+    let clean = Dir::new();
+    clean.file("w.evo", WORKFLOW);
+    clean.status(["run", "w.evo", "-q"], 0);
+    let expected = final_state(&clean);
+    assert_eq!(expected.0.lines().count(), 7, "header and six steps: {}", expected.0);
+
+    for kill_after_ms in [30, 120, 260, 420, 700] {
+        let dir = Dir::new();
+        dir.file("w.evo", WORKFLOW);
+        // Kill twice, at the same moment of two successive runs, then let one finish.
+        for _ in 0..2 {
+            let mut child = spawn(&dir);
+            std::thread::sleep(Duration::from_millis(kill_after_ms));
+            child.kill().unwrap();
+            child.wait().unwrap();
+        }
+        dir.status(["run", "w.evo", "-q"], 0);
+        assert_eq!(final_state(&dir), expected, "killed after {kill_after_ms} ms");
+        let duplicates = sql(&dir, "SELECT hash FROM artifacts GROUP BY hash HAVING count(*) > 1");
+        assert_eq!(duplicates.trim(), "hash", "no artifact twice");
+        let stale = sql(&dir, "SELECT count(*) AS n FROM runs WHERE status = 'running'");
+        assert_eq!(stale.trim(), "n\n0", "killed runs are marked interrupted");
+    }
+}

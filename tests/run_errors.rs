@@ -1,0 +1,57 @@
+//! Bad input to `evoflow run`: a clear error, the right exit code, and nothing half-written.
+
+mod support;
+
+use support::{Dir, Test};
+
+#[test]
+fn a_missing_data_file_is_named() {
+    let out = Test::new().file("m.evo", "dataset d = \"missing.csv\"\n").args(["run", "m.evo"]).status(1);
+    assert!(out.stderr.contains("cannot read `missing.csv` (argument `path`)"), "{}", out.stderr);
+}
+
+#[test]
+fn a_bad_set_is_refused_before_anything_is_written() {
+    let dir = Dir::new();
+    dir.file("p.evo", "param n: int = 3\nlet s = std::debug::sleep(1ms, value: n)\n");
+    let out = dir.status(["run", "p.evo", "--set", "m=4"], 2);
+    assert!(out.stderr.contains("no param named `m`"), "{}", out.stderr);
+    let out = dir.status(["run", "p.evo", "--set", "n=four"], 2);
+    assert!(out.stderr.contains("`four` is not an int"), "{}", out.stderr);
+    assert!(!dir.path().join(".evoflow").exists(), "no run dir was created");
+}
+
+#[test]
+fn an_unusable_run_dir_is_reported() {
+    let dir = Dir::new();
+    dir.file("p.evo", "let s = std::debug::sleep(1ms)\n").file("blocker", "a file, not a folder");
+    let out = dir.status(["run", "p.evo", "--run-dir", "blocker/run"], 1);
+    assert!(out.stderr.starts_with("error: cannot use the run dir `blocker/run`"), "{}", out.stderr);
+}
+
+#[test]
+fn steps_that_are_not_built_yet_are_listed() {
+    let out = Test::new()
+        .file("t.evo", "use std::models::{bpr_mf}\nlet d = std::sim::logs()\nlet s = std::data::random_split(d)\nlet t = std::train::train(bpr_mf, s)\n")
+        .args(["run", "t.evo"])
+        .status(1);
+    assert!(out.stderr.contains("not built yet"), "{}", out.stderr);
+    assert!(out.stderr.contains("std::train::train (`t`)"), "{}", out.stderr);
+}
+
+#[test]
+fn evoflow_toml_supplies_defaults_and_the_command_line_wins() {
+    let dir = Dir::new();
+    dir.file("p.evo", "param n: int = 3\nlet s = std::debug::echo(n)\n").file("evoflow.toml", "jobs = 2\n[params]\nn = 5\n");
+    let out = dir.status(["graph", "p.evo", "--format", "json"], 0);
+    assert!(out.stdout.contains(r#""int": 3"#), "graph does not read evoflow.toml: {}", out.stdout);
+    let out = dir.status(["run", "p.evo", "--dry-run"], 0);
+    assert!(out.stdout.contains("run      s"), "{}", out.stdout);
+    let out = dir.status(["explain", "p.evo", "s"], 0);
+    assert!(out.stdout.contains(r#""int": 5"#), "the file's param: {}", out.stdout);
+    let out = dir.status(["explain", "p.evo", "s", "--set", "n=7"], 0);
+    assert!(out.stdout.contains(r#""int": 7"#), "the command line wins: {}", out.stdout);
+    dir.file("evoflow.toml", "jobz = 2\n");
+    let out = dir.status(["run", "p.evo"], 2);
+    assert!(out.stderr.contains("unknown field `jobz`"), "{}", out.stderr);
+}
