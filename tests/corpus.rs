@@ -84,7 +84,9 @@ fn valid_programs_check_and_plan() {
         let checked = check_file(&rel);
         let program = match checked.result {
             Ok(program) => program,
-            Err(diags) => panic!("{rel} should check cleanly:\n{}", dsl::render::render(&diags, &checked.sources, false)),
+            Err(diags) => {
+                panic!("{rel} should check cleanly:\n{}", dsl::render::render(&diags, &checked.sources, false))
+            }
         };
         assert!(!program.nodes.is_empty(), "{rel} has steps");
         insta::assert_snapshot!("plan", plan_summary(&program));
@@ -134,6 +136,7 @@ fn invalid_programs_report_their_mistake() {
 }
 
 /// Every code a file can trigger: all of `ErrorKind`'s but E0314 and E0315 (`--set` mistakes).
+#[rustfmt::skip]
 const FILE_CODES: &[&str] = &[
     "E0101", "E0102", "E0103", "E0104", "E0105", "E0106", // syntax
     "E0201", "E0202", "E0203", "E0204", "E0205", "E0206", // names and modules
@@ -202,7 +205,8 @@ fn every_stdlib_item_checks_when_used() {
         program.push_str(&format!("let trained_{alias} = train_model({alias}, stdlib_split, epochs: 1)\n"));
     }
     for (alias, _) in &rewards {
-        program.push_str(&format!("let rewarded_{alias} = train_model({}, stdlib_split, reward: {alias})\n", models[0].0));
+        program
+            .push_str(&format!("let rewarded_{alias} = train_model({}, stdlib_split, reward: {alias})\n", models[0].0));
     }
     for (alias, _) in &others {
         program.push_str(&format!("let used_{alias} = {alias}\n"));

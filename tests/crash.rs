@@ -18,7 +18,7 @@ let d = sleep(150ms, value: 6, after: [c])
 "#;
 
 fn sql(dir: &Dir, query: &str) -> String {
-    dir.status(["journal", "w.evo", "--format", "csv", "--sql", query], 0).stdout
+    dir.status(["journal", "w.evo", "--format", "csv", "--sql", query], 0).stdout.replace("\r\n", "\n")
 }
 
 /// What a finished workflow's journal must hold, whatever happened on the way.
@@ -67,4 +67,24 @@ fn killed_runs_resume_to_the_same_journal() {
         let stale = sql(&dir, "SELECT count(*) AS n FROM runs WHERE status = 'running'");
         assert_eq!(stale.trim(), "n\n0", "killed runs are marked interrupted");
     }
+}
+
+#[test]
+fn ctrl_c_stops_the_run_and_leaves_the_journal_consistent() {
+    let dir = Dir::new();
+    dir.file("w.evo", WORKFLOW);
+    let mut child = spawn(&dir);
+    std::thread::sleep(Duration::from_millis(400));
+    let status = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    let exit = child.wait().unwrap();
+    assert_eq!(exit.code(), Some(130), "interrupted runs exit with 130");
+    let runs = sql(&dir, "SELECT status FROM runs");
+    assert_eq!(runs.trim(), "status\ninterrupted");
+    let steps = sql(&dir, "SELECT count(*) AS n FROM steps WHERE status = 'running'");
+    assert_eq!(steps.trim(), "n\n0", "no step is left running");
+    let interrupted = sql(&dir, "SELECT count(*) AS n FROM steps WHERE status = 'interrupted'");
+    assert_ne!(interrupted.trim(), "n\n0", "the steps that were running are marked interrupted");
+    dir.status(["run", "w.evo", "-q"], 0);
+    assert_eq!(final_state(&dir).0.lines().count(), 7);
 }

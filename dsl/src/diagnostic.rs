@@ -241,6 +241,8 @@ impl std::fmt::Display for ErrorKind {
             UnknownField { field, dataset } => {
                 write!(f, "event field `{field}` is not a column of `{dataset}`")
             }
+            // A unary operator or a one-argument function has no right-hand side.
+            RewardTypeError { op, left, right } if right.is_empty() => write!(f, "cannot apply `{op}` to {left}"),
             RewardTypeError { op, left, right } => {
                 write!(f, "cannot apply `{op}` to {left} and {right}")
             }

@@ -561,11 +561,8 @@ fn syntax_error(file: FileId, text: &str, err: pest::error::Error<Rule>) -> Diag
     // Punctuation is matched as literals, which pest's rule positions do not track: when one
     // was expected further on than any rule, that is where the mistake is.
     if let Some(attempts) = err.parse_attempts() {
-        let tokens: Vec<&str> = attempts
-            .expected_tokens()
-            .iter()
-            .filter_map(|t| describe_token(&t.to_string()))
-            .collect();
+        let tokens: Vec<&str> =
+            attempts.expected_tokens().iter().filter_map(|t| describe_token(&t.to_string())).collect();
         if !tokens.is_empty() && attempts.max_position >= pos {
             if attempts.max_position > pos {
                 expected.clear();
@@ -576,17 +573,48 @@ fn syntax_error(file: FileId, text: &str, err: pest::error::Error<Rule>) -> Diag
     }
     expected.sort();
     expected.dedup();
+    // Drop the alternatives that only continue what came before when a likelier one is there:
+    // an opening bracket is an expression, and a separator or closer beats a call or a field.
+    if expected.contains(&EXPRESSION) {
+        expected.retain(|e| !["`(`", "`[`", "`{`"].contains(e));
+    }
+    if expected.iter().any(|e| ["`,`", "`)`", "`]`", "`}`"].contains(e)) {
+        expected.retain(|e| !["`(`", "`[`", "`{`", "`:`", "`::`"].contains(e));
+    }
+    if expected.contains(&DECLARATION) {
+        expected.retain(|e| *e != "`let`");
+    }
+    let rest = &text[pos..];
+    let token_len = token_at(rest);
+    let word = &rest[..token_len];
+    let help = if expected.contains(&DECLARATION) {
+        crate::suggest::closest(word, DECLARATION_KEYWORDS.iter().copied())
+            .map(|k| format!("did you mean the keyword `{k}`?"))
+    } else if word == "=" && expected.contains(&"an operator") {
+        Some("to compare, write `==`".to_string())
+    } else {
+        None
+    };
     let expected = match expected.as_slice() {
         [] => "something else".to_string(),
         [one] => one.to_string(),
         [init @ .., last] => format!("{} or {last}", init.join(", ")),
     };
-    let rest = &text[pos..];
-    let token_len = token_at(rest);
-    let found = if rest.is_empty() { "end of file".to_string() } else { format!("`{}`", &rest[..token_len]) };
+    let found = if rest.is_empty() { "end of file".to_string() } else { format!("`{word}`") };
     let end = pos + token_len.max(usize::from(!rest.is_empty()));
-    Diagnostic::new(ErrorKind::Syntax { expected, found }, Span::new(file, pos, end))
+    Diagnostic::new(ErrorKind::Syntax { expected, found }, Span::new(file, pos, end)).maybe_help(help)
 }
+
+/// What a user reads when a declaration was expected.
+const DECLARATION: &str =
+    "a declaration (`use`, `param`, `dataset`, `let`, `model`, `reward`, `optimizer`, `persona`, `step`, `output`)";
+
+/// The keywords that start a declaration, for "did you mean".
+const DECLARATION_KEYWORDS: &[&str] =
+    &["use", "param", "dataset", "let", "model", "reward", "optimizer", "persona", "step", "output"];
+
+/// What a user reads when an expression was expected.
+const EXPRESSION: &str = "an expression";
 
 /// Length of the token that starts `rest`: a word, or one character.
 fn token_at(rest: &str) -> usize {
@@ -621,20 +649,18 @@ fn describe_token(token: &str) -> Option<&'static str> {
 fn describe(rule: Rule) -> Option<&'static str> {
     Some(match rule {
         Rule::EOI => "end of file",
-        Rule::use_decl | Rule::param_decl | Rule::dataset_decl | Rule::let_decl | Rule::model_decl => {
-            "a declaration (`use`, `param`, `dataset`, `let`, `model`, `reward`, `optimizer`, `persona`, `step`, `output`)"
-        }
+        Rule::use_decl | Rule::param_decl | Rule::dataset_decl | Rule::let_decl | Rule::model_decl => DECLARATION,
         Rule::reward_decl | Rule::optimizer_decl | Rule::persona_decl | Rule::step_decl | Rule::output_decl => {
-            "a declaration (`use`, `param`, `dataset`, `let`, `model`, `reward`, `optimizer`, `persona`, `step`, `output`)"
+            DECLARATION
         }
+        Rule::kw_use | Rule::kw_param | Rule::kw_dataset | Rule::kw_model | Rule::kw_reward => DECLARATION,
+        Rule::kw_optimizer | Rule::kw_persona | Rule::kw_step | Rule::kw_output => DECLARATION,
         Rule::ident | Rule::qualified | Rule::module_path => "a name",
-        Rule::expr | Rule::postfix | Rule::call | Rule::number | Rule::string | Rule::list | Rule::record => {
-            "an expression"
-        }
+        Rule::expr | Rule::postfix | Rule::call | Rule::number | Rule::string | Rule::list | Rule::record => EXPRESSION,
         Rule::if_expr | Rule::percent | Rule::duration | Rule::metric | Rule::boolean | Rule::neg | Rule::not => {
-            "an expression"
+            EXPRESSION
         }
-        Rule::bad_number => "an expression",
+        Rule::bad_number => EXPRESSION,
         Rule::or | Rule::and | Rule::eq | Rule::ne | Rule::lt | Rule::le | Rule::gt | Rule::ge => "an operator",
         Rule::add | Rule::sub | Rule::mul | Rule::div | Rule::rem | Rule::coalesce => "an operator",
         Rule::field_access => "`.field`",

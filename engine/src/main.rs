@@ -7,6 +7,7 @@ mod exec;
 mod fs_loader;
 mod journal_recorder;
 mod plan_status;
+mod reward_lower;
 mod steps;
 mod store;
 

@@ -140,7 +140,10 @@ impl ModelChecker<'_, '_> {
                 self.checker.error(Diagnostic::new(
                     ErrorKind::LayerArity {
                         op: input.kind.name.clone(),
-                        expected: "a size, e.g. `dense(4)`".into(),
+                        expected: format!(
+                            "a size, e.g. `{}`",
+                            if input.kind.name == "dense" { "dense(4)" } else { "categorical(20)" }
+                        ),
                         found: 0,
                     },
                     input.kind.span,
@@ -148,10 +151,11 @@ impl ModelChecker<'_, '_> {
                 return;
             }
             ("id", Some(_)) => {
+                let at = input.size.as_ref().map_or(input.span, |s| s.span);
                 self.checker.error(
                     Diagnostic::new(
                         ErrorKind::LayerArity { op: "id".into(), expected: "no size".into(), found: 1 },
-                        input.span,
+                        at,
                     )
                     .help("id vocabularies come from the data; use `categorical(n)` for a fixed one"),
                 );
@@ -253,7 +257,10 @@ impl ModelChecker<'_, '_> {
     fn call(&mut self, callee: &ast::Ident, args: &[ast::Arg], span: Span) -> Option<usize> {
         let name = callee.name.as_str();
         let Some((_, params)) = OPS.iter().find(|(n, _)| *n == name) else {
-            let help = did_you_mean(name, OPS.iter().map(|(n, _)| *n));
+            let help = did_you_mean(name, OPS.iter().map(|(n, _)| *n)).or_else(|| {
+                let ops: Vec<&str> = OPS.iter().map(|(n, _)| *n).collect();
+                Some(format!("the layers and operations are {}", ops.join(", ")))
+            });
             self.checker.error(
                 Diagnostic::new(ErrorKind::UnknownLayer { name: name.to_string() }, callee.span).maybe_help(help),
             );
@@ -266,7 +273,12 @@ impl ModelChecker<'_, '_> {
                 Some(n) => match params.iter().position(|p| *p == n.name) {
                     Some(s) => s,
                     None => {
-                        let help = did_you_mean(&n.name, params.iter().copied());
+                        let help = did_you_mean(&n.name, params.iter().copied()).or_else(|| {
+                            Some(match params.is_empty() {
+                                true => format!("`{name}` takes its inputs by position"),
+                                false => format!("`{name}` takes {}", params.join(", ")),
+                            })
+                        });
                         self.checker.error(
                             Diagnostic::new(
                                 ErrorKind::UnknownArgument { callee: name.to_string(), arg: n.name.clone() },
@@ -410,13 +422,22 @@ impl ModelChecker<'_, '_> {
         match expr.kind {
             ExprKind::Int(n) if n > 0 => Some(n as u64),
             _ => {
-                self.checker.error(Diagnostic::new(
-                    ErrorKind::TypeMismatch {
-                        expected: "a positive whole number".into(),
-                        found: format!("`{}`", self.text(expr)),
-                    },
-                    expr.span,
-                ));
+                let help = match &expr.kind {
+                    ExprKind::Str { value, .. } if Activation::from_name(value).is_some() => {
+                        Some(format!("an activation is a layer of its own: `{value}(dense(x, 32))`"))
+                    }
+                    _ => None,
+                };
+                self.checker.error(
+                    Diagnostic::new(
+                        ErrorKind::TypeMismatch {
+                            expected: "a positive whole number".into(),
+                            found: format!("`{}`", self.text(expr)),
+                        },
+                        expr.span,
+                    )
+                    .maybe_help(help),
+                );
                 None
             }
         }

@@ -197,8 +197,14 @@ impl Checker<'_> {
             // point at the mistake itself.
             let inner = inline_template(value, self.sources);
             if let (Some(start), Some(range)) = (inner.filter(|(_, raw)| *raw == text).map(|(s, _)| s), e.range()) {
-                let from = start + range.start as u32;
-                let to = (start + range.end as u32).max(from + 1).min(value.span.end);
+                let end = value.span.end;
+                let (from, to) = if detail.starts_with("unexpected end of input") {
+                    // Something opened is never closed: the template ends at the closing quotes.
+                    (start + text.len() as u32, end)
+                } else {
+                    let from = start + range.start as u32;
+                    (from, (start + range.end as u32).max(from + 1).min(end))
+                };
                 let at = Span { start: from.min(to - 1), end: to, ..value.span };
                 self.error(Diagnostic::new(ErrorKind::TemplateError { reason: detail.to_string() }, at));
                 return None;

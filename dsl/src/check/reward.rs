@@ -241,7 +241,7 @@ impl RewardChecker<'_, '_> {
                     (op, t) => {
                         let sym = if *op == UnaryOp::Neg { "-" } else { "!" };
                         return self.error(Diagnostic::new(
-                            ErrorKind::RewardTypeError { op: sym.into(), left: t.to_string(), right: "nothing".into() },
+                            ErrorKind::RewardTypeError { op: sym.into(), left: t.to_string(), right: String::new() },
                             span,
                         ));
                     }
@@ -316,7 +316,7 @@ impl RewardChecker<'_, '_> {
                             ErrorKind::RewardTypeError {
                                 op: name.name.clone(),
                                 left: v.ty.to_string(),
-                                right: "nothing".into(),
+                                right: String::new(),
                             },
                             a.value.span,
                         ));

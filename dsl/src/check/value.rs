@@ -340,6 +340,8 @@ impl Checker<'_> {
             ExprKind::Path(path) => self.check_path(module, path, expected, site),
             ExprKind::Call { callee, args } => self.check_call(module, callee, args, expr.span, site),
             ExprKind::List(items) => {
+                // A call inside a list is not the binding's own node: it gets a derived id.
+                site.top = false;
                 let elem = match expected {
                     Some(Type::List(t)) => Some((**t).clone()),
                     _ => None,
@@ -362,7 +364,10 @@ impl Checker<'_> {
                 }
                 (Type::List(Box::new(ty)), Value::List(values))
             }
-            ExprKind::Record(fields) => self.check_record(module, fields, expected, site),
+            ExprKind::Record(fields) => {
+                site.top = false;
+                self.check_record(module, fields, expected, site)
+            }
             ExprKind::Unary { op: UnaryOp::Neg, operand } => {
                 let (ty, value) = self.check_expr(module, operand, expected, site);
                 let negated = match value {
@@ -514,7 +519,11 @@ impl Checker<'_> {
                             ErrorKind::TypeMismatch { expected: expected.to_string(), found: ty.to_string() },
                             value.span,
                         )
-                        .help(format!("`{}` takes {}", name.name, super::args::with_article(expected))),
+                        .help(format!(
+                            "`{}` takes {}",
+                            name.name,
+                            super::args::with_article(expected)
+                        )),
                     );
                 }
             }

@@ -71,7 +71,9 @@ pub enum Error {
     EmptyQuery,
 
     /// A read-only query held more than one statement.
-    #[error("the query holds {count} statements; send exactly one read-only statement, without a second one after ';'")]
+    #[error(
+        "the query holds {count} statements; send exactly one read-only statement, without a second one after ';'"
+    )]
     MultipleStatements {
         /// How many statements DuckDB's parser found.
         count: usize,

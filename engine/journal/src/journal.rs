@@ -73,15 +73,7 @@ impl Journal {
             "INSERT INTO runs (workflow, file, started_at, status, params, evoflow_version, pid, host)
              VALUES (?, ?, make_timestamp(?), 'running', ?::JSON, ?, ?, ?)
              RETURNING id",
-            params![
-                start.workflow,
-                start.file,
-                now_micros(),
-                params,
-                start.evoflow_version,
-                current_pid(),
-                hostname()
-            ],
+            params![start.workflow, start.file, now_micros(), params, start.evoflow_version, current_pid(), hostname()],
             |row| row.get(0),
         )?;
         Ok(id)
@@ -134,9 +126,8 @@ impl Journal {
         let here = hostname();
         let mut dead = Vec::new();
         {
-            let mut stmt = self
-                .conn
-                .prepare("SELECT id, pid::BIGINT, host FROM runs WHERE status = 'running' ORDER BY id")?;
+            let mut stmt =
+                self.conn.prepare("SELECT id, pid::BIGINT, host FROM runs WHERE status = 'running' ORDER BY id")?;
             let mut rows = stmt.query([])?;
             while let Some(row) = rows.next()? {
                 let id: i64 = row.get(0)?;
@@ -190,14 +181,7 @@ impl JournalTx<'_> {
     /// Records that a step began attempt `attempt` (1-based): inserts the step, or resets it to
     /// `running` for a retry, clearing the previous attempt's outcome. `started_at` is the
     /// current attempt's start.
-    pub fn step_started(
-        &self,
-        run_id: i64,
-        node_id: &str,
-        step: &str,
-        cache_key: &str,
-        attempt: u32,
-    ) -> Result<()> {
+    pub fn step_started(&self, run_id: i64, node_id: &str, step: &str, cache_key: &str, attempt: u32) -> Result<()> {
         self.require_run(run_id)?;
         self.conn.execute(
             "INSERT INTO steps (run_id, node_id, step, cache_key, status, attempts, started_at)

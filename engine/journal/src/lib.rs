@@ -22,9 +22,7 @@ mod table;
 pub use error::{Error, Result};
 pub use guard::ALLOWED as READ_ONLY_STATEMENTS;
 pub use journal::{Journal, JournalTx};
-pub use model::{
-    Artifact, FailedStep, RunRow, RunStart, RunStatus, RunSummary, StepRecord, StepRow, StepStatus,
-};
+pub use model::{Artifact, FailedStep, RunRow, RunStart, RunStatus, RunSummary, StepRecord, StepRow, StepStatus};
 pub use process::pid_alive;
 pub use readonly::{query_readonly, QueryLimits};
 pub use table::Table;

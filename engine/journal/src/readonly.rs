@@ -199,7 +199,8 @@ fn run_query(path: &Path, sql: &str, limits: &QueryLimits, cancel: &Cancel) -> R
     let mut rows = stmt.raw_query();
     while let Some(row) = rows.next().map_err(query_error)? {
         if rows_out.len() >= limits.max_rows {
-            note = Some(format!("(truncated: more than {} rows; showing the first {})", limits.max_rows, limits.max_rows));
+            note =
+                Some(format!("(truncated: more than {} rows; showing the first {})", limits.max_rows, limits.max_rows));
             break;
         }
         let values: Vec<serde_json::Value> = (0..columns.len())
@@ -256,10 +257,7 @@ impl Snapshot {
         let target = "evoflow_query_snapshot";
         let file = snapshot.path.to_string_lossy().replace('\'', "''");
         conn.execute_batch(&format!("ATTACH '{file}' AS {target}"))?;
-        let copied = conn.execute_batch(&format!(
-            "COPY FROM DATABASE \"{}\" TO {target}",
-            source.replace('"', "\"\"")
-        ));
+        let copied = conn.execute_batch(&format!("COPY FROM DATABASE \"{}\" TO {target}", source.replace('"', "\"\"")));
         // Detach even when the copy failed, so the write instance is left as it was.
         let detached = conn.execute_batch(&format!("DETACH {target}"));
         copied?;
@@ -275,5 +273,44 @@ impl Drop for Snapshot {
         let mut wal = self.path.clone().into_os_string();
         wal.push(".wal");
         let _ = std::fs::remove_file(PathBuf::from(wal));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The third gate on its own: even statements the first two gates would refuse cannot write
+    /// the file, touch host files or re-enable anything on the query's instance.
+    #[test]
+    fn the_query_instance_refuses_writes_and_setting_changes_by_itself() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.duckdb");
+        drop(Journal::open(&path).unwrap());
+        let before = std::fs::read(&path).unwrap();
+        let db = RawDb::open(&path, &instance_settings(&QueryLimits::default())).unwrap();
+        let conn = db.connection().unwrap();
+        let out = dir.path().join("out.csv");
+        for sql in [
+            "SET enable_external_access = true".to_string(),
+            "SET lock_configuration = false".to_string(),
+            "SET autoload_known_extensions = true".to_string(),
+            "INSERT INTO runs (workflow, file, started_at, status, evoflow_version) \
+             VALUES ('w', 'f', now()::TIMESTAMP, 'running', 'v')"
+                .to_string(),
+            "CREATE TABLE evil (x INTEGER)".to_string(),
+            format!("COPY (SELECT 1) TO '{}'", out.display()),
+            format!("ATTACH '{}' AS evil", dir.path().join("evil.duckdb").display()),
+            "SELECT * FROM read_text('/etc/passwd')".to_string(),
+            "INSTALL httpfs".to_string(),
+            "LOAD httpfs".to_string(),
+            "SELECT nextval('runs_id_seq')".to_string(),
+        ] {
+            assert!(conn.execute_batch(&sql).is_err(), "the instance accepted {sql:?}");
+        }
+        drop(conn);
+        drop(db);
+        assert_eq!(std::fs::read(&path).unwrap(), before);
+        assert!(!out.exists() && !dir.path().join("evil.duckdb").exists());
     }
 }

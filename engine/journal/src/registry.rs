@@ -27,7 +27,14 @@ impl Drop for Registration {
 /// Registers `path` as open for writing; `None` when this process already has it open.
 pub(crate) fn register(path: &Path) -> Option<Registration> {
     let key = canonical(path);
-    lock().insert(key.clone()).then_some(Registration(key))
+    // Not `then_some(Registration(..))`: that builds the value eagerly, and dropping the unused
+    // one would deregister the holder's path (and deadlock on the held lock).
+    let inserted = lock().insert(key.clone());
+    if inserted {
+        Some(Registration(key))
+    } else {
+        None
+    }
 }
 
 /// Whether this process holds `path` open for writing.

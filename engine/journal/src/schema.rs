@@ -130,8 +130,7 @@ pub fn schema_version(conn: &Connection) -> Result<i64> {
     if !exists {
         return Ok(0);
     }
-    let version: Option<i64> =
-        conn.query_row("SELECT max(version) FROM schema_version", [], |row| row.get(0))?;
+    let version: Option<i64> = conn.query_row("SELECT max(version) FROM schema_version", [], |row| row.get(0))?;
     Ok(version.unwrap_or(0))
 }
 

@@ -47,9 +47,7 @@ impl Journal {
 
         let mut step_counts = BTreeMap::new();
         {
-            let mut stmt = self
-                .conn
-                .prepare("SELECT status, count(*) FROM steps WHERE run_id = ? GROUP BY status")?;
+            let mut stmt = self.conn.prepare("SELECT status, count(*) FROM steps WHERE run_id = ? GROUP BY status")?;
             let mut rows = stmt.query([run_id])?;
             while let Some(row) = rows.next()? {
                 let status: String = row.get(0)?;

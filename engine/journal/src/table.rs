@@ -158,9 +158,9 @@ pub(crate) fn value_to_json(value: Value) -> Json {
         }
         Value::List(items) | Value::Array(items) => Json::Array(items.into_iter().map(value_to_json).collect()),
         Value::Enum(s) => Json::String(s),
-        Value::Struct(fields) => Json::Object(
-            fields.iter().map(|(k, v)| (k.clone(), value_to_json(v.clone()))).collect(),
-        ),
+        Value::Struct(fields) => {
+            Json::Object(fields.iter().map(|(k, v)| (k.clone(), value_to_json(v.clone()))).collect())
+        }
         // Map keys may be any type; a list of {key, value} pairs keeps them exact.
         Value::Map(entries) => Json::Array(
             entries

@@ -135,15 +135,13 @@ fn hostile_sql_is_refused_and_the_file_is_unchanged() {
     }
     for sql in FAILING_READS {
         let err = query_readonly(&path, sql, &limits()).expect_err(sql);
-        assert!(
-            matches!(err, journal::Error::Query(_) | journal::Error::NotReadOnly { .. }),
-            "{sql:?}: {err:?}"
-        );
+        assert!(matches!(err, journal::Error::Query(_) | journal::Error::NotReadOnly { .. }), "{sql:?}: {err:?}");
     }
     // The host-file refusals come from DuckDB's external-access switch, not from luck.
     let err = query_readonly(&path, "SELECT * FROM read_csv('/etc/passwd')", &limits()).unwrap_err();
     assert!(err.to_string().contains("disabled"), "{err}");
-    for sql in ["SELECT 1; DROP TABLE runs", "SELECT ';'; DELETE FROM runs", "SELECT 1; SELECT 2", "SELECT 1;;SELECT 2"] {
+    for sql in ["SELECT 1; DROP TABLE runs", "SELECT ';'; DELETE FROM runs", "SELECT 1; SELECT 2", "SELECT 1;;SELECT 2"]
+    {
         let err = query_readonly(&path, sql, &limits()).unwrap_err();
         assert_eq!(err.code(), "query.multiple_statements", "{sql:?}: {err}");
     }
@@ -216,7 +214,8 @@ fn a_runaway_query_is_interrupted_at_the_time_limit() {
     let err = query_readonly(&path, "SELECT count(*) FROM range(100000000) a, range(1000) b", &limits).unwrap_err();
     let took = started.elapsed();
     assert_eq!(err.code(), "query.timeout", "{err}");
-    assert!(took < Duration::from_secs(5), "the interrupt took {took:?}");
+    // Well under INTERRUPT_GRACE (5 s): the interrupt stopped the query, we did not give up on it.
+    assert!(took < Duration::from_secs(3), "the interrupt took {took:?}");
     // A runaway recursive CTE through the open-journal path, too.
     let j = Journal::open(&path).unwrap();
     let err = j

@@ -107,7 +107,10 @@ fn tables_render_as_text_csv_and_json() {
     let path = journal_with_runs(dir.path(), 2);
     let t = query_readonly(&path, "SELECT id, workflow, NULL AS note FROM runs ORDER BY id", &QueryLimits::default())
         .unwrap();
-    assert_eq!(t.to_text(), "id | workflow | note\n---+----------+-----\n 1 | wf0      | NULL\n 2 | wf1      | NULL\n(2 rows)\n");
+    assert_eq!(
+        t.to_text(),
+        "id | workflow | note\n---+----------+-----\n 1 | wf0      | NULL\n 2 | wf1      | NULL\n(2 rows)\n"
+    );
     assert_eq!(t.to_csv(), "id,workflow,note\r\n1,wf0,\r\n2,wf1,\r\n");
     let parsed: serde_json::Value = serde_json::from_str(&t.to_json()).unwrap();
     assert_eq!(
@@ -123,8 +126,13 @@ fn an_open_journal_answers_through_a_snapshot_that_is_removed_afterwards() {
     let path = journal_with_runs(dir.path(), 2);
     let mut j = Journal::open(&path).unwrap();
     // Uncommitted-to-disk state (still in the WAL) is visible: the snapshot is transactional.
-    j.begin_run(RunStart { workflow: "late".into(), file: "f".into(), params: json!(null), evoflow_version: "v".into() })
-        .unwrap();
+    j.begin_run(RunStart {
+        workflow: "late".into(),
+        file: "f".into(),
+        params: json!(null),
+        evoflow_version: "v".into(),
+    })
+    .unwrap();
     let snapshots = || {
         std::fs::read_dir(std::env::temp_dir())
             .unwrap()
@@ -138,8 +146,13 @@ fn an_open_journal_answers_through_a_snapshot_that_is_removed_afterwards() {
     assert_eq!(t.rows, vec![vec![json!("wf0")], vec![json!("wf1")], vec![json!("late")]]);
     assert_eq!(snapshots(), 0, "a snapshot file was left behind");
     // The journal keeps working, and an in-memory journal can be queried the same way.
-    j.begin_run(RunStart { workflow: "after".into(), file: "f".into(), params: json!(null), evoflow_version: "v".into() })
-        .unwrap();
+    j.begin_run(RunStart {
+        workflow: "after".into(),
+        file: "f".into(),
+        params: json!(null),
+        evoflow_version: "v".into(),
+    })
+    .unwrap();
     let mem = Journal::open_in_memory().unwrap();
     let t = mem.query_readonly("SELECT count(*) FROM runs", &QueryLimits::default()).unwrap();
     assert_eq!(t.rows, vec![vec![json!(0)]]);
@@ -213,6 +226,9 @@ fn this_process_cannot_open_a_second_instance_of_its_own_journal() {
     let other_spelling = dir.path().join(".").join("journal.duckdb");
     assert_eq!(Journal::open(&other_spelling).err().unwrap().code(), "journal.busy");
     drop(j);
-    assert_eq!(query_readonly(&path, "SELECT count(*) FROM runs", &QueryLimits::default()).unwrap().rows, vec![vec![json!(1)]]);
+    assert_eq!(
+        query_readonly(&path, "SELECT count(*) FROM runs", &QueryLimits::default()).unwrap().rows,
+        vec![vec![json!(1)]]
+    );
     drop(Journal::open(&other_spelling).unwrap());
 }

@@ -75,7 +75,12 @@ fn a_run_with_steps_and_artifacts_round_trips() {
     let nodes: Vec<(&str, StepStatus)> = steps.iter().map(|s| (s.node_id.as_str(), s.status)).collect();
     assert_eq!(
         nodes,
-        [("eval", StepStatus::Skipped), ("load", StepStatus::Done), ("split", StepStatus::Cached), ("train", StepStatus::Failed)]
+        [
+            ("eval", StepStatus::Skipped),
+            ("load", StepStatus::Done),
+            ("split", StepStatus::Cached),
+            ("train", StepStatus::Failed)
+        ]
     );
     let load = &steps[1];
     assert_eq!(load.step.as_deref(), Some("load_interactions"));
@@ -173,10 +178,7 @@ fn bad_input_is_an_error_not_a_panic() {
     let mut j = Journal::open_in_memory().unwrap();
     assert_eq!(j.finish_run(42, RunStatus::Succeeded).unwrap_err().code(), "journal.unknown_run");
     assert_eq!(j.step_started(42, "n", "s", "k", 1).unwrap_err().code(), "journal.unknown_run");
-    assert_eq!(
-        j.step_finished(&finished(42, "n", StepStatus::Done, None)).unwrap_err().code(),
-        "journal.unknown_run"
-    );
+    assert_eq!(j.step_finished(&finished(42, "n", StepStatus::Done, None)).unwrap_err().code(), "journal.unknown_run");
     let run = j.begin_run(start("x")).unwrap();
     assert_eq!(
         j.step_finished(&finished(run, "n", StepStatus::Running, None)).unwrap_err().code(),

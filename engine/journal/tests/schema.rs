@@ -6,9 +6,8 @@ use journal::schema::{apply_migrations, schema_version, CURRENT_VERSION, MIGRATI
 use journal::{Error, Journal, RunStart};
 
 fn tables(conn: &Connection) -> Vec<String> {
-    let mut stmt = conn
-        .prepare("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main' ORDER BY table_name")
-        .unwrap();
+    let mut stmt =
+        conn.prepare("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main' ORDER BY table_name").unwrap();
     let rows = stmt.query_map([], |row| row.get::<_, String>(0)).unwrap();
     rows.map(Result::unwrap).collect()
 }
@@ -55,10 +54,8 @@ fn reopening_migrates_nothing_and_keeps_data() {
     for _ in 0..2 {
         let journal = Journal::open(&path).unwrap();
         assert_eq!(journal.schema_version().unwrap(), CURRENT_VERSION);
-        let versions: i64 = journal
-            .connection()
-            .query_row("SELECT count(*) FROM schema_version", [], |row| row.get(0))
-            .unwrap();
+        let versions: i64 =
+            journal.connection().query_row("SELECT count(*) FROM schema_version", [], |row| row.get(0)).unwrap();
         assert_eq!(versions, CURRENT_VERSION, "a migration was recorded twice");
         assert_eq!(journal.run(run_id).unwrap().unwrap().params["budget"], 3);
     }
@@ -102,4 +99,18 @@ fn a_failing_migration_rolls_back_entirely() {
     let fixed = "CREATE TABLE b (y INTEGER);";
     assert_eq!(apply_migrations(&mut conn, "mem", &[good, fixed]).unwrap(), vec![2]);
     assert_eq!(tables(&conn), ["a", "b", "schema_version"]);
+}
+
+#[test]
+fn a_file_that_is_not_a_journal_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("notes.txt");
+    std::fs::write(&path, "these are not the tables you are looking for\n".repeat(200)).unwrap();
+    let err = Journal::open(&path).err().expect("a text file must not open as a journal");
+    assert_eq!(err.code(), "journal.db", "{err}");
+    assert!(Journal::open(dir.path()).is_err(), "a directory must not open as a journal");
+    // A DuckDB file without the journal's tables is adopted and migrated.
+    let other = dir.path().join("other.duckdb");
+    Connection::open(&other).unwrap().execute_batch("CREATE TABLE mine (x INTEGER)").unwrap();
+    assert_eq!(Journal::open(&other).unwrap().schema_version().unwrap(), CURRENT_VERSION);
 }

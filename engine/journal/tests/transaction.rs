@@ -36,8 +36,7 @@ fn artifact() -> Artifact {
 
 fn state(j: &Journal, run: i64) -> (StepStatus, i64) {
     let status = j.steps_of_run(run).unwrap()[0].status;
-    let artifacts: i64 =
-        j.connection().query_row("SELECT count(*) FROM artifacts", [], |r| r.get(0)).unwrap();
+    let artifacts: i64 = j.connection().query_row("SELECT count(*) FROM artifacts", [], |r| r.get(0)).unwrap();
     (status, artifacts)
 }
 

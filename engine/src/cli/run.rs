@@ -166,6 +166,7 @@ async fn execute(args: Args, prepared: Prepared, registry: Registry) -> ExitCode
         run_dir: run_dir.display().to_string(),
     });
     let core = Arc::new(Core {
+        program: Arc::new(program.clone()),
         registry,
         index: Index::new(store.root()),
         store,

@@ -20,6 +20,7 @@ use crate::store::Store;
 
 /// What a run shares between its nodes.
 pub struct Core {
+    pub program: Arc<dsl::Program>,
     pub registry: Registry,
     pub store: Store,
     pub index: Index,
@@ -113,7 +114,7 @@ impl Core {
             .work_dir(&node.id)
             .map_err(|e| StepError::permanent(format!("cannot create a work folder in the run dir: {e}")))?;
         let ctx = StepContext {
-            node: node.id.clone(),
+            program: self.program.clone(),
             args: node.args.clone(),
             inputs: inputs.clone(),
             out_dir: out_dir.clone(),

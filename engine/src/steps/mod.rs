@@ -3,9 +3,10 @@
 
 mod data;
 mod debug;
+mod reward;
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use dsl::types::Value;
@@ -39,7 +40,8 @@ pub trait Step: Send + Sync {
 
 /// Everything a running step may look at.
 pub struct StepContext {
-    pub node: String,
+    /// The checked program: the model, reward, optimizer and persona blocks arguments name.
+    pub program: Arc<dsl::Program>,
     pub args: IndexMap<String, Value>,
     /// Outputs of the nodes this one reads, by node id.
     pub inputs: HashMap<String, Artifact>,
@@ -192,7 +194,7 @@ impl Registry {
     /// The built-in steps.
     pub fn builtin() -> Self {
         let mut registry = Registry { steps: HashMap::new() };
-        for step in data::steps().into_iter().chain(debug::steps()) {
+        for step in data::steps().into_iter().chain(debug::steps()).chain(reward::steps()) {
             registry.steps.insert(step.name(), step);
         }
         registry
@@ -202,9 +204,4 @@ impl Registry {
     pub fn get(&self, name: &str) -> Option<Arc<dyn Step>> {
         self.steps.get(name).cloned()
     }
-}
-
-/// A path argument relative to the current directory, as the checker resolved it.
-pub fn path_arg(ctx: &StepContext, name: &str) -> Result<PathBuf, StepError> {
-    Ok(Path::new(ctx.str(name)?).to_path_buf())
 }
