@@ -11,7 +11,9 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use journal::{Journal, RunStart};
+use std::collections::HashMap;
+
+use journal::{Journal, RunStart, StepStatus, StepUpdate};
 
 use crate::exec::recorder::{Recorder, StepDone};
 
@@ -19,8 +21,8 @@ use crate::exec::recorder::{Recorder, StepDone};
 const BATCH_WINDOW: Duration = Duration::from_millis(20);
 
 enum Record {
-    Started { node: String, step: String, key: String, attempt: u32 },
-    Finished(StepDone),
+    Started { node: String, step: String, key: String, attempt: u32, at: i64 },
+    Finished { done: StepDone, at: i64 },
 }
 
 /// A run in the journal: begun on start, finished by [`JournalRecorder::finish`].
@@ -92,11 +94,12 @@ impl JournalRecorder {
 
 impl Recorder for JournalRecorder {
     fn step_started(&self, node: &str, step: &str, key: &str, attempt: u32) -> Result<(), String> {
-        self.send(Record::Started { node: node.into(), step: step.into(), key: key.into(), attempt })
+        let at = journal::now_micros();
+        self.send(Record::Started { node: node.into(), step: step.into(), key: key.into(), attempt, at })
     }
 
     fn step_finished(&self, done: &StepDone) -> Result<(), String> {
-        self.send(Record::Finished(done.clone()))
+        self.send(Record::Finished { done: done.clone(), at: journal::now_micros() })
     }
 }
 
@@ -116,21 +119,8 @@ fn write_loop(mut journal: Journal, run_id: i64, receiver: Receiver<Record>, err
                 }
             }
         }
-        let result = journal.transaction(|tx| {
-            for record in batch {
-                match record {
-                    Record::Started { node, step, key, attempt } => tx.step_started(run_id, &node, &step, &key, attempt)?,
-                    Record::Finished(done) => {
-                        let (record, artifact) = to_records(run_id, &done);
-                        tx.step_finished(&record)?;
-                        if let Some(a) = artifact {
-                            tx.record_artifact(&a)?;
-                        }
-                    }
-                }
-            }
-            Ok(())
-        });
+        let (updates, artifacts) = collapse(batch);
+        let result = journal.transaction(|tx| tx.apply_batch(run_id, &updates, &artifacts));
         if let Err(e) = result {
             error.lock().unwrap().get_or_insert(e.to_string());
         }
@@ -138,24 +128,67 @@ fn write_loop(mut journal: Journal, run_id: i64, receiver: Receiver<Record>, err
     journal
 }
 
-fn to_records(run_id: i64, done: &StepDone) -> (journal::StepRecord, Option<journal::Artifact>) {
-    let record = journal::StepRecord {
-        run_id,
-        node_id: done.node.clone(),
-        step: Some(done.step.clone()),
-        cache_key: (!done.key.is_empty()).then(|| done.key.clone()),
-        status: journal::StepStatus::parse(done.status).expect("the executor uses journal statuses"),
-        attempts: done.attempts,
-        error: done.error.clone(),
-        output_hash: done.output.as_ref().map(|(h, ..)| h.clone()),
-        duration_ms: Some(done.duration_ms as i64),
-    };
-    let artifact = done.output.as_ref().map(|(hash, bytes, files)| journal::Artifact {
-        hash: hash.clone(),
-        node_id: done.node.clone(),
-        step: done.step.clone(),
-        bytes: *bytes,
-        files: *files as u32,
-    });
-    (record, artifact)
+/// One update per node: its latest start, and its end if the batch holds it.
+fn collapse(batch: Vec<Record>) -> (Vec<StepUpdate>, Vec<journal::Artifact>) {
+    let mut updates: Vec<StepUpdate> = Vec::new();
+    let mut index: HashMap<String, usize> = HashMap::new();
+    let mut artifacts = Vec::new();
+    for record in batch {
+        let node = match &record {
+            Record::Started { node, .. } => node.clone(),
+            Record::Finished { done, .. } => done.node.clone(),
+        };
+        let slot = *index.entry(node.clone()).or_insert_with(|| {
+            updates.push(StepUpdate {
+                node_id: node,
+                step: None,
+                cache_key: None,
+                status: StepStatus::Running,
+                attempts: 0,
+                started_at: None,
+                finished_at: None,
+                duration_ms: None,
+                error: None,
+                output_hash: None,
+            });
+            updates.len() - 1
+        });
+        let u = &mut updates[slot];
+        match record {
+            Record::Started { step, key, attempt, at, .. } => {
+                // A new attempt: what an earlier attempt ended with no longer holds.
+                u.step = Some(step);
+                u.cache_key = Some(key);
+                u.status = StepStatus::Running;
+                u.attempts = attempt;
+                u.started_at = Some(at);
+                u.finished_at = None;
+                u.duration_ms = None;
+                u.error = None;
+                u.output_hash = None;
+            }
+            Record::Finished { done, at } => {
+                u.step = Some(done.step.clone());
+                if !done.key.is_empty() {
+                    u.cache_key = Some(done.key.clone());
+                }
+                u.status = StepStatus::parse(done.status).expect("the executor uses journal statuses");
+                u.attempts = done.attempts;
+                u.finished_at = Some(at);
+                u.duration_ms = Some(done.duration_ms as i64);
+                u.error = done.error.clone();
+                u.output_hash = done.output.as_ref().map(|(h, ..)| h.clone());
+                if let Some((hash, bytes, files)) = &done.output {
+                    artifacts.push(journal::Artifact {
+                        hash: hash.clone(),
+                        node_id: done.node.clone(),
+                        step: done.step.clone(),
+                        bytes: *bytes,
+                        files: *files as u32,
+                    });
+                }
+            }
+        }
+    }
+    (updates, artifacts)
 }

@@ -246,7 +246,7 @@ impl JournalTx<'_> {
         Ok(inserted > 0)
     }
 
-    fn require_run(&self, run_id: i64) -> Result<()> {
+    pub(crate) fn require_run(&self, run_id: i64) -> Result<()> {
         let exists: bool =
             self.conn.query_row("SELECT count(*) > 0 FROM runs WHERE id = ?", [run_id], |row| row.get(0))?;
         if exists {

@@ -7,6 +7,7 @@
 //! use this crate need an rpath to that folder (this crate's `build.rs` adds one only for its
 //! own tests).
 
+mod batch;
 mod error;
 mod guard;
 mod journal;
@@ -19,10 +20,11 @@ pub mod schema;
 mod summary;
 mod table;
 
+pub use batch::StepUpdate;
 pub use error::{Error, Result};
 pub use guard::ALLOWED as READ_ONLY_STATEMENTS;
 pub use journal::{Journal, JournalTx};
 pub use model::{Artifact, FailedStep, RunRow, RunStart, RunStatus, RunSummary, StepRecord, StepRow, StepStatus};
-pub use process::pid_alive;
+pub use process::{now_micros, pid_alive};
 pub use readonly::{query_readonly, QueryLimits};
 pub use table::Table;

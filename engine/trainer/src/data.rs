@@ -474,7 +474,8 @@ pub fn epoch_rng(seed: u64, epoch: usize) -> StdRng {
 }
 
 /// Reads a RecBole atomic `.inter` file (tab-separated, header `user_id:token item_id:token
-/// rating:float ...`) as implicit rows: every line is a positive, the rating kept as its label.
+/// rating:float ...`) as implicit rows, RecBole's protocol for ML-100K: every line is a positive
+/// (label 1, weight 1) whatever its rating.
 pub fn read_recbole_inter(path: &std::path::Path) -> std::io::Result<Vec<Row>> {
     let text = std::fs::read_to_string(path)?;
     let bad = |line: usize, what: &str| {
@@ -494,11 +495,9 @@ pub fn read_recbole_inter(path: &std::path::Path) -> std::io::Result<Vec<Row>> {
         let get = |k: usize| f.get(k).ok_or_else(|| bad(n + 1, "short line"));
         let user = get(u)?.parse().map_err(|_| bad(n + 1, "user id is not an integer"))?;
         let item = get(i)?.parse().map_err(|_| bad(n + 1, "item id is not an integer"))?;
-        let label = match r {
-            Some(k) => get(k)?.parse().map_err(|_| bad(n + 1, "rating is not a number"))?,
-            None => 1.0,
-        };
-        let _ = label;
+        if let Some(k) = r {
+            get(k)?.parse::<f32>().map_err(|_| bad(n + 1, "rating is not a number"))?;
+        }
         rows.push(Row { user, item, label: 1.0, weight: 1.0 });
     }
     Ok(rows)
