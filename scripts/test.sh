@@ -3,6 +3,7 @@
 # Builds go to a cache outside the clone so repeated runs are fast; a fresh machine builds all.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+scripts/setup.sh --quiet --write-cargo-config .
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-${EVOFLOW_CACHE:-$HOME/.cache/evoflow}/target}"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 

@@ -1,4 +1,4 @@
-//! The reward ABI shared by compiled and external rewards (see `SEMANTICS.md`, "ABI for
+//! The reward ABI shared by compiled and external rewards (see `grammar/README.md`, "ABI for
 //! external rewards"): names, signatures and the batch descriptor layout.
 
 use crate::ir::{Field, Type};

@@ -1,6 +1,6 @@
 //! Reward sandbox: reward functions compiled to WebAssembly and run under wasmtime with hard
 //! limits (fuel, wall-clock deadline, memory, stack), plus external rewards that speak the same
-//! batch ABI. The semantics and the ABI are specified in `SEMANTICS.md`.
+//! batch ABI. The semantics and the ABI are specified in `grammar/README.md`.
 //!
 //! Data flow: [`ir::RewardIr`] → [`ir::check`] → [`compile::compile`] (wasm bytes) →
 //! [`Sandbox`] (compiled, limited, cached) → [`Sandbox::run`] over [`Columns`].

@@ -633,7 +633,14 @@ impl Checker<'_> {
             .collect();
         let mut child =
             Site { id: id.clone(), top: false, options: StepOptions::default(), locals: site.locals.clone() };
-        let values = self.match_args(module, sig.name, &params, args, span, &mut child);
+        let mut values = self.match_args(module, sig.name, &params, args, span, &mut child);
+        if sig.kind == CallKind::Step {
+            // A step's `path` is relative to the `.evo` file that wrote it, like `use` and
+            // `dataset d = "..."`; the engine runs from anywhere.
+            if let Some(Value::Str(path)) = values.get_mut("path") {
+                *path = super::modules::join(&self.modules.get(module).path, path);
+            }
+        }
         match sig.kind {
             CallKind::Value => {
                 let args = values.into_iter().filter(|(_, v)| *v != Value::Unset).collect();
