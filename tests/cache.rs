@@ -110,3 +110,13 @@ fn explain_names_the_changed_component() {
     let bad = dir.status(["explain", "p.evo", "cc"], 2);
     assert!(bad.stderr.contains("did you mean `c`?"), "{}", bad.stderr);
 }
+
+#[test]
+fn an_external_reward_module_change_reruns_the_steps_that_use_it() {
+    let dir = Dir::new();
+    dir.file("r.wat", "(module)").file("p.evo", "reward ext = wasm(\"r.wat\")\nlet m = std::debug::echo(ext)\n");
+    assert_eq!(ran(&dir.status(["run", "p.evo", "--json"], 0).stdout), ["m"]);
+    assert_eq!(ran(&dir.status(["run", "p.evo", "--json"], 0).stdout), Vec::<String>::new());
+    dir.file("r.wat", "(module (memory 1))");
+    assert_eq!(ran(&dir.status(["run", "p.evo", "--json"], 0).stdout), ["m"], "the module's bytes are in the key");
+}

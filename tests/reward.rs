@@ -30,7 +30,7 @@ fn output_dir(dir: &Dir, file: &str, node: &str) -> PathBuf {
     let query =
         format!("SELECT output_hash FROM steps WHERE node_id = '{node}' AND run_id = (SELECT max(id) FROM runs)");
     let out = dir.status(["journal", file, "--format", "csv", "--sql", &query], 0);
-    let hash = out.stdout.lines().map(str::trim).filter(|l| !l.is_empty()).last().unwrap().to_string();
+    let hash = out.stdout.lines().map(str::trim).rfind(|l| !l.is_empty()).unwrap().to_string();
     assert!(hash.len() >= 16 && hash.chars().all(|c| c.is_ascii_hexdigit()), "no output hash: {}", out.stdout);
     let stem = Path::new(file).file_stem().unwrap().to_str().unwrap();
     dir.path().join(".evoflow").join(stem).join("objects").join(hash)

@@ -150,6 +150,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
 /// The cache key of `node` given the outputs of the nodes it reads, or why it cannot be had
 /// (a step not built yet, a data file that cannot be read).
 pub fn key_of(
+    program: &dsl::Program,
     registry: &Registry,
     stdlib: &str,
     node: &Node,
@@ -169,6 +170,14 @@ pub fn key_of(
         if let Some(Value::Str(path)) = node.args.get(*name) {
             let hash = hash_file(Path::new(path))
                 .map_err(|e| StepError::permanent(format!("cannot read `{path}` (argument `{name}`): {e}")))?;
+            files.insert(path.clone(), hash);
+        }
+    }
+    // An external reward's module is read at run time: its bytes decide the output too.
+    for name in node.blocks.keys() {
+        if let Some(dsl::reward::RewardDef::External { path, .. }) = program.rewards.get(name) {
+            let hash = hash_file(Path::new(path))
+                .map_err(|e| StepError::permanent(format!("cannot read the reward module `{path}`: {e}")))?;
             files.insert(path.clone(), hash);
         }
     }

@@ -34,6 +34,7 @@ pub struct NodeStatus {
 
 /// The status of every step, in an order that respects dependencies.
 pub fn statuses(
+    program: &dsl::Program,
     plan: &dsl::Plan,
     registry: &Registry,
     store: &Store,
@@ -52,7 +53,7 @@ pub fn statuses(
             out.push(NodeStatus { node: node.id.clone(), step: node.step.clone(), key: None, status });
             continue;
         }
-        let (key, status) = match key_of(registry, &stdlib, node, &outputs) {
+        let (key, status) = match key_of(program, registry, &stdlib, node, &outputs) {
             Err(e) => (None, Status::Error { message: e.message }),
             Ok(key) => {
                 let hit = index.get(&key.hash()).and_then(|e| store.object(&e.output));

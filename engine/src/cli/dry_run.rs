@@ -8,13 +8,14 @@ use crate::steps::Registry;
 use crate::store::Store;
 
 pub fn print(
+    program: &dsl::Program,
     plan: &dsl::Plan,
     registry: &Registry,
     store: &Store,
     no_cache: bool,
     rerun: &[String],
 ) -> ExitCode {
-    let all = statuses(plan, registry, store, no_cache, rerun);
+    let all = statuses(program, plan, registry, store, no_cache, rerun);
     let mut text = String::new();
     let mut would_run = 0;
     for s in &all {

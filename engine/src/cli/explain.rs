@@ -46,7 +46,7 @@ pub fn run(args: Args) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let all = statuses(&prepared.plan, &Registry::builtin(), &store, false, &[]);
+    let all = statuses(&prepared.program, &prepared.plan, &Registry::builtin(), &store, false, &[]);
     let mut text = String::new();
     let mut current = args.step.clone();
     loop {

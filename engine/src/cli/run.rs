@@ -134,7 +134,7 @@ async fn execute(args: Args, prepared: Prepared, registry: Registry) -> ExitCode
         [("cpu".to_string(), jobs as f64), ("gpu".to_string(), 1.0), ("llm".to_string(), 4.0)].into();
     capacities.extend(config.resources.clone());
     if args.dry_run {
-        return super::dry_run::print(&plan, &registry, &store, args.no_cache, &args.rerun);
+        return super::dry_run::print(&program, &plan, &registry, &store, args.no_cache, &args.rerun);
     }
     if let Err(e) = store.clean_scratch() {
         eprintln!("error: cannot clean `{}`: {e}", run_dir.join("tmp").display());

@@ -41,7 +41,7 @@ pub enum Outcome {
 impl Core {
     /// The cache key of `node` given its inputs, or why it cannot be computed.
     pub fn key(&self, node: &Node, inputs: &HashMap<String, Artifact>) -> Result<CacheKey, StepError> {
-        crate::cache::key_of(&self.registry, &self.stdlib, node, inputs)
+        crate::cache::key_of(&self.program, &self.registry, &self.stdlib, node, inputs)
     }
 
     /// Runs `node` (or reuses its cached output). `hold` says whether it takes resource units

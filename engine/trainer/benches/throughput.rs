@@ -42,7 +42,10 @@ fn data() -> (Interactions, &'static str) {
         Ok(rows) => (rows, "ML-100K"),
         Err(_) => {
             let mut rng = rand::rngs::StdRng::seed_from_u64(1);
-            ((0..100_000).map(|_| Row::implicit(rng.gen_range(0..943), rng.gen_range(0..1682))).collect(), "random 943x1682")
+            (
+                (0..100_000).map(|_| Row::implicit(rng.gen_range(0..943), rng.gen_range(0..1682))).collect(),
+                "random 943x1682",
+            )
         }
     };
     let (tr, va, te) = split_by_user(&rows.0, [0.8, 0.1, 0.1], 2020);
@@ -60,7 +63,11 @@ fn main() {
         let def = stdlib(model);
         for batch in [1024usize, 8192] {
             let cfg = TrainConfig {
-                optimizer: OptimizerConfig { kind: OptimizerKind::default_for("adam").unwrap(), lr: 0.001, weight_decay: 0.0 },
+                optimizer: OptimizerConfig {
+                    kind: OptimizerKind::default_for("adam").unwrap(),
+                    lr: 0.001,
+                    weight_decay: 0.0,
+                },
                 batch_size: batch,
                 epochs: epochs + 1,
                 eval_every: 0,
@@ -77,7 +84,13 @@ fn main() {
                 examples += log.examples;
                 steps += log.examples.div_ceil(batch);
             }
-            println!("{:<10} {:>6} {:>14.0} {:>10.2}", model, batch, examples as f64 / secs, 1000.0 * secs / steps as f64);
+            println!(
+                "{:<10} {:>6} {:>14.0} {:>10.2}",
+                model,
+                batch,
+                examples as f64 / secs,
+                1000.0 * secs / steps as f64
+            );
         }
     }
     println!("\nfull-ranking evaluation (test split, train+valid excluded, NDCG/Recall/Hit/MRR/Precision@10,20)");

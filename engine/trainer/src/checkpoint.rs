@@ -56,7 +56,12 @@ fn load_into(params: &[(String, Tensor)], saved: &BTreeMap<String, Tensor>, file
     for (name, p) in params {
         let src = saved.get(name).ok_or_else(|| err(format!("{}: no tensor `{name}`", file.display())))?;
         if src.size() != p.size() {
-            return Err(err(format!("{}: `{name}` has shape {:?}, the model wants {:?}", file.display(), src.size(), p.size())));
+            return Err(err(format!(
+                "{}: `{name}` has shape {:?}, the model wants {:?}",
+                file.display(),
+                src.size(),
+                p.size()
+            )));
         }
         tch::no_grad(|| p.shallow_clone().copy_(src));
     }
@@ -136,7 +141,8 @@ pub fn resume<'d>(
     let weights = ckpt.join("weights.safetensors");
     load_into(trainer.model.params(), &read_tensors(&weights)?, &weights)?;
     let opt_file = ckpt.join("optimizer.safetensors");
-    let opt_state: Vec<(String, Tensor)> = read_tensors(&opt_file)?.into_iter().map(|(n, t)| (n, t.to_device(device))).collect();
+    let opt_state: Vec<(String, Tensor)> =
+        read_tensors(&opt_file)?.into_iter().map(|(n, t)| (n, t.to_device(device))).collect();
     trainer.opt.load_state(&opt_state).map_err(|e| err(format!("{}: {e}", opt_file.display())))?;
     let best_file = ckpt.join("best.safetensors");
     if best_file.exists() {
@@ -148,10 +154,8 @@ pub fn resume<'d>(
         }
         trainer.best_weights = Some(copies);
     }
-    let metrics: Option<RankingMetrics> = fs::read_to_string(ckpt.join("metrics.json"))
-        .ok()
-        .and_then(|t| serde_json::from_str(&t).ok())
-        .flatten();
+    let metrics: Option<RankingMetrics> =
+        fs::read_to_string(ckpt.join("metrics.json")).ok().and_then(|t| serde_json::from_str(&t).ok()).flatten();
     trainer.last_valid = metrics;
     trainer.state = saved.state;
     Ok(trainer)
@@ -168,7 +172,12 @@ pub fn save_trained(trained: &Trained, dir: &Path) -> Result<(), TrainError> {
 
 /// Loads a model's weights from a folder written by [`save`] (best weights when present) or
 /// [`save_trained`].
-pub fn load_model(folder: &Path, def: &ModelDef, vocab: &BTreeMap<String, i64>, device: Device) -> Result<Model, TrainError> {
+pub fn load_model(
+    folder: &Path,
+    def: &ModelDef,
+    vocab: &BTreeMap<String, i64>,
+    device: Device,
+) -> Result<Model, TrainError> {
     let model = Model::new(def, vocab, device, 0)?;
     let best = folder.join("best.safetensors");
     let file = if best.exists() { best } else { folder.join("weights.safetensors") };

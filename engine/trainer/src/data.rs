@@ -234,12 +234,7 @@ impl Interactions {
     }
 
     /// Adds a side feature given by raw id; owners absent from `values` get zeros.
-    pub fn add_feature(
-        &mut self,
-        owner: Owner,
-        name: &str,
-        values: &[(i64, FeatureValue)],
-    ) -> Result<(), DataError> {
+    pub fn add_feature(&mut self, owner: Owner, name: &str, values: &[(i64, FeatureValue)]) -> Result<(), DataError> {
         let (map, rows) = match owner {
             Owner::User => (&self.users, self.users.len()),
             Owner::Item => (&self.items, self.items.len()),
@@ -403,12 +398,9 @@ impl NegativeSampler {
     pub fn new(kind: SamplerKind, data: &Interactions) -> NegativeSampler {
         let n = data.n_items();
         match kind {
-            SamplerKind::Uniform => NegativeSampler {
-                kind,
-                n_items: n,
-                cdf: Vec::new(),
-                log_q: vec![-(n as f32).ln(); n],
-            },
+            SamplerKind::Uniform => {
+                NegativeSampler { kind, n_items: n, cdf: Vec::new(), log_q: vec![-(n as f32).ln(); n] }
+            }
             SamplerKind::Popularity => {
                 let weights: Vec<f64> = data.item_counts().iter().map(|&c| c as f64 + 1.0).collect();
                 let total: f64 = weights.iter().sum();
@@ -484,7 +476,10 @@ pub fn read_recbole_inter(path: &std::path::Path) -> std::io::Result<Vec<Row>> {
     let mut lines = text.lines().enumerate();
     let header: Vec<&str> = lines.next().map(|(_, h)| h.split('\t').collect()).unwrap_or_default();
     let col = |prefix: &str| header.iter().position(|h| h.starts_with(prefix));
-    let (u, i) = (col("user_id:").ok_or_else(|| bad(1, "no user_id column"))?, col("item_id:").ok_or_else(|| bad(1, "no item_id column"))?);
+    let (u, i) = (
+        col("user_id:").ok_or_else(|| bad(1, "no user_id column"))?,
+        col("item_id:").ok_or_else(|| bad(1, "no item_id column"))?,
+    );
     let r = col("rating:");
     let mut rows = Vec::new();
     for (n, line) in lines {

@@ -1,3 +1,4 @@
+#![warn(missing_docs)]
 //! The libtorch trainer: checked `.evo` model blocks become tch modules, trained on interaction
 //! data with sampled negatives, scored with full-ranking metrics, and checkpointed to
 //! safetensors.

@@ -47,34 +47,35 @@ impl Loss {
         log_q: Option<&Tensor>,
     ) -> Result<Tensor, tch::TchError> {
         let n = scores.size()[1] - 1;
-        let per_row = match self {
-            Loss::Bpr => {
-                let pos = scores.f_narrow(1, 0, 1)?;
-                let neg = scores.f_narrow(1, 1, n)?;
-                pos.f_sub(&neg)?.f_log_sigmoid()?.f_neg()?.f_mean_dim([1i64].as_slice(), false, Kind::Float)?
-            }
-            Loss::Bce => {
-                let target = if n == 0 {
-                    labels.f_view([-1, 1])?
-                } else {
-                    let t = scores.f_zeros_like()?;
-                    let _ = t.f_narrow(1, 0, 1)?.f_fill_(1.0)?;
-                    t
-                };
-                scores
-                    .f_binary_cross_entropy_with_logits::<Tensor>(&target, None, None, Reduction::None)?
-                    .f_mean_dim([1i64].as_slice(), false, Kind::Float)?
-            }
-            Loss::SampledSoftmax => {
-                // Subtracting log q makes the sampled softmax an unbiased estimate of the full one.
-                let logits = match log_q {
-                    Some(q) => scores.f_sub(q)?,
-                    None => scores.shallow_clone(),
-                };
-                logits.f_log_softmax(1, Kind::Float)?.f_narrow(1, 0, 1)?.f_neg()?.f_view([-1])?
-            }
-            Loss::Mse => scores.f_narrow(1, 0, 1)?.f_view([-1])?.f_sub(labels)?.f_square()?,
-        };
+        let per_row =
+            match self {
+                Loss::Bpr => {
+                    let pos = scores.f_narrow(1, 0, 1)?;
+                    let neg = scores.f_narrow(1, 1, n)?;
+                    pos.f_sub(&neg)?.f_log_sigmoid()?.f_neg()?.f_mean_dim([1i64].as_slice(), false, Kind::Float)?
+                }
+                Loss::Bce => {
+                    let target = if n == 0 {
+                        labels.f_view([-1, 1])?
+                    } else {
+                        let t = scores.f_zeros_like()?;
+                        let _ = t.f_narrow(1, 0, 1)?.f_fill_(1.0)?;
+                        t
+                    };
+                    scores
+                        .f_binary_cross_entropy_with_logits::<Tensor>(&target, None, None, Reduction::None)?
+                        .f_mean_dim([1i64].as_slice(), false, Kind::Float)?
+                }
+                Loss::SampledSoftmax => {
+                    // Subtracting log q makes the sampled softmax an unbiased estimate of the full one.
+                    let logits = match log_q {
+                        Some(q) => scores.f_sub(q)?,
+                        None => scores.shallow_clone(),
+                    };
+                    logits.f_log_softmax(1, Kind::Float)?.f_narrow(1, 0, 1)?.f_neg()?.f_view([-1])?
+                }
+                Loss::Mse => scores.f_narrow(1, 0, 1)?.f_view([-1])?.f_sub(labels)?.f_square()?,
+            };
         match weights {
             None => per_row.f_mean(Kind::Float),
             Some(w) => per_row.f_mul(w)?.f_sum(Kind::Float)?.f_div(&w.f_sum(Kind::Float)?),

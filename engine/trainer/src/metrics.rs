@@ -126,7 +126,12 @@ enum Candidates<'a> {
 }
 
 /// Masks a `[C, I]` score chunk for users `rows` and returns the top-`k` item ids per row.
-fn top_k(scores: &Tensor, rows: std::ops::Range<usize>, cand: &Candidates, k: usize) -> Result<Vec<Vec<i64>>, tch::TchError> {
+fn top_k(
+    scores: &Tensor,
+    rows: std::ops::Range<usize>,
+    cand: &Candidates,
+    k: usize,
+) -> Result<Vec<Vec<i64>>, tch::TchError> {
     let device = scores.device();
     let (mut r_idx, mut c_idx) = (Vec::new(), Vec::new());
     let lists = match cand {
@@ -216,7 +221,9 @@ pub fn evaluate(
             (0..nu)
                 .map(|u| {
                     let touched = |i: i64| {
-                        [Split::Train, Split::Valid, Split::Test].iter().any(|s| data.part(*s).by_user[u].binary_search(&i).is_ok())
+                        [Split::Train, Split::Valid, Split::Test]
+                            .iter()
+                            .any(|s| data.part(*s).by_user[u].binary_search(&i).is_ok())
                     };
                     let mut c = positives[u].clone();
                     if !c.is_empty() {

@@ -70,7 +70,7 @@ enum Layer {
     /// A linear layer: weight `[out, in]`, bias `[out]`.
     Dense(Tensor, Tensor),
     /// Layer norm scale and shift `[d]`.
-    LayerNorm(Tensor, Tensor),
+    Norm(Tensor, Tensor),
     /// A DCN-v2 cross layer: weight `[d, d]`, bias `[d]`.
     Cross(Tensor, Tensor),
 }
@@ -130,9 +130,7 @@ impl FeatureTensors {
                 .map(|(k, c)| {
                     let t = match c {
                         FeatureColumn::Categorical(codes) => Tensor::from_slice(codes),
-                        FeatureColumn::Dense { width, values } => {
-                            Tensor::from_slice(values).view([-1, *width as i64])
-                        }
+                        FeatureColumn::Dense { width, values } => Tensor::from_slice(values).view([-1, *width as i64]),
                     };
                     (k.clone(), t.to_device(device))
                 })
@@ -217,7 +215,7 @@ impl Model {
                 }
                 TensorOp::LayerNorm { input } => {
                     let d = width(*input);
-                    Layer::LayerNorm(var("weight", &[d], vec![1.0; d as usize]), var("bias", &[d], vec![0.0; d as usize]))
+                    Layer::Norm(var("weight", &[d], vec![1.0; d as usize]), var("bias", &[d], vec![0.0; d as usize]))
                 }
             };
             layers.push(layer);
@@ -315,7 +313,12 @@ impl Model {
     }
 
     /// Scores every pair of `users` × `items` (internal ids, int64): `[U, I]`, in eval mode.
-    pub fn score_matrix(&self, users: &Tensor, items: &Tensor, features: &FeatureTensors) -> Result<Tensor, ModelError> {
+    pub fn score_matrix(
+        &self,
+        users: &Tensor,
+        items: &Tensor,
+        features: &FeatureTensors,
+    ) -> Result<Tensor, ModelError> {
         let (u, i) = (users.size()[0], items.size()[0]);
         let rows = Rows { batch: 0, users: u, items: i };
         let out = self.eval(rows, false, |name, _| {
@@ -407,7 +410,7 @@ impl Model {
                     };
                     Val { t, side: x.side }
                 }
-                (TensorOp::LayerNorm { input }, Layer::LayerNorm(w, b)) => {
+                (TensorOp::LayerNorm { input }, Layer::Norm(w, b)) => {
                     let x = get(*input);
                     let d = w.size()[0];
                     Val { t: x.t.f_layer_norm([d], Some(w), Some(b), 1e-5, false)?, side: x.side }
@@ -418,11 +421,12 @@ impl Model {
                 }
                 (TensorOp::Concat { inputs }, _) => {
                     let side = inputs.iter().fold(Side::Const, |acc, &i| join(acc, get(i).side));
-                    let parts =
-                        inputs.iter().map(|&i| to_side(get(i), side, rows)).collect::<Result<Vec<_>, _>>()?;
+                    let parts = inputs.iter().map(|&i| to_side(get(i), side, rows)).collect::<Result<Vec<_>, _>>()?;
                     Val { t: Tensor::f_cat(&parts, -1)?, side }
                 }
-                (TensorOp::Add { left, right }, _) | (TensorOp::Sub { left, right }, _) | (TensorOp::Mul { left, right }, _) => {
+                (TensorOp::Add { left, right }, _)
+                | (TensorOp::Sub { left, right }, _)
+                | (TensorOp::Mul { left, right }, _) => {
                     let (l, r) = (get(*left), get(*right));
                     let side = join(l.side, r.side);
                     let (a, b) = (to_side(l, side, rows)?, to_side(r, side, rows)?);

@@ -77,7 +77,9 @@ impl OptimizerKind {
             OptimizerKind::Sgd { momentum, .. } => usize::from(*momentum != 0.0),
             OptimizerKind::Adam { .. } | OptimizerKind::AdamW { .. } => 2,
             OptimizerKind::Adagrad { .. } => 1,
-            OptimizerKind::RmsProp { momentum, centered, .. } => 1 + usize::from(*momentum != 0.0) + usize::from(*centered),
+            OptimizerKind::RmsProp { momentum, centered, .. } => {
+                1 + usize::from(*momentum != 0.0) + usize::from(*centered)
+            }
         }
     }
 }
@@ -180,7 +182,11 @@ impl Optimizer {
                             } else {
                                 let _ = buf.g_mul_scalar_(momentum).g_add_(&g);
                             }
-                            if nesterov { &g + &*buf * momentum } else { buf.shallow_clone() }
+                            if nesterov {
+                                &g + &*buf * momentum
+                            } else {
+                                buf.shallow_clone()
+                            }
                         } else {
                             g
                         };
@@ -211,7 +217,7 @@ impl Optimizer {
                         if centered {
                             let slot = state.len() - 1;
                             let _ = state[slot].lerp_(&g, 1.0 - alpha);
-                            avg = avg - state[slot].square();
+                            avg -= state[slot].square();
                         }
                         let denom = avg.sqrt().g_add_scalar_(eps);
                         if momentum != 0.0 {

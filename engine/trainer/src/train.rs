@@ -218,7 +218,12 @@ pub struct Trainer<'d> {
 
 impl<'d> Trainer<'d> {
     /// Builds the model on `device` and prepares the data; nothing is trained yet.
-    pub fn new(def: &ModelDef, data: &'d Interactions, cfg: TrainConfig, device: Device) -> Result<Trainer<'d>, TrainError> {
+    pub fn new(
+        def: &ModelDef,
+        data: &'d Interactions,
+        cfg: TrainConfig,
+        device: Device,
+    ) -> Result<Trainer<'d>, TrainError> {
         if let Some(n) = cfg.threads {
             crate::device::set_threads(n);
         }
@@ -235,7 +240,19 @@ impl<'d> Trainer<'d> {
             log_q: Tensor::from_slice(sampler.log_q()).to_device(device),
             features: FeatureTensors::new(data, device),
         };
-        Ok(Trainer { model, opt, data, cfg, dev, sampler, state: TrainState::default(), best_weights: None, last_valid: None, step_losses: Vec::new(), record_steps: false })
+        Ok(Trainer {
+            model,
+            opt,
+            data,
+            cfg,
+            dev,
+            sampler,
+            state: TrainState::default(),
+            best_weights: None,
+            last_valid: None,
+            step_losses: Vec::new(),
+            record_steps: false,
+        })
     }
 
     /// The model as trained so far.
@@ -284,7 +301,8 @@ impl<'d> Trainer<'d> {
         let row_users: Vec<i64> = perm.iter().map(|&r| self.data.train.users[r as usize]).collect();
         let negs = self.sampler.sample(&row_users, neg_per_row, &self.data.train.by_user, &mut rng);
         let perm_t = Tensor::from_slice(&perm).to_device(device);
-        let negs_t = (neg_per_row > 0).then(|| Tensor::from_slice(&negs).view([-1, neg_per_row as i64]).to_device(device));
+        let negs_t =
+            (neg_per_row > 0).then(|| Tensor::from_slice(&negs).view([-1, neg_per_row as i64]).to_device(device));
         let total_steps = self.cfg.epochs * steps;
         let mut window: Vec<Tensor> = Vec::with_capacity(self.cfg.check_every.max(1));
         let (mut loss_sum, mut loss_count) = (0.0, 0usize);
@@ -318,7 +336,8 @@ impl<'d> Trainer<'d> {
         if self.cfg.eval_every > 0 && (epoch + 1) % self.cfg.eval_every == 0 && !self.data.valid.is_empty() {
             let metrics = self.evaluate(Split::Valid)?;
             let name = self.cfg.early_stopping.as_ref().map_or("ndcg@10".to_string(), |e| e.metric.clone());
-            let value = metrics.get(&name).ok_or_else(|| TrainError::Config(format!("no validation metric `{name}`")))?;
+            let value =
+                metrics.get(&name).ok_or_else(|| TrainError::Config(format!("no validation metric `{name}`")))?;
             valid = Some(value);
             self.last_valid = Some(metrics);
             self.track_best(epoch, value);
@@ -376,7 +395,15 @@ impl<'d> Trainer<'d> {
 
     /// Full-ranking metrics of the current weights on `split`.
     pub fn evaluate(&self, split: Split) -> Result<RankingMetrics, TrainError> {
-        Ok(evaluate(&self.model, self.data, &self.dev.features, split, Ranking::Full, &self.cfg.ks, &self.cfg.filtering)?)
+        Ok(evaluate(
+            &self.model,
+            self.data,
+            &self.dev.features,
+            split,
+            Ranking::Full,
+            &self.cfg.ks,
+            &self.cfg.filtering,
+        )?)
     }
 
     /// The loss of training rows `idx` with negatives `negs` (`[len, n]`).
@@ -385,7 +412,7 @@ impl<'d> Trainer<'d> {
         let items = self.dev.items.f_index_select(0, idx)?;
         let labels = self.dev.labels.f_index_select(0, idx)?;
         let weights = self.dev.weights.as_ref().map(|w| w.index_select(0, idx));
-        Ok(self.loss_of(&users, &items, &labels, weights.as_ref(), negs.as_ref(), train)?)
+        self.loss_of(&users, &items, &labels, weights.as_ref(), negs.as_ref(), train)
     }
 
     /// Scores (user, item) and (user, negative) in one forward pass and applies the loss.
@@ -420,7 +447,8 @@ impl<'d> Trainer<'d> {
         if window.is_empty() {
             return Ok((0.0, 0));
         }
-        let losses: Vec<f64> = Vec::<f64>::try_from(&Tensor::stack(window, 0).to_kind(Kind::Double).to_device(Device::Cpu))?;
+        let losses: Vec<f64> =
+            Vec::<f64>::try_from(&Tensor::stack(window, 0).to_kind(Kind::Double).to_device(Device::Cpu))?;
         let first_step = self.state.steps - losses.len() as u64;
         window.clear();
         if self.record_steps {
@@ -434,9 +462,7 @@ impl<'d> Trainer<'d> {
 
     /// Weights can overflow while the loss still reads finite: check them once per epoch.
     fn check_weights(&self, epoch: usize) -> Result<(), TrainError> {
-        let finite = tch::no_grad(|| {
-            self.model.params().iter().all(|(_, p)| p.isfinite().all().int64_value(&[]) != 0)
-        });
+        let finite = tch::no_grad(|| self.model.params().iter().all(|(_, p)| p.isfinite().all().int64_value(&[]) != 0));
         if finite {
             Ok(())
         } else {
@@ -451,7 +477,8 @@ impl<'d> Trainer<'d> {
             self.state.best = Some((epoch, value));
             self.state.bad_evals = 0;
             if self.cfg.early_stopping.is_some() {
-                self.best_weights = Some(tch::no_grad(|| self.model.params().iter().map(|(_, p)| p.detach().copy()).collect()));
+                self.best_weights =
+                    Some(tch::no_grad(|| self.model.params().iter().map(|(_, p)| p.detach().copy()).collect()));
             }
         } else {
             self.state.bad_evals += 1;
@@ -556,7 +583,7 @@ pub fn compute_loss(
         let remaining = steps - curve.len();
         trainer.cfg.max_steps_per_epoch = Some(remaining.min(per_epoch));
         trainer.run_epoch()?;
-        curve.extend(trainer.step_losses.drain(..));
+        curve.append(&mut trainer.step_losses);
     }
     let valid_split = if data.valid.is_empty() { Split::Train } else { Split::Valid };
     let valid = trainer.split_loss(valid_split)?;

@@ -26,14 +26,18 @@ fn weights_round_trip_and_scores_match() {
     let trained = train(&def, &data, &quick_config(), Device::Cpu).unwrap();
     let dir = temp_dir("roundtrip");
     save_trained(&trained, &dir).unwrap();
-    assert!(dir.join("weights.safetensors").exists() && dir.join("model.evo").exists() && dir.join("metrics.json").exists());
+    assert!(
+        dir.join("weights.safetensors").exists() && dir.join("model.evo").exists() && dir.join("metrics.json").exists()
+    );
     assert_eq!(std::fs::read_to_string(dir.join("model.evo")).unwrap(), def.source);
     let loaded = load_model(&dir, &def, &data.vocab(), Device::Cpu).unwrap();
     assert_eq!(weights(&loaded), weights(&trained.model));
     let users = Tensor::arange(5, (Kind::Int64, Device::Cpu));
     let items = Tensor::arange(100, (Kind::Int64, Device::Cpu));
     let f = FeatureTensors::empty();
-    let (a, b) = tch::no_grad(|| (trained.model.score_matrix(&users, &items, &f).unwrap(), loaded.score_matrix(&users, &items, &f).unwrap()));
+    let (a, b) = tch::no_grad(|| {
+        (trained.model.score_matrix(&users, &items, &f).unwrap(), loaded.score_matrix(&users, &items, &f).unwrap())
+    });
     assert!(a.equal(&b));
     // Loading into another architecture fails with a message, not a panic.
     assert!(load_model(&dir, &stdlib("bpr_mf"), &data.vocab(), Device::Cpu).is_err());

@@ -1,6 +1,8 @@
 //! Id remapping, RecBole-style splits and seeded negative sampling.
 
-use trainer::data::{split_by_user, split_random, FeatureValue, Interactions, NegativeSampler, Owner, Row, SamplerKind};
+use trainer::data::{
+    split_by_user, split_random, FeatureValue, Interactions, NegativeSampler, Owner, Row, SamplerKind,
+};
 
 fn rows() -> Vec<Row> {
     let mut out = Vec::new();
@@ -87,8 +89,13 @@ fn negatives_avoid_training_items_and_follow_the_chosen_distribution() {
 #[test]
 fn side_features_are_stored_by_internal_id() {
     let mut data = Interactions::new(&[Row::implicit(1, 10), Row::implicit(2, 20)], &[], &[]).unwrap();
-    data.add_feature(Owner::Item, "genre", &[(20, FeatureValue::Category(3)), (999, FeatureValue::Category(1))]).unwrap();
+    data.add_feature(Owner::Item, "genre", &[(20, FeatureValue::Category(3)), (999, FeatureValue::Category(1))])
+        .unwrap();
     assert_eq!(data.item_features["genre"], trainer::data::FeatureColumn::Categorical(vec![0, 3]));
-    let err = data.add_feature(Owner::User, "x", &[(1, FeatureValue::Vector(vec![1.0])), (2, FeatureValue::Vector(vec![1.0, 2.0]))]);
+    let err = data.add_feature(
+        Owner::User,
+        "x",
+        &[(1, FeatureValue::Vector(vec![1.0])), (2, FeatureValue::Vector(vec![1.0, 2.0]))],
+    );
     assert!(err.is_err());
 }

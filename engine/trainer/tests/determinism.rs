@@ -19,9 +19,12 @@ fn same_seed_same_metrics() {
         let mut c = cfg.clone();
         c.seed = seed;
         // Dropout exercises torch's RNG too.
-        let def = common::inline("input user: id, item: id\n u = dropout(embed(user, 16), 0.2)\n s = dot(u, embed(item, 16))");
+        let def = common::inline(
+            "input user: id, item: id\n u = dropout(embed(user, 16), 0.2)\n s = dot(u, embed(item, 16))",
+        );
         let t = train(&def, &data, &c, Device::Cpu).unwrap();
-        let m = evaluate(&t.model, &data, &FeatureTensors::empty(), Split::Test, Ranking::Full, &[5, 10], "none").unwrap();
+        let m =
+            evaluate(&t.model, &data, &FeatureTensors::empty(), Split::Test, Ranking::Full, &[5, 10], "none").unwrap();
         let weights: Vec<Vec<f32>> =
             t.model.params().iter().map(|(_, p)| Vec::<f32>::try_from(&p.detach().reshape([-1])).unwrap()).collect();
         (m.values, t.report.state.history.iter().map(|e| e.loss).collect::<Vec<_>>(), weights)

@@ -26,7 +26,10 @@ fn huge_learning_rate_is_reported_as_divergence() {
             Ok(t) => panic!("{model}/{opt}: trained to loss {:?}", t.report.state.history.last().map(|e| e.loss)),
         }
         // The compute_loss probe reports it the same way.
-        assert!(matches!(compute_loss(&stdlib(model), &data, &cfg, 200, Device::Cpu), Err(TrainError::Diverged { .. })));
+        assert!(matches!(
+            compute_loss(&stdlib(model), &data, &cfg, 200, Device::Cpu),
+            Err(TrainError::Diverged { .. })
+        ));
     }
     // A sane learning rate does not trip the check.
     let cfg = quick_config();

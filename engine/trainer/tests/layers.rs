@@ -22,7 +22,10 @@ fn batch() -> Inputs {
     m.insert("user".into(), Tensor::from_slice(&[0i64, 1, 2, 3, 8, 8]));
     m.insert("item".into(), Tensor::from_slice(&[10i64, 9, 0, 1, 2, 3]));
     m.insert("genre".into(), Tensor::from_slice(&[0i64, 1, 2, 3, 4, 0]));
-    m.insert("ctx".into(), Tensor::from_slice(&[0.5f32; 18]).view([B, 3]) * Tensor::arange(3, (Kind::Float, Device::Cpu)));
+    m.insert(
+        "ctx".into(),
+        Tensor::from_slice(&[0.5f32; 18]).view([B, 3]) * Tensor::arange(3, (Kind::Float, Device::Cpu)),
+    );
     m
 }
 
@@ -84,7 +87,9 @@ fn parameter_counts_match_the_checker() {
 
 #[test]
 fn cross_layer_computes_x0_times_wx_plus_b_plus_x() {
-    let def = inline("input user: id, item: id\n x0 = concat(embed(user, 2), embed(item, 2))\n c = cross(x0, x0)\n s = sum(c)");
+    let def = inline(
+        "input user: id, item: id\n x0 = concat(embed(user, 2), embed(item, 2))\n c = cross(x0, x0)\n s = sum(c)",
+    );
     let model = Model::new(&def, &vocab(), Device::Cpu, 5).unwrap();
     let p: BTreeMap<String, Tensor> = model.params().iter().map(|(n, t)| (n.clone(), t.detach())).collect();
     let (eu, ei) = (&p["n2_embed.weight"], &p["n3_embed.weight"]);
@@ -103,7 +108,8 @@ fn score_matrix_equals_forward_on_every_pair() {
     let users = Tensor::from_slice(&[0i64, 4, 8]);
     let items = Tensor::arange(11, (Kind::Int64, Device::Cpu));
     let models: Vec<_> = ["bpr_mf", "two_tower", "neumf", "dcn_v2", "gated"].iter().map(|n| stdlib(n)).collect();
-    let extra = inline("input user: id, item: id\n u = embed(user, 4)\n s = sum(u) + dot(tanh(u), embed(item, 4)) * 0.5");
+    let extra =
+        inline("input user: id, item: id\n u = embed(user, 4)\n s = sum(u) + dot(tanh(u), embed(item, 4)) * 0.5");
     for def in models.iter().chain(std::iter::once(&extra)) {
         let model = Model::new(def, &vocab(), Device::Cpu, 2).unwrap();
         let matrix = tch::no_grad(|| model.score_matrix(&users, &items, &FeatureTensors::empty())).unwrap();

@@ -29,7 +29,8 @@ fn test_recall(model_name: &str, planted: bool, epochs: usize) -> (f64, f64) {
     let mut cfg = quick_config();
     cfg.epochs = epochs;
     let trained = train(&stdlib(model_name), &data, &cfg, Device::Cpu).unwrap();
-    let m = evaluate(&trained.model, &data, &FeatureTensors::empty(), Split::Test, Ranking::Full, &[10], "none").unwrap();
+    let m =
+        evaluate(&trained.model, &data, &FeatureTensors::empty(), Split::Test, Ranking::Full, &[10], "none").unwrap();
     let (recall, chance) = (m.get("recall@10").unwrap(), chance_recall(&data));
     eprintln!("{model_name} planted={planted}: recall@10 {recall:.4}, chance {chance:.4}");
     (recall, chance)
@@ -67,7 +68,10 @@ fn early_stopping_keeps_the_best_epoch() {
     let trained = train(&stdlib("bpr_mf"), &data, &cfg, Device::Cpu).unwrap();
     let state = &trained.report.state;
     let (best_epoch, best) = state.best.unwrap();
-    eprintln!("best epoch {best_epoch} ({best:.4}), stopped early: {}, epochs run {}", state.stopped_early, state.epoch);
+    eprintln!(
+        "best epoch {best_epoch} ({best:.4}), stopped early: {}, epochs run {}",
+        state.stopped_early, state.epoch
+    );
     assert!(state.history.iter().all(|e| e.valid.unwrap() <= best));
     if state.stopped_early {
         assert_eq!(state.epoch, best_epoch + 1 + 2, "stops after `patience` evaluations without improvement");

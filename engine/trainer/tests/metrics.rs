@@ -18,7 +18,7 @@ fn ranking_metrics_on_a_tiny_score_matrix() {
     let (users, m) = ranking_from_scores(&scores, &excluded, &positives, &[1, 2, 3]).unwrap();
     assert_eq!(users, 2);
     let l2 = |r: f64| 1.0 / (r + 1.0).log2(); // discount of rank r (1-based)
-    // User 0 top-3: [4, 3, 2] -> hit at rank 2. User 1 top-3: [0, 1, 2] -> hit at rank 3.
+                                              // User 0 top-3: [4, 3, 2] -> hit at rank 2. User 1 top-3: [0, 1, 2] -> hit at rank 3.
     assert!(close(m["hit@1"], 0.0));
     assert!(close(m["hit@2"], 0.5));
     assert!(close(m["hit@3"], 1.0));

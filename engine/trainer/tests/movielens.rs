@@ -43,7 +43,7 @@ fn bpr_mf_on_movielens_100k_matches_recbole() {
     let data = Interactions::new(&tr, &va, &te).unwrap();
     assert_eq!((data.n_users(), data.n_items()), (943, 1682));
 
-    let lr: f64 = std::env::var("ML100K_LR").ok().and_then(|v| v.parse().ok()).unwrap_or(0.005);
+    let lr: f64 = std::env::var("ML100K_LR").ok().and_then(|v| v.parse().ok()).unwrap_or(0.001);
     let batch: usize = std::env::var("ML100K_BATCH").ok().and_then(|v| v.parse().ok()).unwrap_or(2048);
     let cfg = TrainConfig {
         optimizer: OptimizerConfig { kind: OptimizerKind::default_for("adam").unwrap(), lr, weight_decay: 0.0 },
@@ -57,7 +57,16 @@ fn bpr_mf_on_movielens_100k_matches_recbole() {
         ..TrainConfig::default()
     };
     let trained = train(&common::stdlib("bpr_mf"), &data, &cfg, Device::Cpu).unwrap();
-    let test = evaluate(&trained.model, &data, &trainer::model::FeatureTensors::new(&data, Device::Cpu), Split::Test, Ranking::Full, &[10], "none").unwrap();
+    let test = evaluate(
+        &trained.model,
+        &data,
+        &trainer::model::FeatureTensors::new(&data, Device::Cpu),
+        Split::Test,
+        Ranking::Full,
+        &[10],
+        "none",
+    )
+    .unwrap();
     let (ndcg, recall) = (test.get("ndcg@10").unwrap(), test.get("recall@10").unwrap());
     let state = &trained.report.state;
     eprintln!(

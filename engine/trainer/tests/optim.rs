@@ -105,7 +105,10 @@ fn clipping_bounds_the_global_gradient_norm() {
     let a = Tensor::from_slice(&[3.0f32]).set_requires_grad(true);
     let b = Tensor::from_slice(&[4.0f32]).set_requires_grad(true);
     let kind = OptimizerKind::Sgd { momentum: 0.0, nesterov: false };
-    let mut opt = Optimizer::new(OptimizerConfig { kind, lr: 1.0, weight_decay: 0.0 }, &[("a".into(), a.shallow_clone()), ("b".into(), b.shallow_clone())]);
+    let mut opt = Optimizer::new(
+        OptimizerConfig { kind, lr: 1.0, weight_decay: 0.0 },
+        &[("a".into(), a.shallow_clone()), ("b".into(), b.shallow_clone())],
+    );
     opt.zero_grad();
     // Gradients (3, 4): norm 5, clipped to 1 -> (0.6, 0.8).
     (&a * 3.0 + &b * 4.0).sum(Kind::Float).backward();

@@ -25,7 +25,9 @@ pub fn model_from(text: &str, name: &str) -> ModelDef {
     let checked = dsl::check("test.evo", text, &NoFiles, &[]);
     let program = match checked.result {
         Ok(p) => p,
-        Err(d) => panic!("test program does not check: {:?}", d.iter().map(|x| format!("{:?}", x.kind)).collect::<Vec<_>>()),
+        Err(d) => {
+            panic!("test program does not check: {:?}", d.iter().map(|x| format!("{:?}", x.kind)).collect::<Vec<_>>())
+        }
     };
     program.models.get(name).unwrap_or_else(|| panic!("no model {name}: {:?}", program.models.keys())).clone()
 }
@@ -46,7 +48,8 @@ pub fn clustered(users: i64, items: i64, k: i64, per_user: usize, planted: bool,
     let mut rng = StdRng::seed_from_u64(seed);
     let mut rows = Vec::new();
     for u in 0..users {
-        let mut pool: Vec<i64> = if planted { (0..items).filter(|i| i % k == u % k).collect() } else { (0..items).collect() };
+        let mut pool: Vec<i64> =
+            if planted { (0..items).filter(|i| i % k == u % k).collect() } else { (0..items).collect() };
         pool.shuffle(&mut rng);
         for &i in pool.iter().take(per_user) {
             // Raw ids far from 0..n: the trainer must remap them.
