@@ -9,7 +9,9 @@ fn main() {
     let mut files = Vec::new();
     collect(&root, &root, &mut files);
     files.sort();
-    let mut out = String::from("/// Every stdlib file: (path relative to `stdlib/`, contents).\npub static FILES: &[(&str, &str)] = &[\n");
+    let mut out = String::from(
+        "/// Every stdlib file: (path relative to `stdlib/`, contents).\npub static FILES: &[(&str, &str)] = &[\n",
+    );
     for rel in &files {
         let abs = root.join(rel);
         println!("cargo:rerun-if-changed={}", abs.display());

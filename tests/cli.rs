@@ -51,7 +51,10 @@ fn an_invalid_program_exits_2_with_located_diagnostics() {
 
 #[test]
 fn json_diagnostics_are_machine_readable() {
-    let out = Test::new().file("bad.evo", "let s = random_splitt(1)\n").args(["check", "bad.evo", "--format", "json"]).status(2);
+    let out = Test::new()
+        .file("bad.evo", "let s = random_splitt(1)\n")
+        .args(["check", "bad.evo", "--format", "json"])
+        .status(2);
     let diags: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
     insta::assert_json_snapshot!(diags);
 }
@@ -75,7 +78,8 @@ fn set_overrides_a_param_with_its_type() {
     let plan: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
     let split = plan["nodes"].as_array().unwrap().iter().find(|n| n["id"] == "split").unwrap();
     assert_eq!(split["args"]["seed"], serde_json::json!({ "int": 42 }));
-    let out = Test::new().file("ok.evo", VALID).args(["graph", "ok.evo", "--format", "json", "--set", "lr=3"]).status(0);
+    let out =
+        Test::new().file("ok.evo", VALID).args(["graph", "ok.evo", "--format", "json", "--set", "lr=3"]).status(0);
     assert!(out.stdout.contains(r#""float": 3.0"#), "an int given to a float param becomes a float");
 }
 
@@ -108,7 +112,8 @@ fn relative_imports_resolve_from_the_importing_file() {
 
 #[test]
 fn fmt_rewrites_files_and_check_mode_changes_nothing() {
-    let messy = "param   n :int=3   # count\nlet s=std::data::random_split( std::data::load_interactions(\"x.csv\"),seed:n)\n";
+    let messy =
+        "param   n :int=3   # count\nlet s=std::data::random_split( std::data::load_interactions(\"x.csv\"),seed:n)\n";
     let out = Test::new().file("m.evo", messy).args(["fmt", "--check", "m.evo"]).status(1);
     assert_eq!(out.stdout.trim(), "would reformat m.evo");
     assert_eq!(out.read("m.evo"), messy);

@@ -114,7 +114,9 @@ fn layer() -> impl Strategy<Value = String> {
 
 fn model() -> impl Strategy<Value = String> {
     (1u64..48, prop::collection::vec(layer(), 0..6), ws()).prop_map(|(dim, layers, w)| {
-        let mut text = format!("model m {{\n  input user: id,{w}item: id\n  h0 = concat(embed(user, {dim}), embed(item, {dim}))\n");
+        let mut text = format!(
+            "model m {{\n  input user: id,{w}item: id\n  h0 = concat(embed(user, {dim}), embed(item, {dim}))\n"
+        );
         for (i, layer) in layers.iter().enumerate() {
             text.push_str(&format!("  h{} = {}\n", i + 1, layer.replace("{x}", &format!("h{i}"))));
         }

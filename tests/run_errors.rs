@@ -42,7 +42,8 @@ fn steps_that_are_not_built_yet_are_listed() {
 #[test]
 fn evoflow_toml_supplies_defaults_and_the_command_line_wins() {
     let dir = Dir::new();
-    dir.file("p.evo", "param n: int = 3\nlet s = std::debug::echo(n)\n").file("evoflow.toml", "jobs = 2\n[params]\nn = 5\n");
+    dir.file("p.evo", "param n: int = 3\nlet s = std::debug::echo(n)\n")
+        .file("evoflow.toml", "jobs = 2\n[params]\nn = 5\n");
     let out = dir.status(["graph", "p.evo", "--format", "json"], 0);
     assert!(out.stdout.contains(r#""int": 3"#), "graph does not read evoflow.toml: {}", out.stdout);
     let out = dir.status(["run", "p.evo", "--dry-run"], 0);

@@ -374,9 +374,11 @@ fn build() -> Vec<Signature> {
             .at_least(0.0)
             .req("duration", Type::Duration)
             .opt("after", list(Type::Any), Value::List(vec![])),
-        sig("std::debug", "echo", Step, Type::Any, "Outputs its argument")
-            .req("value", Type::Any)
-            .opt("after", list(Type::Any), Value::List(vec![])),
+        sig("std::debug", "echo", Step, Type::Any, "Outputs its argument").req("value", Type::Any).opt(
+            "after",
+            list(Type::Any),
+            Value::List(vec![]),
+        ),
         // -- std::tools
         sig("std::tools", "run_sql_query", Step, Type::Table, "A read-only SQL query over the logs and the journal")
             .req("sql", Type::Str)

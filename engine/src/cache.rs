@@ -130,7 +130,10 @@ impl Index {
 
     /// Records the key `node` finished with, for `explain`.
     pub fn put_key(&self, node: &str, key: &CacheKey) -> io::Result<()> {
-        write_atomic(&self.root.join("keys").join(format!("{}.json", file_name(node))), &serde_json::to_vec_pretty(key)?)
+        write_atomic(
+            &self.root.join("keys").join(format!("{}.json", file_name(node))),
+            &serde_json::to_vec_pretty(key)?,
+        )
     }
 
     /// The key `node` had the last time it finished.
@@ -156,8 +159,9 @@ pub fn key_of(
     node: &Node,
     inputs: &HashMap<String, Artifact>,
 ) -> Result<CacheKey, StepError> {
-    let step =
-        registry.get(&node.step).ok_or_else(|| StepError::permanent(format!("the step `{}` is not built yet", node.step)))?;
+    let step = registry
+        .get(&node.step)
+        .ok_or_else(|| StepError::permanent(format!("the step `{}` is not built yet", node.step)))?;
     let args = node.args.iter().map(|(k, v)| (k.clone(), serde_json::to_value(v).expect("values serialise"))).collect();
     let mut upstream = IndexMap::new();
     for dep in node.deps() {
@@ -186,5 +190,13 @@ pub fn key_of(
         .iter()
         .map(|(name, source)| (name.clone(), blake3::hash(source.as_bytes()).to_hex()[..16].to_string()))
         .collect();
-    Ok(CacheKey { step: node.step.clone(), version: step.version(), args, upstream, files, blocks, stdlib: stdlib.to_string() })
+    Ok(CacheKey {
+        step: node.step.clone(),
+        version: step.version(),
+        args,
+        upstream,
+        files,
+        blocks,
+        stdlib: stdlib.to_string(),
+    })
 }

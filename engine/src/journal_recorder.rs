@@ -55,12 +55,7 @@ impl JournalRecorder {
             .name("journal".into())
             .spawn(move || write_loop(journal, run_id, receiver, writer_error))
             .map_err(|e| format!("cannot start the journal writer: {e}"))?;
-        Ok(JournalRecorder {
-            sender: Mutex::new(Some(sender)),
-            writer: Mutex::new(Some(writer)),
-            error,
-            run_id,
-        })
+        Ok(JournalRecorder { sender: Mutex::new(Some(sender)), writer: Mutex::new(Some(writer)), error, run_id })
     }
 
     /// This run's id in the journal.
@@ -103,7 +98,12 @@ impl Recorder for JournalRecorder {
     }
 }
 
-fn write_loop(mut journal: Journal, run_id: i64, receiver: Receiver<Record>, error: Arc<Mutex<Option<String>>>) -> Journal {
+fn write_loop(
+    mut journal: Journal,
+    run_id: i64,
+    receiver: Receiver<Record>,
+    error: Arc<Mutex<Option<String>>>,
+) -> Journal {
     let mut open = true;
     while open {
         let Ok(first) = receiver.recv() else { break };

@@ -35,7 +35,8 @@ impl JournalTx<'_> {
             self.require_run(run_id)?;
         }
         for chunk in updates.chunks(CHUNK) {
-            let rows = vec!["(?, ?, ?, ?, ?, ?, make_timestamp(?), make_timestamp(?), ?, ?, ?)"; chunk.len()].join(", ");
+            let rows =
+                vec!["(?, ?, ?, ?, ?, ?, make_timestamp(?), make_timestamp(?), ?, ?, ?)"; chunk.len()].join(", ");
             let sql = format!(
                 "INSERT INTO steps (run_id, node_id, step, cache_key, status, attempts, started_at, finished_at,
                                     duration_ms, error, output_hash)

@@ -53,7 +53,9 @@ pub fn run(args: Args) -> ExitCode {
         let s = all.iter().find(|s| s.node == current).expect("every node has a status");
         text.push_str(&format!("step `{}` ({})\n", s.node, s.step));
         match &s.status {
-            Status::Cached { output } => text.push_str(&format!("  cached: the key matches a finished run (output {output})\n")),
+            Status::Cached { output } => {
+                text.push_str(&format!("  cached: the key matches a finished run (output {output})\n"))
+            }
             Status::Forced => text.push_str("  forced\n"),
             Status::New => text.push_str("  new: it has not finished in this run dir before\n"),
             Status::Changed { diff } => {
@@ -70,7 +72,11 @@ pub fn run(args: Args) -> ExitCode {
             }
         }
         if let Some(key) = &s.key {
-            text.push_str(&format!("key {}:\n{}\n", key.hash(), serde_json::to_string_pretty(key).expect("serialises")));
+            text.push_str(&format!(
+                "key {}:\n{}\n",
+                key.hash(),
+                serde_json::to_string_pretty(key).expect("serialises")
+            ));
         }
         break;
     }

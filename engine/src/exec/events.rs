@@ -10,14 +10,55 @@ use serde::Serialize;
 #[derive(Clone, Debug, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum Event {
-    RunStarted { workflow: String, run_id: i64, steps: usize, run_dir: String },
-    StepCached { node: String, step: String, output: String },
-    StepStarted { node: String, step: String, attempt: u32 },
-    StepProgress { node: String, done: u64, total: u64, message: String },
-    StepRetrying { node: String, attempt: u32, delay_ms: u64, error: String },
-    StepFinished { node: String, step: String, status: String, attempts: u32, duration_ms: u64, error: Option<String> },
-    StepSkipped { node: String, because: String },
-    RunFinished { status: String, ran: usize, cached: usize, failed: usize, skipped: usize, wall_ms: u64, journal: String },
+    RunStarted {
+        workflow: String,
+        run_id: i64,
+        steps: usize,
+        run_dir: String,
+    },
+    StepCached {
+        node: String,
+        step: String,
+        output: String,
+    },
+    StepStarted {
+        node: String,
+        step: String,
+        attempt: u32,
+    },
+    StepProgress {
+        node: String,
+        done: u64,
+        total: u64,
+        message: String,
+    },
+    StepRetrying {
+        node: String,
+        attempt: u32,
+        delay_ms: u64,
+        error: String,
+    },
+    StepFinished {
+        node: String,
+        step: String,
+        status: String,
+        attempts: u32,
+        duration_ms: u64,
+        error: Option<String>,
+    },
+    StepSkipped {
+        node: String,
+        because: String,
+    },
+    RunFinished {
+        status: String,
+        ran: usize,
+        cached: usize,
+        failed: usize,
+        skipped: usize,
+        wall_ms: u64,
+        journal: String,
+    },
 }
 
 /// Where events go.

@@ -205,7 +205,11 @@ impl Core {
         if let Err(error) = self.record_finish(done).await {
             return self.fail(node, hash, error, 0, Instant::now()).await;
         }
-        self.events.emit(Event::StepCached { node: node.id.clone(), step: node.step.clone(), output: artifact.hash.clone() });
+        self.events.emit(Event::StepCached {
+            node: node.id.clone(),
+            step: node.step.clone(),
+            output: artifact.hash.clone(),
+        });
         Outcome::Done { artifact, cached: true }
     }
 
@@ -223,7 +227,9 @@ impl Core {
         };
         let error = match self.record_finish(done).await {
             Ok(()) => error,
-            Err(e) => StepError::permanent(format!("{}; and the journal could not record it: {}", error.message, e.message)),
+            Err(e) => {
+                StepError::permanent(format!("{}; and the journal could not record it: {}", error.message, e.message))
+            }
         };
         self.events.emit(Event::StepFinished {
             node: node.id.clone(),

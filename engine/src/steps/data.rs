@@ -22,7 +22,9 @@ pub fn steps() -> Vec<Arc<dyn Step>> {
 }
 
 /// Runs a `datasets` call off the async threads; its errors name the file or column at fault.
-async fn blocking(work: impl FnOnce() -> datasets::Result<Meta> + Send + 'static) -> Result<serde_json::Value, StepError> {
+async fn blocking(
+    work: impl FnOnce() -> datasets::Result<Meta> + Send + 'static,
+) -> Result<serde_json::Value, StepError> {
     let meta = tokio::task::spawn_blocking(work)
         .await
         .map_err(|e| StepError::permanent(format!("the data task failed: {e}")))?
@@ -71,10 +73,8 @@ fn column(value: &Value) -> Result<Column, StepError> {
         _ => None,
     };
     let name = text("name").ok_or_else(|| StepError::permanent("a column has no name"))?;
-    let ty: ColumnType = text("type")
-        .unwrap_or_default()
-        .parse()
-        .map_err(|e: datasets::Error| StepError::permanent(e.to_string()))?;
+    let ty: ColumnType =
+        text("type").unwrap_or_default().parse().map_err(|e: datasets::Error| StepError::permanent(e.to_string()))?;
     let column = Column::new(name, ty);
     Ok(match text("source") {
         Some(source) => column.from_source(source),
@@ -105,10 +105,8 @@ impl Step for LoadInteractions {
         let optional = |name: &str| ctx.str(name).map(|s| (!s.is_empty()).then(|| s.to_string()));
         let (rating, time) = (optional("rating")?, optional("time")?);
         let out = ctx.out_dir.clone();
-        blocking(move || {
-            datasets::load_interactions(&path, &user, &item, rating.as_deref(), time.as_deref(), &out)
-        })
-        .await
+        blocking(move || datasets::load_interactions(&path, &user, &item, rating.as_deref(), time.as_deref(), &out))
+            .await
     }
 }
 

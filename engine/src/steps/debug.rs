@@ -53,7 +53,10 @@ impl Step for Flaky {
             return Err(StepError::permanent("failed on purpose (permanent: true)"));
         }
         if i64::from(ctx.attempt) <= failures {
-            return Err(StepError::transient(format!("failed on purpose (attempt {} of {failures} failing)", ctx.attempt)));
+            return Err(StepError::transient(format!(
+                "failed on purpose (attempt {} of {failures} failing)",
+                ctx.attempt
+            )));
         }
         Ok(serde_json::json!({ "attempts": ctx.attempt }))
     }
@@ -104,7 +107,9 @@ impl Step for FanOut {
             args.insert("duration".to_string(), ctx.arg("duration")?.clone());
             args.insert("value".to_string(), dsl::types::Value::Int(i));
             args.insert("after".to_string(), dsl::types::Value::List(vec![]));
-            children.spawn(async move { spawner.run(&format!("{i}"), "std::debug::sleep", args, Default::default()).await });
+            children.spawn(
+                async move { spawner.run(&format!("{i}"), "std::debug::sleep", args, Default::default()).await },
+            );
         }
         let mut outputs = Vec::new();
         while let Some(done) = children.join_next().await {

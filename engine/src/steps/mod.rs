@@ -96,9 +96,10 @@ impl StepContext {
     /// The upstream output an argument refers to.
     pub fn input(&self, name: &str) -> Result<&Artifact, StepError> {
         match self.arg(name)? {
-            Value::Node(id) => {
-                self.inputs.get(id).ok_or_else(|| StepError::permanent(format!("the output of `{id}` is not available")))
-            }
+            Value::Node(id) => self
+                .inputs
+                .get(id)
+                .ok_or_else(|| StepError::permanent(format!("the output of `{id}` is not available"))),
             other => Err(StepError::permanent(format!("`{name}` should be a step's output, is {other}"))),
         }
     }
