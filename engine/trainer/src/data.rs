@@ -462,7 +462,7 @@ impl NegativeSampler {
 /// The RNG for epoch `epoch` of a run seeded `seed`: derived, so a resumed run draws the same
 /// shuffles and negatives as an uninterrupted one.
 pub fn epoch_rng(seed: u64, epoch: usize) -> StdRng {
-    StdRng::seed_from_u64(seed ^ (epoch as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15))
+    StdRng::seed_from_u64(seed ^ (epoch as u64).wrapping_add(1).wrapping_mul(0x9E37_79B9_7F4A_7C15))
 }
 
 /// Reads a RecBole atomic `.inter` file (tab-separated, header `user_id:token item_id:token

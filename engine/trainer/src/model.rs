@@ -152,6 +152,10 @@ pub struct Model {
     layers: Vec<Layer>,
     /// Nodes the output depends on (others keep their weights but are never computed).
     needed: Vec<bool>,
+    /// Concats read only by dense layers: when scoring users × items they are never built, the
+    /// dense layer applies its weight's column blocks to each part on its own side instead
+    /// (`W [u; i] = W_u u + W_i i`), so a user part costs U rows, not U × I.
+    split_concat: Vec<bool>,
     /// Parameters in creation order, with their VarStore names.
     params: Vec<(String, Tensor)>,
 }
@@ -231,7 +235,18 @@ impl Model {
                 }
             }
         }
-        Ok(Model { def: def.clone(), vs, layers, needed, params })
+        let mut split_concat: Vec<bool> = def.nodes.iter().map(|n| matches!(n.op, TensorOp::Concat { .. })).collect();
+        for node in &def.nodes {
+            if !matches!(node.op, TensorOp::Dense { .. }) {
+                for o in operands(&node.op) {
+                    split_concat[o] = false;
+                }
+            }
+        }
+        if !def.nodes.is_empty() {
+            split_concat[def.output] = false;
+        }
+        Ok(Model { def: def.clone(), vs, layers, needed, split_concat, params })
     }
 
     /// The model's checked definition.
@@ -360,7 +375,7 @@ impl Model {
                 TensorOp::Constant(_) => Side::Const,
                 _ => ops.iter().fold(Side::Const, |acc, &o| join(acc, side[o])),
             };
-            if side[idx] == Side::Pair && self.needed[idx] {
+            if side[idx] == Side::Pair && self.needed[idx] && !self.split_concat[idx] {
                 total += match node.shape {
                     Shape::Vector(d) => d,
                     _ => 1,
@@ -379,7 +394,8 @@ impl Model {
     ) -> Result<Val, ModelError> {
         let mut vals: Vec<Option<Val>> = Vec::with_capacity(self.def.nodes.len());
         for (idx, node) in self.def.nodes.iter().enumerate() {
-            if !self.needed[idx] {
+            let factorised = rows.users > 0;
+            if !self.needed[idx] || (factorised && self.split_concat[idx]) {
                 vals.push(None);
                 continue;
             }
@@ -394,6 +410,26 @@ impl Model {
                 (TensorOp::Embed { input, .. }, Layer::Embed(w)) => {
                     let x = get(*input);
                     Val { t: Tensor::f_embedding(w, &x.t, -1, false, false)?, side: x.side }
+                }
+                (TensorOp::Dense { input, .. }, Layer::Dense(w, b)) if factorised && self.split_concat[*input] => {
+                    let TensorOp::Concat { inputs } = &self.def.nodes[*input].op else { unreachable!("split concat") };
+                    let mut acc: Option<Val> = None;
+                    let mut offset = 0;
+                    for &part in inputs {
+                        let p = get(part);
+                        let width = p.t.size()[1];
+                        let y = Val { t: p.t.f_linear::<Tensor>(&w.f_narrow(1, offset, width)?, None)?, side: p.side };
+                        offset += width;
+                        acc = Some(match acc {
+                            None => y,
+                            Some(a) => {
+                                let side = join(a.side, y.side);
+                                Val { t: to_side(&a, side, rows)?.f_add(&to_side(&y, side, rows)?)?, side }
+                            }
+                        });
+                    }
+                    let a = acc.expect("concat has at least two inputs");
+                    Val { t: a.t.f_add(b)?, side: a.side }
                 }
                 (TensorOp::Dense { input, .. }, Layer::Dense(w, b)) => {
                     let x = get(*input);

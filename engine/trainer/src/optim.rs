@@ -213,12 +213,14 @@ impl Optimizer {
                     }
                     OptimizerKind::RmsProp { alpha, eps, momentum, centered } => {
                         let _ = state[0].g_mul_scalar_(alpha).addcmul_(&(&g * (1.0 - alpha)), &g);
-                        let mut avg = state[0].shallow_clone();
-                        if centered {
+                        // Out of place: `avg` must not write into the squared-average state.
+                        let avg = if centered {
                             let slot = state.len() - 1;
                             let _ = state[slot].lerp_(&g, 1.0 - alpha);
-                            avg -= state[slot].square();
-                        }
+                            &state[0] - state[slot].square()
+                        } else {
+                            state[0].shallow_clone()
+                        };
                         let denom = avg.sqrt().g_add_scalar_(eps);
                         if momentum != 0.0 {
                             let _ = state[1].g_mul_scalar_(momentum).addcdiv_(&g, &denom);

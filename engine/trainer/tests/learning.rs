@@ -133,3 +133,57 @@ fn every_loss_and_optimizer_trains() {
     let mse = trainer::compute_loss(&stdlib("neumf"), &data, &cfg, 40, Device::Cpu).unwrap();
     assert!(mse.train[39] < 0.5 * mse.train[0], "mse {} -> {}", mse.train[0], mse.train[39]);
 }
+
+#[test]
+fn pointwise_auc_sees_a_planted_click_signal_and_only_chance_without_it() {
+    use trainer::loss::Loss;
+    use trainer::metrics::evaluate_pointwise;
+    use trainer::Row;
+    // Clicks: 1 when user and item share a cluster (mod 3), else 0; `planted = false` draws
+    // every label independently at random, which no model can carry to unseen pairs.
+    let auc_of = |planted: bool| {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand::rngs::StdRng::seed_from_u64(99);
+        let mut rows = Vec::new();
+        for u in 0..60i64 {
+            for i in 0..45i64 {
+                let hit = (u % 3 == i % 3) as i32 as f32;
+                let label = if planted { hit } else { rng.gen_bool(1.0 / 3.0) as i32 as f32 };
+                rows.push(Row { user: u, item: i, label, weight: 1.0 });
+            }
+        }
+        let (tr, va, te) = trainer::data::split_random(&rows, [0.8, 0.1, 0.1], 4);
+        let data = trainer::Interactions::new(&tr, &va, &te).unwrap();
+        let mut cfg = quick_config();
+        cfg.loss = Loss::Bce;
+        cfg.negatives = 0;
+        cfg.epochs = 15;
+        let trained = train(&stdlib("gated"), &data, &cfg, Device::Cpu).unwrap();
+        let m = evaluate_pointwise(&trained.model, &data, &FeatureTensors::empty(), Split::Test).unwrap();
+        eprintln!("planted={planted}: AUC {:?} logloss {:.4}", m.auc, m.logloss);
+        assert_eq!(m.rows, data.test.len());
+        assert!(m.logloss.is_finite());
+        m.auc.unwrap()
+    };
+    assert!(auc_of(true) > 0.9);
+    let chance = auc_of(false);
+    assert!((0.35..0.65).contains(&chance), "AUC {chance} on random labels");
+}
+
+#[test]
+fn sampled_ranking_is_easier_than_full_and_says_so() {
+    let data = clustered_split(120, 240, 6, 20, true, 12);
+    let trained = train(&stdlib("bpr_mf"), &data, &quick_config(), Device::Cpu).unwrap();
+    let f = FeatureTensors::empty();
+    let full = evaluate(&trained.model, &data, &f, Split::Test, Ranking::Full, &[10], "none").unwrap();
+    let sampled = Ranking::Sampled { negatives: 20, seed: 3 };
+    let s = evaluate(&trained.model, &data, &f, Split::Test, sampled, &[10], "none").unwrap();
+    assert_eq!(full.protocol.ranking, Ranking::Full);
+    assert_eq!(s.protocol.ranking, sampled);
+    assert_eq!(full.protocol.excluded, vec![Split::Train, Split::Valid]);
+    assert!(s.get("recall@10").unwrap() >= full.get("recall@10").unwrap());
+    // With only 20 negatives + 2 positives per user, 10 slots catch most positives.
+    assert!(s.get("hit@10").unwrap() > 0.9, "{:?}", s.values);
+    let json = serde_json::to_string(&s).unwrap();
+    assert!(json.contains("\"mode\":\"sampled\"") && json.contains("\"negatives\":20"), "{json}");
+}
