@@ -183,12 +183,7 @@ async fn execute(args: Args, prepared: Prepared, registry: Registry) -> ExitCode
         }
     };
     let report = exec::run(core, &plan, jobs, shutdown).await;
-    let status = match report.status {
-        RunStatus::Succeeded => journal::RunStatus::Succeeded,
-        RunStatus::Failed => journal::RunStatus::Failed,
-        RunStatus::Interrupted => journal::RunStatus::Interrupted,
-    };
-    let journal_error = recorder.finish(status).err();
+    let journal_error = recorder.finish(report.status).err();
     events.emit(Event::RunFinished {
         status: report.status.as_str().into(),
         ran: report.ran,
@@ -225,6 +220,6 @@ async fn execute(args: Args, prepared: Prepared, registry: Registry) -> ExitCode
     match report.status {
         RunStatus::Succeeded => ExitCode::SUCCESS,
         RunStatus::Failed => ExitCode::from(EXIT_FAILED),
-        RunStatus::Interrupted => ExitCode::from(EXIT_INTERRUPTED),
+        RunStatus::Interrupted | RunStatus::Running => ExitCode::from(EXIT_INTERRUPTED),
     }
 }

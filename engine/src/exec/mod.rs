@@ -23,24 +23,8 @@ use self::node::{Core, Outcome};
 use self::recorder::StepDone;
 use crate::steps::Artifact;
 
-/// How a run ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RunStatus {
-    Succeeded,
-    Failed,
-    Interrupted,
-}
-
-impl RunStatus {
-    /// As recorded in the journal.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RunStatus::Succeeded => "succeeded",
-            RunStatus::Failed => "failed",
-            RunStatus::Interrupted => "interrupted",
-        }
-    }
-}
+/// How a run ended: the journal's statuses (the executor never ends in `Running`).
+pub use journal::RunStatus;
 
 /// What a run did.
 #[derive(Clone, Debug)]
