@@ -82,6 +82,8 @@ pub(crate) struct Checker<'a> {
     /// Items being resolved, innermost last, with the span of the reference that led in.
     in_progress: Vec<((usize, usize), String)>,
     overrides: HashMap<String, String>,
+    /// Which dataset each dataset-producing node is, by node id.
+    dataset_nodes: HashMap<String, String>,
     /// Above zero while checking a composite step's body without a call site: no nodes are made.
     pub dry: usize,
 }
@@ -113,6 +115,7 @@ impl<'a> Checker<'a> {
             resolved: HashMap::new(),
             in_progress: Vec::new(),
             overrides: HashMap::new(),
+            dataset_nodes: HashMap::new(),
             dry: 0,
         }
     }

@@ -117,6 +117,7 @@ impl Checker<'_> {
             }
         }
         if let Value::Node(node) = &value {
+            self.dataset_nodes.insert(node.clone(), id.clone());
             self.program.datasets.insert(id, DatasetDef { node: node.clone(), schema: schema.clone() });
         }
         Resolved { ty: Type::Dataset, value, schema }
@@ -153,7 +154,7 @@ impl Checker<'_> {
     /// The columns of the dataset a value stands for, when known.
     pub(super) fn schema_of(&self, value: &Value) -> Option<Schema> {
         let Value::Node(id) = value else { return None };
-        if let Some(d) = self.program.datasets.values().find(|d| &d.node == id) {
+        if let Some(d) = self.dataset_nodes.get(id).and_then(|name| self.program.datasets.get(name)) {
             return d.schema.clone();
         }
         let node = self.program.nodes.get(id)?;
