@@ -176,7 +176,7 @@ fn a_missing_file_is_an_error() {
 /// Not a test by itself: run by `a_file_held_by_another_process_is_busy` in a child process, it
 /// holds the journal open for writing until its stdin closes.
 #[test]
-#[ignore]
+#[ignore = "a child-process helper for a_file_held_by_another_process_is_busy, not a test"]
 fn hold_journal_open_helper() {
     let Ok(path) = std::env::var("JOURNAL_HOLD_PATH") else { return };
     let _j = Journal::open(Path::new(&path)).unwrap();
