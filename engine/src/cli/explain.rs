@@ -1,34 +1,26 @@
 //! `evoflow explain FILE STEP`: the components of a step's cache key and, for a miss, what
 //! changed since it last ran.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use super::output::emit;
-use super::run::prepare;
-use super::{parse_set, DiagnosticFormat, EXIT_INVALID};
+use super::run::Target;
+use super::{DiagnosticFormat, EXIT_INVALID};
 use crate::plan_status::{statuses, Status};
 use crate::steps::Registry;
 use crate::store::Store;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// The workflow file
-    #[arg(value_name = "FILE")]
-    file: String,
+    #[command(flatten)]
+    target: Target,
     /// The step to explain (a node id, as `evoflow graph` shows it)
     #[arg(value_name = "STEP")]
     step: String,
-    /// Override a param: `--set budget=50` (repeatable)
-    #[arg(long = "set", value_name = "NAME=VALUE", value_parser = parse_set)]
-    set: Vec<(String, String)>,
-    /// The run dir (default: `.evoflow/<workflow>` beside the file)
-    #[arg(long, value_name = "DIR")]
-    run_dir: Option<PathBuf>,
 }
 
 pub fn run(args: Args) -> ExitCode {
-    let prepared = match prepare(&args.file, &args.set, args.run_dir.as_deref(), DiagnosticFormat::Human) {
+    let prepared = match args.target.prepare(DiagnosticFormat::Human) {
         Ok(p) => p,
         Err(code) => return code,
     };
@@ -36,7 +28,7 @@ pub fn run(args: Args) -> ExitCode {
         let ids: Vec<String> = prepared.plan.topo_order().iter().map(|n| n.id.clone()).collect();
         let hint = dsl::suggest::did_you_mean(&args.step, ids.iter().map(String::as_str))
             .unwrap_or_else(|| format!("its steps are {}", ids.join(", ")));
-        eprintln!("error: `{}` has no step `{}`; {hint}", args.file, args.step);
+        eprintln!("error: `{}` has no step `{}`; {hint}", args.target.file, args.step);
         return ExitCode::from(EXIT_INVALID);
     }
     let store = match Store::open(&prepared.run_dir) {

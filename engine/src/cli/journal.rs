@@ -1,14 +1,13 @@
 //! `evoflow journal FILE`: a summary of the last run, or a read-only SQL query.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::ValueEnum;
 
 use super::output::emit;
-use super::run::prepare;
-use super::{parse_set, DiagnosticFormat};
+use super::run::Target;
+use super::DiagnosticFormat;
 
 #[derive(Clone, Copy, Default, ValueEnum)]
 enum TableFormat {
@@ -21,25 +20,18 @@ enum TableFormat {
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// The workflow file
-    #[arg(value_name = "FILE")]
-    file: String,
+    #[command(flatten)]
+    target: Target,
     /// A read-only query (SELECT, WITH, DESCRIBE, SUMMARIZE, EXPLAIN, SHOW)
     #[arg(long, value_name = "QUERY")]
     sql: Option<String>,
     /// Output format
     #[arg(long, value_enum, default_value_t)]
     format: TableFormat,
-    /// Override a param (it can change the workflow's name and so its run dir)
-    #[arg(long = "set", value_name = "NAME=VALUE", value_parser = parse_set)]
-    set: Vec<(String, String)>,
-    /// The run dir (default: `.evoflow/<workflow>` beside the file)
-    #[arg(long, value_name = "DIR")]
-    run_dir: Option<PathBuf>,
 }
 
 pub fn run(args: Args) -> ExitCode {
-    let prepared = match prepare(&args.file, &args.set, args.run_dir.as_deref(), DiagnosticFormat::Human) {
+    let prepared = match args.target.prepare(DiagnosticFormat::Human) {
         Ok(p) => p,
         Err(code) => return code,
     };

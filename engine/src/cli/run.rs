@@ -24,14 +24,31 @@ const EXIT_FAILED: u8 = 1;
 /// Exit status of a run stopped by Ctrl-C (128 + SIGINT).
 const EXIT_INTERRUPTED: u8 = 130;
 
+/// The workflow a command works on, its param overrides, and its run dir.
 #[derive(clap::Args)]
-pub struct Args {
+pub struct Target {
     /// The workflow file
     #[arg(value_name = "FILE")]
     pub file: String,
     /// Override a param: `--set budget=50` (repeatable)
     #[arg(long = "set", value_name = "NAME=VALUE", value_parser = parse_set)]
     pub set: Vec<(String, String)>,
+    /// The run dir (default: `.evoflow/<workflow>` beside the file)
+    #[arg(long, value_name = "DIR")]
+    pub run_dir: Option<PathBuf>,
+}
+
+impl Target {
+    /// Compiles the workflow and finds its run dir (see [`prepare`]).
+    pub fn prepare(&self, format: DiagnosticFormat) -> Result<Prepared, ExitCode> {
+        prepare(&self.file, &self.set, self.run_dir.as_deref(), format)
+    }
+}
+
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    pub target: Target,
     /// Steps running at once (default: evoflow.toml, else the number of CPUs)
     #[arg(long, short = 'j')]
     pub jobs: Option<usize>,
@@ -44,9 +61,6 @@ pub struct Args {
     /// Run this step again even if its output is cached (repeatable)
     #[arg(long, value_name = "STEP")]
     pub rerun: Vec<String>,
-    /// Where outputs, cache and journal live (default: `.evoflow/<workflow>` beside the file)
-    #[arg(long, value_name = "DIR")]
-    pub run_dir: Option<PathBuf>,
     /// One JSON event per line on stdout instead of the progress display
     #[arg(long)]
     pub json: bool,
@@ -92,7 +106,7 @@ pub fn prepare(
 
 pub fn run(args: Args) -> ExitCode {
     let format = if args.json { DiagnosticFormat::Json } else { DiagnosticFormat::Human };
-    let prepared = match prepare(&args.file, &args.set, args.run_dir.as_deref(), format) {
+    let prepared = match args.target.prepare(format) {
         Ok(p) => p,
         Err(code) => return code,
     };
@@ -142,7 +156,7 @@ async fn execute(args: Args, prepared: Prepared, registry: Registry) -> ExitCode
     }
     let journal_path = run_dir.join("journal.duckdb");
     let params = serde_json::to_value(&program.params).expect("params serialise");
-    let recorder = match JournalRecorder::start(&journal_path, &program.name, &args.file, params) {
+    let recorder = match JournalRecorder::start(&journal_path, &program.name, &args.target.file, params) {
         Ok(r) => Arc::new(r),
         Err(e) => {
             eprintln!("error: cannot open the journal `{}`: {e}", journal_path.display());
