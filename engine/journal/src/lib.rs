@@ -9,6 +9,7 @@
 
 mod batch;
 mod error;
+mod experiments;
 mod guard;
 mod journal;
 mod model;
@@ -22,6 +23,7 @@ mod table;
 
 pub use batch::StepUpdate;
 pub use error::{Error, Result};
+pub use experiments::{DecisionRecord, ExperimentRecord, OnlineValue};
 pub use guard::ALLOWED as READ_ONLY_STATEMENTS;
 pub use journal::{Journal, JournalTx};
 pub use model::{Artifact, FailedStep, RunRow, RunStart, RunStatus, RunSummary, StepRecord, StepRow, StepStatus};

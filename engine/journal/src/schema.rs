@@ -111,9 +111,51 @@ CREATE TABLE tool_calls (
 );
 "#;
 
+/// Version 2: what the evolution loops record. `experiments.key` identifies a candidate by the
+/// normalised effect of its delta, so re-running a loop after a kill updates its rows instead
+/// of adding them twice; `online_metrics` holds one value per study, arm, simulated day and
+/// metric (a resumed online phase rewrites a day, never counts it twice); `decisions` holds one
+/// launch decision per study and candidate, with the offline score beside the online delta.
+const V2: &str = r#"
+ALTER TABLE experiments ADD COLUMN key VARCHAR;
+ALTER TABLE experiments ADD COLUMN operator VARCHAR;
+ALTER TABLE experiments ADD COLUMN cost JSON;
+CREATE UNIQUE INDEX experiments_key ON experiments (key);
+
+CREATE TABLE online_metrics (
+    study   VARCHAR NOT NULL,
+    arm     VARCHAR NOT NULL,
+    day     INTEGER NOT NULL,
+    metric  VARCHAR NOT NULL,
+    value   DOUBLE,
+    n       BIGINT,
+    PRIMARY KEY (study, arm, day, metric)
+);
+
+CREATE SEQUENCE decisions_id_seq START 1;
+CREATE TABLE decisions (
+    id              BIGINT PRIMARY KEY DEFAULT nextval('decisions_id_seq'),
+    run_id          BIGINT,
+    study           VARCHAR NOT NULL,
+    experiment_key  VARCHAR NOT NULL,
+    decision        VARCHAR NOT NULL CHECK (decision IN ('launched', 'blocked', 'no_change')),
+    reason          VARCHAR,
+    offline_score   DOUBLE,
+    primary_metric  VARCHAR,
+    delta           DOUBLE,
+    ci_low          DOUBLE,
+    ci_high         DOUBLE,
+    guardrails      JSON,
+    days            INTEGER,
+    baseline        VARCHAR,
+    created_at      TIMESTAMP NOT NULL,
+    UNIQUE (study, experiment_key)
+);
+"#;
+
 /// The migrations in order; entry `i` brings a file from version `i` to version `i + 1`.
 /// Never edit a released entry: append a new one.
-pub const MIGRATIONS: &[&str] = &[V1];
+pub const MIGRATIONS: &[&str] = &[V1, V2];
 
 /// The schema version this binary writes (the number of migrations it knows).
 pub const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;

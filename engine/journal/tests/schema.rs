@@ -19,7 +19,17 @@ fn a_new_journal_has_every_table_at_the_current_version() {
     assert_eq!(CURRENT_VERSION, MIGRATIONS.len() as i64);
     assert_eq!(
         tables(journal.connection()),
-        ["artifacts", "experiments", "llm_calls", "runs", "schema_version", "steps", "tool_calls"]
+        [
+            "artifacts",
+            "decisions",
+            "experiments",
+            "llm_calls",
+            "online_metrics",
+            "runs",
+            "schema_version",
+            "steps",
+            "tool_calls"
+        ]
     );
     // The status columns refuse values outside their documented sets.
     let bad = journal.connection().execute(

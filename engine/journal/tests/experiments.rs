@@ -1,0 +1,92 @@
+//! The loops' records: experiments keyed by their delta, online values per day, decisions — each
+//! an upsert, so a loop re-run after a kill rewrites rows instead of duplicating them.
+
+use journal::{DecisionRecord, ExperimentRecord, Journal, OnlineValue};
+
+fn experiment(key: &str, status: &str) -> ExperimentRecord {
+    ExperimentRecord {
+        key: key.into(),
+        round: Some(1),
+        persona: Some("optimizer".into()),
+        kind: Some("explore".into()),
+        operator: Some("lr_scale".into()),
+        delta: Some(serde_json::json!({"op": "set", "block": "opt", "args": {"lr": 0.05}})),
+        status: status.into(),
+        ..Default::default()
+    }
+}
+
+fn count(journal: &Journal, table: &str) -> i64 {
+    journal.connection().query_row(&format!("SELECT count(*) FROM {table}"), [], |row| row.get(0)).unwrap()
+}
+
+#[test]
+fn an_experiment_written_twice_is_one_row_with_the_latest_state() {
+    let mut journal = Journal::open_in_memory().unwrap();
+    journal.transaction(|tx| tx.upsert_experiment(&experiment("base", "trained"))).unwrap();
+    journal.transaction(|tx| tx.upsert_experiment(&experiment("k1", "verified"))).unwrap();
+    let mut trained = experiment("k1", "trained");
+    trained.parent = Some("base".into());
+    trained.offline_score = Some(0.31);
+    trained.offline_metrics = Some(serde_json::json!({"ndcg@10": 0.31}));
+    journal.transaction(|tx| tx.upsert_experiment(&trained)).unwrap();
+    journal.transaction(|tx| tx.upsert_experiment(&trained)).unwrap();
+
+    assert_eq!(count(&journal, "experiments"), 2);
+    let rows = journal.experiments().unwrap();
+    assert_eq!(rows[1], trained);
+    let parent_id: i64 =
+        journal.connection().query_row("SELECT parent_id FROM experiments WHERE key = 'k1'", [], |r| r.get(0)).unwrap();
+    let base_id: i64 =
+        journal.connection().query_row("SELECT id FROM experiments WHERE key = 'base'", [], |r| r.get(0)).unwrap();
+    assert_eq!(parent_id, base_id);
+}
+
+#[test]
+fn an_unknown_status_is_refused() {
+    let mut journal = Journal::open_in_memory().unwrap();
+    let err = journal.transaction(|tx| tx.upsert_experiment(&experiment("k", "exploded"))).unwrap_err();
+    assert!(err.to_string().contains("exploded"), "{err}");
+    assert_eq!(count(&journal, "experiments"), 0);
+}
+
+#[test]
+fn a_resumed_online_day_replaces_its_values() {
+    let mut journal = Journal::open_in_memory().unwrap();
+    let value = |v: f64| OnlineValue {
+        study: "s".into(),
+        arm: "control".into(),
+        day: 3,
+        metric: "return_rate".into(),
+        value: v,
+        n: 100,
+    };
+    journal.transaction(|tx| tx.upsert_online_value(&value(0.5))).unwrap();
+    journal.transaction(|tx| tx.upsert_online_value(&value(0.6))).unwrap();
+    assert_eq!(journal.online_values("s").unwrap(), vec![value(0.6)]);
+}
+
+#[test]
+fn one_decision_per_study_and_candidate() {
+    let mut journal = Journal::open_in_memory().unwrap();
+    let decision = |d: &str| DecisionRecord {
+        run_id: None,
+        study: "s".into(),
+        experiment_key: "k1".into(),
+        decision: d.into(),
+        reason: None,
+        offline_score: Some(0.3),
+        primary_metric: "return_rate".into(),
+        delta: Some(0.02),
+        ci_low: Some(0.01),
+        ci_high: Some(0.03),
+        guardrails: serde_json::json!([]),
+        days: 14,
+        baseline: None,
+    };
+    journal.transaction(|tx| tx.upsert_decision(&decision("blocked"))).unwrap();
+    journal.transaction(|tx| tx.upsert_decision(&decision("launched"))).unwrap();
+    assert_eq!(count(&journal, "decisions"), 1);
+    let bad = journal.transaction(|tx| tx.upsert_decision(&decision("maybe")));
+    assert!(bad.is_err());
+}
