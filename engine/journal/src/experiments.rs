@@ -54,7 +54,7 @@ pub struct DecisionRecord {
     pub run_id: Option<i64>,
     pub study: String,
     pub experiment_key: String,
-    /// `launched`, `blocked` or `no_change`.
+    /// `launched`, `blocked`, `rejected` or `no_change`.
     pub decision: String,
     pub reason: Option<String>,
     pub offline_score: Option<f64>,

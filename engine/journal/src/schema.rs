@@ -138,7 +138,7 @@ CREATE TABLE decisions (
     run_id          BIGINT,
     study           VARCHAR NOT NULL,
     experiment_key  VARCHAR NOT NULL,
-    decision        VARCHAR NOT NULL CHECK (decision IN ('launched', 'blocked', 'no_change')),
+    decision        VARCHAR NOT NULL CHECK (decision IN ('launched', 'blocked', 'rejected', 'no_change')),
     reason          VARCHAR,
     offline_score   DOUBLE,
     primary_metric  VARCHAR,
