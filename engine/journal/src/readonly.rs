@@ -82,9 +82,22 @@ impl Journal {
     /// DATABASE`) into a temporary file, which is then queried exactly like
     /// [`query_readonly`] queries a file, and deleted. Cost: one copy of the journal per query.
     pub fn query_readonly(&self, sql: &str, limits: &QueryLimits) -> Result<Table> {
-        // Refuse non-reads before paying for a snapshot.
+        self.query_readonly_with(sql, limits, &[])
+    }
+
+    /// Like [`Journal::query_readonly`], with Parquet files loaded into the snapshot as tables
+    /// beside the journal's own (`logs` for the agents' `run_sql_query`): the query reads them
+    /// with external access still disabled, because they are copied in before it runs.
+    pub fn query_readonly_with(&self, sql: &str, limits: &QueryLimits, tables: &[(String, PathBuf)]) -> Result<Table> {
         check_leading_keyword(sql)?;
-        let snapshot = Snapshot::create(self)?;
+        for (name, _) in tables {
+            let valid = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            if !valid {
+                return Err(Error::InvalidInput(format!("{name:?} is not a plain table name")));
+            }
+        }
+        let snapshot = Snapshot::create(self, tables)?;
         query_readonly(&snapshot.path, sql, limits)
     }
 }
@@ -242,7 +255,7 @@ struct Snapshot {
 }
 
 impl Snapshot {
-    fn create(journal: &Journal) -> Result<Snapshot> {
+    fn create(journal: &Journal, tables: &[(String, PathBuf)]) -> Result<Snapshot> {
         static COUNTER: AtomicU64 = AtomicU64::new(0);
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
         let path = std::env::temp_dir().join(format!(
@@ -257,7 +270,16 @@ impl Snapshot {
         let target = "evoflow_query_snapshot";
         let file = snapshot.path.to_string_lossy().replace('\'', "''");
         conn.execute_batch(&format!("ATTACH '{file}' AS {target}"))?;
-        let copied = conn.execute_batch(&format!("COPY FROM DATABASE \"{}\" TO {target}", source.replace('"', "\"\"")));
+        let copied = conn
+            .execute_batch(&format!("COPY FROM DATABASE \"{}\" TO {target}", source.replace('"', "\"\"")))
+            .and_then(|_| {
+                tables.iter().try_for_each(|(name, path)| {
+                    let path = path.to_string_lossy().replace('\'', "''");
+                    conn.execute_batch(&format!(
+                        "CREATE TABLE {target}.main.{name} AS SELECT * FROM read_parquet('{path}')"
+                    ))
+                })
+            });
         // Detach even when the copy failed, so the write instance is left as it was.
         let detached = conn.execute_batch(&format!("DETACH {target}"));
         copied?;

@@ -232,3 +232,26 @@ fn this_process_cannot_open_a_second_instance_of_its_own_journal() {
     );
     drop(Journal::open(&other_spelling).unwrap());
 }
+
+#[test]
+fn parquet_tables_join_the_snapshot_while_host_files_stay_out_of_reach() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("logs.parquet");
+    let conn = duckdb::Connection::open_in_memory().unwrap();
+    let file = logs.to_string_lossy().to_string();
+    conn.execute_batch(&format!(
+        "COPY (SELECT i AS user, i % 3 = 0 AS click FROM range(30) t(i)) TO '{file}' (FORMAT parquet)"
+    ))
+    .unwrap();
+    let journal = Journal::open(&dir.path().join("j.duckdb")).unwrap();
+    let limits = QueryLimits::default();
+    let tables = [("logs".to_string(), logs.clone())];
+    let table =
+        journal.query_readonly_with("SELECT count(*) AS clicks FROM logs WHERE click", &limits, &tables).unwrap();
+    assert_eq!(table.rows, vec![vec![json!(10)]]);
+    // The file itself is still not readable from the query.
+    let direct = journal.query_readonly_with(&format!("SELECT * FROM read_parquet('{file}')"), &limits, &tables);
+    assert!(direct.is_err(), "read a host file: {direct:?}");
+    let bad = journal.query_readonly_with("SELECT 1", &limits, &[("x; DROP TABLE runs".to_string(), logs)]);
+    assert!(bad.is_err());
+}
