@@ -1,0 +1,72 @@
+//! Duplicate detection: a delta's key is a hash of what it does, not of how it is written.
+//! The key hashes the normal form of each edited block of the resulting program: a model's
+//! operations and shapes (not its local names or layout), an optimizer's resolved constructor
+//! and arguments (sorted), a reward's typed expression (not its text). So the same change
+//! written with other whitespace, comments, argument order or local names is one key.
+
+use std::collections::HashSet;
+
+use dsl::Program;
+use serde::{Deserialize, Serialize};
+
+use crate::block::BlockKind;
+
+/// The key of a delta's effect: a blake3 hex digest.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct DeltaKey(pub String);
+
+impl DeltaKey {
+    /// The key of edited blocks given as `(kind, name, normal form)`; their order does not matter.
+    pub fn of(forms: &[(Option<BlockKind>, String, String)]) -> DeltaKey {
+        let mut sorted: Vec<&(Option<BlockKind>, String, String)> = forms.iter().collect();
+        sorted.sort_by(|a, b| a.1.cmp(&b.1));
+        let mut hasher = blake3::Hasher::new();
+        for (kind, name, form) in sorted {
+            for part in [kind.map_or("step", BlockKind::keyword), name, form] {
+                hasher.update(part.as_bytes());
+                hasher.update(&[0]);
+            }
+        }
+        DeltaKey(hasher.finalize().to_hex().to_string())
+    }
+
+    /// The first 12 hex digits, for logs and prompts.
+    pub fn short(&self) -> &str {
+        &self.0[..self.0.len().min(12)]
+    }
+}
+
+impl std::fmt::Display for DeltaKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Whether `key` was seen before.
+pub fn is_duplicate(key: &DeltaKey, seen: &HashSet<DeltaKey>) -> bool {
+    seen.contains(key)
+}
+
+/// The normal form of the program's block `qualified` (`kind` none: a step call).
+pub(crate) fn normal_form(program: &Program, kind: Option<BlockKind>, qualified: &str) -> Option<String> {
+    let json = match kind {
+        Some(BlockKind::Model) => {
+            let m = program.models.get(qualified)?;
+            let ops: Vec<_> = m.nodes.iter().map(|n| (&n.op, &n.shape)).collect();
+            serde_json::to_string(&(ops, m.output))
+        }
+        Some(BlockKind::Optimizer) => serde_json::to_string(&program.optimizers.get(qualified)?.value),
+        Some(BlockKind::Reward) => match program.rewards.get(qualified)? {
+            dsl::reward::RewardDef::Function { dataset, fields, body, .. } => {
+                serde_json::to_string(&(dataset, fields, body))
+            }
+            dsl::reward::RewardDef::External { path, .. } => serde_json::to_string(path),
+        },
+        None => {
+            let node = program.nodes.get(qualified)?;
+            serde_json::to_string(&(&node.step, &node.args))
+        }
+    };
+    json.ok()
+}

@@ -1,0 +1,158 @@
+//! Architecture operators: each writes new structure into a model graph (width, depth, gated
+//! path, DCN-v2 cross layer, layer norm, activation, embedding size). `None`: not applicable.
+
+use dsl::shape::{Activation, TensorOp};
+use rand::seq::SliceRandom;
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+
+use super::graph::{activation_name, Graph};
+
+/// Every architecture operator's label.
+pub(crate) const OPERATORS: &[&str] =
+    &["width", "embedding_size", "deeper", "shallower", "gate", "cross", "layer_norm", "activation"];
+
+/// The structural ones, preferred for innovation.
+pub(crate) const STRUCTURAL: &[&str] = &["gate", "cross", "deeper", "layer_norm"];
+
+/// Applies `op` at `strength` (0..1]; the new graph and what was done.
+pub(crate) fn apply(op: &str, g: &Graph, strength: f64, rng: &mut ChaCha8Rng) -> Option<(Graph, String)> {
+    let mut g = g.clone();
+    let what = match op {
+        "width" => scale(&mut g, strength, rng, |op| matches!(op, TensorOp::Dense { units, .. } if *units > 1), "hidden widths")?,
+        "embedding_size" => scale(&mut g, strength, rng, |op| matches!(op, TensorOp::Embed { .. }), "embedding sizes")?,
+        "deeper" => deeper(&mut g, rng)?,
+        "shallower" => shallower(&mut g, rng)?,
+        "gate" => gate(&mut g, rng)?,
+        "cross" => cross(&mut g)?,
+        "layer_norm" => layer_norm(&mut g, rng)?,
+        "activation" => swap_activation(&mut g, rng)?,
+        _ => return None,
+    };
+    Some((g, what))
+}
+
+/// A factor of 2^k, k in 1..=2 by strength, up or down at random.
+fn factor(strength: f64, rng: &mut ChaCha8Rng) -> f64 {
+    let k = if strength > 0.6 { 2.0 } else { 1.0 };
+    if rng.gen_bool(0.5) {
+        2f64.powf(k)
+    } else {
+        2f64.powf(-k)
+    }
+}
+
+/// Multiplies the size of every node `pick` selects by one factor, so equal widths stay equal.
+fn scale(g: &mut Graph, strength: f64, rng: &mut ChaCha8Rng, pick: impl Fn(&TensorOp) -> bool, what: &str) -> Option<String> {
+    let f = factor(strength, rng);
+    let live = g.live_order();
+    let mut changed = false;
+    for i in live {
+        if !pick(&g.nodes[i].op) {
+            continue;
+        }
+        if let TensorOp::Dense { units: n, .. } | TensorOp::Embed { dim: n, .. } = &mut g.nodes[i].op {
+            let new = ((*n as f64 * f).round() as u64).clamp(4, 1024);
+            changed |= new != *n;
+            *n = new;
+        }
+    }
+    changed.then(|| format!("{what} ×{f}"))
+}
+
+/// Hidden activations over a dense layer: where a layer can be added or removed.
+fn hidden_layers(g: &Graph) -> Vec<usize> {
+    g.hidden()
+        .into_iter()
+        .filter(|&i| matches!(&g.nodes[i].op, TensorOp::Activation { input, .. } if matches!(g.nodes[*input].op, TensorOp::Dense { .. })))
+        .collect()
+}
+
+fn deeper(g: &mut Graph, rng: &mut ChaCha8Rng) -> Option<String> {
+    let &h = hidden_layers(g).choose(rng)?;
+    let TensorOp::Activation { f, .. } = g.nodes[h].op else { return None };
+    let w = g.width(h)?;
+    let first = g.nodes.len();
+    let d = g.push(TensorOp::Dense { input: h, units: w });
+    let a = g.push(TensorOp::Activation { input: d, f });
+    g.rewire(h, a, first);
+    Some(format!("one more {}(dense(_, {w})) layer", activation_name(f)))
+}
+
+fn shallower(g: &mut Graph, rng: &mut ChaCha8Rng) -> Option<String> {
+    let removable: Vec<usize> = hidden_layers(g)
+        .into_iter()
+        .filter(|&h| {
+            let TensorOp::Activation { input, .. } = g.nodes[h].op else { return false };
+            let TensorOp::Dense { input: x, .. } = g.nodes[input].op else { return false };
+            g.width(x) == g.width(h) && !matches!(g.nodes[x].op, TensorOp::Input { .. })
+        })
+        .collect();
+    let &h = removable.choose(rng)?;
+    let TensorOp::Activation { input, .. } = g.nodes[h].op else { return None };
+    let TensorOp::Dense { input: x, .. } = g.nodes[input].op else { return None };
+    let len = g.nodes.len();
+    g.rewire(h, x, len);
+    Some("one dense layer fewer".into())
+}
+
+fn gate(g: &mut Graph, rng: &mut ChaCha8Rng) -> Option<String> {
+    let candidates: Vec<usize> =
+        g.hidden().into_iter().filter(|&i| !matches!(g.nodes[i].op, TensorOp::Embed { .. })).collect();
+    let &h = candidates.choose(rng)?;
+    let w = g.width(h)?;
+    let first = g.nodes.len();
+    let value = g.push(TensorOp::Dense { input: h, units: w });
+    let gate_in = g.push(TensorOp::Dense { input: h, units: w });
+    let gate = g.push(TensorOp::Activation { input: gate_in, f: Activation::Sigmoid });
+    let out = g.push(TensorOp::Mul { left: value, right: gate });
+    g.rewire(h, out, first);
+    Some(format!("a gated path dense(h, {w}) * sigmoid(dense(h, {w}))"))
+}
+
+fn cross(g: &mut Graph) -> Option<String> {
+    // The first concatenation of features is the DCN-v2 x0; stack another cross on the last one.
+    let live = g.live_order();
+    let x0 = live.iter().copied().find(|&i| matches!(g.nodes[i].op, TensorOp::Concat { .. }) && g.width(i) >= Some(2))?;
+    let last = live
+        .iter()
+        .copied()
+        .filter(|&i| matches!(g.nodes[i].op, TensorOp::Cross { x0: a, .. } if a == x0))
+        .last()
+        .unwrap_or(x0);
+    let first = g.nodes.len();
+    let c = g.push(TensorOp::Cross { x0, x: last });
+    // What read the last cross (or the features themselves) now reads the new one.
+    g.rewire(last, c, first);
+    Some("a DCN-v2 cross layer over the input features".into())
+}
+
+fn layer_norm(g: &mut Graph, rng: &mut ChaCha8Rng) -> Option<String> {
+    let normed: Vec<usize> =
+        g.nodes.iter().filter_map(|n| if let TensorOp::LayerNorm { input } = n.op { Some(input) } else { None }).collect();
+    let candidates: Vec<usize> = g
+        .hidden()
+        .into_iter()
+        .filter(|&i| matches!(g.nodes[i].op, TensorOp::Dense { .. }) && !normed.contains(&i))
+        .collect();
+    let &d = candidates.choose(rng)?;
+    let first = g.nodes.len();
+    let ln = g.push(TensorOp::LayerNorm { input: d });
+    g.rewire(d, ln, first);
+    Some("layer_norm after a hidden dense layer".into())
+}
+
+fn swap_activation(g: &mut Graph, rng: &mut ChaCha8Rng) -> Option<String> {
+    let candidates: Vec<usize> = g
+        .live_order()
+        .into_iter()
+        .filter(|&i| matches!(g.nodes[i].op, TensorOp::Activation { f, .. } if f != Activation::Sigmoid))
+        .collect();
+    let &i = candidates.choose(rng)?;
+    let TensorOp::Activation { f, .. } = &mut g.nodes[i].op else { return None };
+    let options: Vec<Activation> =
+        [Activation::Relu, Activation::Gelu, Activation::Silu, Activation::Tanh].into_iter().filter(|a| a != f).collect();
+    let old = *f;
+    *f = *options.choose(rng)?;
+    Some(format!("{} in place of {}", activation_name(*f), activation_name(old)))
+}
