@@ -224,6 +224,36 @@ impl Journal {
         Ok(rows.collect::<std::result::Result<_, _>>()?)
     }
 
+    /// Every launch decision, oldest first.
+    pub fn decisions(&self) -> Result<Vec<DecisionRecord>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT run_id, study, experiment_key, decision, reason, offline_score, primary_metric, delta, ci_low,
+                    ci_high, guardrails::VARCHAR, days, baseline
+             FROM decisions ORDER BY id",
+        )?;
+        let rows = stmt.query_map([], |row| {
+            Ok(DecisionRecord {
+                run_id: row.get(0)?,
+                study: row.get(1)?,
+                experiment_key: row.get(2)?,
+                decision: row.get(3)?,
+                reason: row.get(4)?,
+                offline_score: row.get(5)?,
+                primary_metric: row.get(6)?,
+                delta: row.get(7)?,
+                ci_low: row.get(8)?,
+                ci_high: row.get(9)?,
+                guardrails: row
+                    .get::<_, Option<String>>(10)?
+                    .and_then(|s| serde_json::from_str(&s).ok())
+                    .unwrap_or_default(),
+                days: row.get(11)?,
+                baseline: row.get(12)?,
+            })
+        })?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
+    }
+
     /// The online values of `study`.
     pub fn online_values(&self, study: &str) -> Result<Vec<OnlineValue>> {
         let mut stmt = self.conn.prepare(

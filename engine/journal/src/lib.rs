@@ -8,6 +8,7 @@
 //! own tests).
 
 mod batch;
+mod calls;
 mod error;
 mod experiments;
 mod guard;
@@ -22,6 +23,7 @@ mod summary;
 mod table;
 
 pub use batch::StepUpdate;
+pub use calls::{LlmCall, ToolCallRow};
 pub use error::{Error, Result};
 pub use experiments::{DecisionRecord, ExperimentRecord, OnlineValue};
 pub use guard::ALLOWED as READ_ONLY_STATEMENTS;

@@ -87,6 +87,32 @@ fn one_decision_per_study_and_candidate() {
     journal.transaction(|tx| tx.upsert_decision(&decision("blocked"))).unwrap();
     journal.transaction(|tx| tx.upsert_decision(&decision("launched"))).unwrap();
     assert_eq!(count(&journal, "decisions"), 1);
+    assert_eq!(journal.decisions().unwrap(), vec![decision("launched")]);
     let bad = journal.transaction(|tx| tx.upsert_decision(&decision("maybe")));
     assert!(bad.is_err());
+}
+
+#[test]
+fn llm_and_tool_calls_point_at_their_experiment() {
+    let mut journal = Journal::open_in_memory().unwrap();
+    journal.transaction(|tx| tx.upsert_experiment(&experiment("k1", "verified"))).unwrap();
+    let call = journal::LlmCall {
+        experiment: Some("k1".into()),
+        persona: "reward".into(),
+        provider: "openai".into(),
+        status: "ok".into(),
+        input_tokens: 120,
+        ..Default::default()
+    };
+    journal.transaction(|tx| tx.insert_llm_call(&call)).unwrap();
+    let tool =
+        journal::ToolCallRow { tool: "run_sql_query".into(), error: Some("refused".into()), ..Default::default() };
+    journal.transaction(|tx| tx.insert_tool_call(&tool)).unwrap();
+    let linked: i64 = journal
+        .connection()
+        .query_row("SELECT count(*) FROM llm_calls l JOIN experiments e ON e.id = l.experiment_id", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(linked, 1);
+    let status: String = journal.connection().query_row("SELECT status FROM tool_calls", [], |r| r.get(0)).unwrap();
+    assert_eq!(status, "failed");
 }
