@@ -10,6 +10,7 @@ mod plan_status;
 mod reward_lower;
 mod steps;
 mod store;
+mod training;
 
 use std::process::ExitCode;
 

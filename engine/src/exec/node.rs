@@ -63,7 +63,7 @@ impl Core {
         let step = self.registry.get(&node.step).expect("key() checked the step exists");
         let _permits = if hold {
             let request: BTreeMap<String, f64> = if node.options.resources.is_empty() {
-                step.resources().iter().map(|(u, a)| (u.to_string(), *a)).collect()
+                step.resources_for(&node.args).into_iter().collect()
             } else {
                 node.options.resources.iter().map(|(u, a)| (u.clone(), *a)).collect()
             };
@@ -162,7 +162,9 @@ impl Core {
             bytes: committed.bytes,
             files: committed.files,
         };
-        self.index.put(&entry, key).map_err(|e| StepError::permanent(format!("cannot write the cache entry: {e}")))?;
+        self.index
+            .put(&node.id, &entry, key)
+            .map_err(|e| StepError::permanent(format!("cannot write the cache entry: {e}")))?;
         let duration_ms = started.elapsed().as_millis() as u64;
         let done = StepDone {
             node: node.id.clone(),
@@ -188,7 +190,7 @@ impl Core {
 
     async fn cached(&self, node: &Node, key: &CacheKey, entry: Entry, artifact: Artifact) -> Outcome {
         let hash = entry.key.as_str();
-        if let Err(e) = self.index.put_key(&node.id, key) {
+        if let Err(e) = self.index.put(&node.id, &entry, key) {
             let error = StepError::permanent(format!("cannot write the cache entry: {e}"));
             return self.fail(node, hash, error, 0, Instant::now()).await;
         }
@@ -242,21 +244,18 @@ impl Core {
         Outcome::Failed { error }
     }
 
+    // The recorder only queues (see `Recorder`), so it is called inline: a `spawn_blocking` hop
+    // per record cost more than the record.
     async fn record_start(&self, node: &Node, hash: &str, attempt: u32) -> Result<(), StepError> {
-        let recorder = self.recorder.clone();
-        let (id, step, hash) = (node.id.clone(), node.step.clone(), hash.to_string());
-        tokio::task::spawn_blocking(move || recorder.step_started(&id, &step, &hash, attempt))
-            .await
-            .expect("the recorder does not panic")
+        self.recorder
+            .step_started(&node.id, &node.step, hash, attempt)
             .map_err(|e| StepError::permanent(format!("the journal cannot record the step: {e}")))
     }
 
     /// Records how a step ended (also used for steps interrupted or skipped by the scheduler).
     pub async fn record_finish(&self, done: StepDone) -> Result<(), StepError> {
-        let recorder = self.recorder.clone();
-        tokio::task::spawn_blocking(move || recorder.step_finished(&done))
-            .await
-            .expect("the recorder does not panic")
+        self.recorder
+            .step_finished(&done)
             .map_err(|e| StepError::permanent(format!("the journal cannot record the step: {e}")))
     }
 }

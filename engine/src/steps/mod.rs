@@ -3,7 +3,8 @@
 
 mod data;
 mod debug;
-mod reward;
+pub(crate) mod reward;
+mod train;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -32,6 +33,12 @@ pub trait Step: Send + Sync {
     /// Resource units the step holds while it runs, unless the workflow says otherwise.
     fn resources(&self) -> &'static [(&'static str, f64)] {
         &[("cpu", 1.0)]
+    }
+
+    /// The units for one call with these arguments (e.g. `gpu` when `device` is CUDA); by
+    /// default [`Step::resources`].
+    fn resources_for(&self, _args: &IndexMap<String, Value>) -> Vec<(String, f64)> {
+        self.resources().iter().map(|(u, a)| (u.to_string(), *a)).collect()
     }
 
     /// Runs once. Outputs go to `ctx.out_dir`; the returned value describes them.
@@ -195,7 +202,7 @@ impl Registry {
     /// The built-in steps.
     pub fn builtin() -> Self {
         let mut registry = Registry { steps: HashMap::new() };
-        for step in data::steps().into_iter().chain(debug::steps()).chain(reward::steps()) {
+        for step in data::steps().into_iter().chain(debug::steps()).chain(reward::steps()).chain(train::steps()) {
             registry.steps.insert(step.name(), step);
         }
         registry

@@ -1,0 +1,272 @@
+//! Training one candidate end to end, and the two short probes agents call as tools.
+//!
+//! Blocking: call these from `spawn_blocking` or a thread of your own.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use sandboxes::{Limits, SandboxEngine};
+use serde::{Deserialize, Serialize};
+use trainer::metrics::{evaluate, Ranking, RankingMetrics};
+use trainer::model::FeatureTensors;
+use trainer::{Interactions, Split, Trainer};
+
+use super::load::{load_split, LoadStats};
+use super::{TrainFailure, TrainRequest};
+
+/// Files of a trained candidate's folder, beside `weights.safetensors`, `model.evo` and the
+/// trainer's `metrics.json`.
+pub const IDS_FILE: &str = "ids.json";
+/// The [`TrainReport`] as JSON.
+pub const REPORT_FILE: &str = "report.json";
+
+/// Size and cost of a model, as the journal records it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ModelSummary {
+    /// The model block's name.
+    pub model: String,
+    /// Trainable scalars, embedding tables included.
+    pub params: i64,
+    /// Floating-point operations per scored (user, item) example, from the checker's shapes.
+    pub flops: u64,
+    /// The device it trained on.
+    pub device: String,
+}
+
+/// What a successful training produced.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TrainReport {
+    /// Full-ranking metrics on validation (`ndcg@10`, `recall@10`, `hit@10`, `mrr@10`,
+    /// `precision@10`) with their protocol.
+    pub valid: RankingMetrics,
+    /// The same on test.
+    pub test: RankingMetrics,
+    /// Mean training loss of the last epoch.
+    pub final_loss: f64,
+    /// Mean training loss of every epoch.
+    pub losses: Vec<f64>,
+    /// Epochs run (early stopping may end before the budget).
+    pub epochs: usize,
+    /// The epoch (1-based) whose weights were kept.
+    pub best_epoch: Option<usize>,
+    /// Parameters, FLOPs per example, device.
+    pub summary: ModelSummary,
+    /// The positives rule and row counts.
+    pub data: LoadStats,
+    /// The folder holding the weights (load it with [`super::Scorer::load`]). Not written to
+    /// [`REPORT_FILE`]: a step's folder moves into the store after it is written.
+    #[serde(skip_serializing, default)]
+    pub checkpoint: PathBuf,
+    /// Seconds from start to saved weights, data loading and evaluation included.
+    pub wall_seconds: f64,
+    /// Training throughput: positives per second.
+    pub examples_per_second: f64,
+}
+
+impl TrainReport {
+    /// A validation metric by name (`ndcg@10`; `hitrate@10` is read as `hit@10`).
+    pub fn valid_metric(&self, name: &str) -> Option<f64> {
+        self.valid.get(&metric_key(name))
+    }
+
+    /// A test metric by name.
+    pub fn test_metric(&self, name: &str) -> Option<f64> {
+        self.test.get(&metric_key(name))
+    }
+}
+
+/// The trainer's key for a `.evo` metric name: `hitrate@10` → `hit@10`.
+pub fn metric_key(name: &str) -> String {
+    match name.strip_prefix("hitrate@") {
+        Some(k) => format!("hit@{k}"),
+        None => name.to_string(),
+    }
+}
+
+/// Data and device for a request: the reward scored in the sandbox, the split read.
+struct Prepared {
+    data: Interactions,
+    stats: LoadStats,
+    device: tch::Device,
+    device_reason: String,
+}
+
+fn prepare(req: &TrainRequest, scratch: &Path) -> Result<Prepared, TrainFailure> {
+    let loss = req.loss()?;
+    let chosen = trainer::device::choose(req.device_choice()?).map_err(|e| TrainFailure::Config(e.to_string()))?;
+    let sandbox = match req.reward_def()? {
+        None => None,
+        Some(def) => {
+            let engine = SandboxEngine::new(Limits::default()).map_err(|e| TrainFailure::Reward(e.to_string()))?;
+            let name = req.reward.as_deref().unwrap_or_default();
+            Some(
+                crate::reward_lower::load(&engine, def)
+                    .map_err(|e| TrainFailure::Reward(format!("cannot load reward `{name}`: {e}")))?,
+            )
+        }
+    };
+    let (data, stats) = load_split(&req.split_dir, sandbox.as_ref(), loss, scratch)?;
+    Ok(Prepared { data, stats, device: chosen.device, device_reason: chosen.reason })
+}
+
+/// Trains the candidate `req` describes, writes it to `out_dir` (weights, `model.evo`, id maps,
+/// metrics, [`REPORT_FILE`]) and scores it on validation and test. `progress(epoch, loss)` is
+/// called after every epoch (1-based). Same request on the CPU → identical report metrics.
+pub fn train_candidate(
+    req: &TrainRequest,
+    out_dir: &Path,
+    mut progress: impl FnMut(usize, f64),
+) -> Result<TrainReport, TrainFailure> {
+    let start = Instant::now();
+    let def = req.model_def()?;
+    let cfg = req.config()?;
+    let prep = prepare(req, &out_dir.join(".scratch"))?;
+    let _ = std::fs::remove_dir_all(out_dir.join(".scratch"));
+    let mut trainer = Trainer::new(def, &prep.data, cfg, prep.device)?;
+    let train_start = Instant::now();
+    while !trainer.done() {
+        let log = trainer.run_epoch()?;
+        progress(log.epoch + 1, log.loss);
+        if let Some(limit) = req.max_train_seconds {
+            let done = trainer.state().epoch;
+            let projected = train_start.elapsed().as_secs_f64() / done as f64 * req.epochs as f64;
+            // Stop as soon as the pace says the budget will be missed, not when it is.
+            if projected > limit && done < req.epochs {
+                return Err(TrainFailure::TooSlow { projected, limit, epochs: req.epochs });
+            }
+        }
+    }
+    let trained = trainer.finish()?;
+    let report = &trained.report;
+    let features = FeatureTensors::new(&prep.data, prep.device);
+    let metrics = |split: Split| -> Result<RankingMetrics, TrainFailure> {
+        evaluate(&trained.model, &prep.data, &features, split, Ranking::Full, &[10], "as the split step received it")
+            .map_err(|e| TrainFailure::ModelBuild(e.to_string()))
+    };
+    let valid = metrics(Split::Valid)?;
+    let test = metrics(Split::Test)?;
+    std::fs::create_dir_all(out_dir).map_err(|e| TrainFailure::Internal(format!("{}: {e}", out_dir.display())))?;
+    trainer::checkpoint::save_trained(&trained, out_dir)?;
+    write_ids(&prep.data, out_dir)?;
+    let losses: Vec<f64> = report.state.history.iter().map(|e| e.loss).collect();
+    let out = TrainReport {
+        valid,
+        test,
+        final_loss: losses.last().copied().unwrap_or(f64::NAN),
+        losses,
+        epochs: report.state.epoch,
+        best_epoch: report.state.best.map(|(e, _)| e + 1),
+        summary: ModelSummary {
+            model: req.model.clone(),
+            params: report.parameters,
+            flops: def.flops_per_example(),
+            device: prep.device_reason.clone(),
+        },
+        data: prep.stats,
+        checkpoint: out_dir.to_path_buf(),
+        wall_seconds: start.elapsed().as_secs_f64(),
+        examples_per_second: report.examples_per_second,
+    };
+    write_json(&out_dir.join(REPORT_FILE), &out)?;
+    Ok(out)
+}
+
+/// Raw ids by internal id: `{"users": [...], "items": [...]}`.
+#[derive(Serialize, Deserialize)]
+pub(super) struct IdFile {
+    pub users: Vec<i64>,
+    pub items: Vec<i64>,
+}
+
+fn write_ids(data: &Interactions, dir: &Path) -> Result<(), TrainFailure> {
+    let ids = IdFile {
+        users: (0..data.n_users() as i64).map(|i| data.users.raw(i)).collect(),
+        items: (0..data.n_items() as i64).map(|i| data.items.raw(i)).collect(),
+    };
+    write_json(&dir.join(IDS_FILE), &ids)
+}
+
+fn write_json(path: &Path, value: &impl Serialize) -> Result<(), TrainFailure> {
+    let text = serde_json::to_vec_pretty(value).map_err(|e| TrainFailure::Internal(e.to_string()))?;
+    std::fs::write(path, text).map_err(|e| TrainFailure::Internal(format!("{}: {e}", path.display())))
+}
+
+/// A `compute_loss` probe's result.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LossProbe {
+    /// Training loss at every step.
+    pub curve: Vec<f64>,
+    /// Mean validation loss after the last step.
+    pub valid_loss: f64,
+    /// Training rows the probe drew from (after sampling).
+    pub rows: usize,
+}
+
+/// `compute_loss`: `steps` optimizer steps on (a sample of) the training rows; the loss curve
+/// and the validation loss. `sample_users` keeps that many users (the first by internal id, a
+/// fixed choice), `sample_rows` at most that many training rows; 0 keeps everything.
+pub fn compute_loss(
+    req: &TrainRequest,
+    steps: usize,
+    sample_users: usize,
+    sample_rows: usize,
+) -> Result<LossProbe, TrainFailure> {
+    let def = req.model_def()?;
+    let cfg = req.config()?;
+    let scratch = std::env::temp_dir().join(format!("evoflow-probe-{}", std::process::id()));
+    let prep = prepare(req, &scratch);
+    let _ = std::fs::remove_dir_all(&scratch);
+    let mut prep = prep?;
+    sample(&mut prep.data, sample_users, sample_rows);
+    let curve = trainer::compute_loss(def, &prep.data, &cfg, steps.max(1), prep.device)?;
+    Ok(LossProbe { curve: curve.train, valid_loss: curve.valid, rows: prep.data.train.len() })
+}
+
+/// Keeps the training rows of the first `users` users and at most `rows` rows (0: no limit).
+fn sample(data: &mut Interactions, users: usize, rows: usize) {
+    let t = &mut data.train;
+    let keep: Vec<usize> = (0..t.len())
+        .filter(|&k| users == 0 || (t.users[k] as usize) < users)
+        .take(if rows == 0 { usize::MAX } else { rows })
+        .collect();
+    if keep.len() == t.len() || keep.is_empty() {
+        return;
+    }
+    let pick = |v: &Vec<i64>| keep.iter().map(|&k| v[k]).collect::<Vec<_>>();
+    let pickf = |v: &Vec<f32>| keep.iter().map(|&k| v[k]).collect::<Vec<_>>();
+    (t.users, t.items, t.labels, t.weights) = (pick(&t.users), pick(&t.items), pickf(&t.labels), pickf(&t.weights));
+}
+
+/// `compute_eval`: trains like [`train_candidate`] (without writing anything) and returns one
+/// validation metric (e.g. `ndcg@10`), computed against the reward-independent ground truth.
+pub fn compute_eval(req: &TrainRequest, metric: &str) -> Result<f64, TrainFailure> {
+    let key = metric_key(metric);
+    let k: usize = key
+        .split_once('@')
+        .and_then(|(_, k)| k.parse().ok())
+        .ok_or_else(|| TrainFailure::Config(format!("metric `{metric}` should read name@k, e.g. ndcg@10")))?;
+    let def = req.model_def()?;
+    let mut cfg = req.config()?;
+    cfg.ks = vec![k];
+    if let Some(es) = &mut cfg.early_stopping {
+        es.metric = key.clone();
+    }
+    let scratch = std::env::temp_dir().join(format!("evoflow-eval-{}", std::process::id()));
+    let prep = prepare(req, &scratch);
+    let _ = std::fs::remove_dir_all(&scratch);
+    let prep = prep?;
+    let trained = trainer::train(def, &prep.data, &cfg, prep.device)?;
+    let features = FeatureTensors::new(&prep.data, prep.device);
+    let m = evaluate(&trained.model, &prep.data, &features, Split::Valid, Ranking::Full, &[k], "")
+        .map_err(|e| TrainFailure::ModelBuild(e.to_string()))?;
+    m.get(&key).ok_or_else(|| {
+        let known: Vec<&String> = m.values.keys().collect();
+        TrainFailure::Config(format!("unknown metric `{metric}`; known: {known:?}"))
+    })
+}
+
+/// Metrics as a flat name → value map, for meta and tables.
+pub fn flat(metrics: &RankingMetrics) -> BTreeMap<String, f64> {
+    metrics.values.clone()
+}

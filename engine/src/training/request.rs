@@ -1,0 +1,195 @@
+//! What to train: a [`TrainRequest`] names blocks of a checked program and a split folder; it
+//! resolves into the trainer's own configuration here, so steps and loops read one set of rules.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use dsl::builtins::{self, PRELUDE};
+use dsl::shape::ModelDef;
+use dsl::types::Value;
+use trainer::data::SamplerKind;
+use trainer::loss::Loss;
+use trainer::optim::{OptimizerConfig, OptimizerKind};
+use trainer::schedule::Schedule;
+use trainer::train::EarlyStopping;
+use trainer::{DeviceChoice, TrainConfig};
+
+use super::TrainFailure;
+
+/// One candidate to train: everything that decides its weights and metrics.
+#[derive(Clone, Debug)]
+pub struct TrainRequest {
+    /// The checked program holding the model, optimizer and reward blocks.
+    pub program: Arc<dsl::Program>,
+    /// The model block's name (a key of `program.models`, e.g. `bpr_mf`).
+    pub model: String,
+    /// The optimizer: `Value::Object { ctor: "adam", args }` or `Value::Optimizer(block name)`.
+    pub optimizer: Value,
+    /// The reward block's name; `None` trains on clicks (or every row, without a click column).
+    pub reward: Option<String>,
+    /// A split folder holding `train.parquet`, `valid.parquet` and `test.parquet`.
+    pub split_dir: PathBuf,
+    /// `bpr`, `bce`, `softmax` (sampled softmax) or `mse`.
+    pub loss: String,
+    /// Maximum epochs (early stopping on validation NDCG@10 may end sooner).
+    pub epochs: usize,
+    /// Positives per mini-batch.
+    pub batch: usize,
+    /// How negatives are sampled: `uniform` or `popularity` (one per positive).
+    pub negatives: String,
+    /// Seed for initialisation, shuffling and negatives: same seed, same CPU metrics.
+    pub seed: u64,
+    /// `auto`, `cpu`, `cuda` or `cuda:N`.
+    pub device: String,
+    /// Fail with [`TrainFailure::TooSlow`] when the run would take longer than this.
+    pub max_train_seconds: Option<f64>,
+}
+
+impl TrainRequest {
+    /// A request with the `std::train::train` defaults: Adam, BPR, 10 epochs, batch 1024,
+    /// uniform negatives, seed 0, device auto, no reward, no time limit.
+    pub fn new(program: Arc<dsl::Program>, model: impl Into<String>, split_dir: impl Into<PathBuf>) -> TrainRequest {
+        TrainRequest {
+            program,
+            model: model.into(),
+            optimizer: Value::Object { ctor: "adam".into(), args: BTreeMap::new() },
+            reward: None,
+            split_dir: split_dir.into(),
+            loss: "bpr".into(),
+            epochs: 10,
+            batch: 1024,
+            negatives: "uniform".into(),
+            seed: 0,
+            device: "auto".into(),
+            max_train_seconds: None,
+        }
+    }
+
+    /// The checked model block.
+    pub fn model_def(&self) -> Result<&ModelDef, TrainFailure> {
+        self.program.models.get(&self.model).ok_or_else(|| {
+            let known: Vec<&str> = self.program.models.keys().map(String::as_str).collect();
+            TrainFailure::Config(format!(
+                "the program defines no model `{}` (it has: {})",
+                self.model,
+                known.join(", ")
+            ))
+        })
+    }
+
+    /// The checked reward block, if the request names one.
+    pub fn reward_def(&self) -> Result<Option<&dsl::reward::RewardDef>, TrainFailure> {
+        match &self.reward {
+            None => Ok(None),
+            Some(name) => self
+                .program
+                .rewards
+                .get(name)
+                .map(Some)
+                .ok_or_else(|| TrainFailure::Config(format!("the program defines no reward `{name}`"))),
+        }
+    }
+
+    /// The loss by name.
+    pub fn loss(&self) -> Result<Loss, TrainFailure> {
+        Loss::from_name(&self.loss)
+            .ok_or_else(|| TrainFailure::Config(format!("unknown loss `{}`: use bpr, bce, softmax or mse", self.loss)))
+    }
+
+    /// The device asked for.
+    pub fn device_choice(&self) -> Result<DeviceChoice, TrainFailure> {
+        self.device.parse().map_err(|e: trainer::device::DeviceError| TrainFailure::Config(e.to_string()))
+    }
+
+    /// The trainer configuration this request stands for.
+    pub fn config(&self) -> Result<TrainConfig, TrainFailure> {
+        if self.epochs == 0 || self.batch == 0 {
+            return Err(TrainFailure::Config("epochs and batch must be at least 1".into()));
+        }
+        let sampler = match self.negatives.as_str() {
+            "uniform" => SamplerKind::Uniform,
+            "popularity" => SamplerKind::Popularity,
+            other => {
+                return Err(TrainFailure::Config(format!(
+                    "unknown negative sampler `{other}`: use uniform or popularity"
+                )))
+            }
+        };
+        let opt = optimizer(&self.program, &self.optimizer)?;
+        let loss = self.loss()?;
+        Ok(TrainConfig {
+            loss,
+            optimizer: opt.config,
+            schedule: opt.schedule,
+            batch_size: self.batch,
+            epochs: self.epochs,
+            negatives: usize::from(loss != Loss::Mse),
+            sampler,
+            clip_grad_norm: opt.clip,
+            early_stopping: Some(EarlyStopping { metric: "ndcg@10".into(), patience: 5 }),
+            eval_every: 1,
+            ks: vec![10],
+            seed: self.seed,
+            threads: None,
+            max_steps_per_epoch: None,
+            check_every: 20,
+            checkpoint_dir: None,
+            checkpoint_every: 1,
+            filtering: "as the split step received it".into(),
+        })
+    }
+}
+
+/// An optimizer value resolved for the trainer.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ResolvedOptimizer {
+    /// Update rule, learning rate and weight decay.
+    pub config: OptimizerConfig,
+    /// Learning-rate schedule.
+    pub schedule: Schedule,
+    /// Gradient-norm clipping (`clip: 0` is none).
+    pub clip: Option<f64>,
+}
+
+/// Resolves `adam(lr: 1e-3, ...)` or a named optimizer block; arguments left out take the
+/// constructor's defaults from `dsl::builtins`.
+pub fn optimizer(program: &dsl::Program, value: &Value) -> Result<ResolvedOptimizer, TrainFailure> {
+    let (ctor, args) = match value {
+        Value::Object { ctor, args } => (ctor.as_str(), args),
+        Value::Optimizer(name) => match program.optimizers.get(name) {
+            Some(def) => return optimizer(program, &def.value),
+            None => return Err(TrainFailure::Config(format!("the program defines no optimizer `{name}`"))),
+        },
+        other => return Err(TrainFailure::Config(format!("`optimizer` should be an optimizer, is {other}"))),
+    };
+    let sig =
+        builtins::lookup(PRELUDE, ctor).ok_or_else(|| TrainFailure::Config(format!("`{ctor}` is not an optimizer")))?;
+    let arg = |name: &str| args.get(name).or_else(|| sig.param(name).and_then(|p| p.default.as_ref()));
+    let num = |name: &str| -> Result<f64, TrainFailure> {
+        match arg(name) {
+            Some(v) => v.as_f64().ok_or_else(|| TrainFailure::Config(format!("`{ctor}({name}:)` should be a number"))),
+            None => Ok(0.0),
+        }
+    };
+    let mut kind = OptimizerKind::default_for(ctor)
+        .ok_or_else(|| TrainFailure::Config(format!("`{ctor}` is not an optimizer the trainer knows")))?;
+    if let OptimizerKind::Sgd { momentum, .. } = &mut kind {
+        *momentum = num("momentum")?;
+    }
+    let warmup_steps = num("warmup")?.max(0.0) as usize;
+    let schedule = match arg("schedule") {
+        None => Schedule::Constant { warmup_steps },
+        Some(Value::Str(s)) if s == "constant" => Schedule::Constant { warmup_steps },
+        Some(Value::Str(s)) if s == "cosine" => Schedule::Cosine { warmup_steps, min_factor: 0.0 },
+        Some(other) => {
+            return Err(TrainFailure::Config(format!("unknown schedule {other}: use \"constant\" or \"cosine\"")))
+        }
+    };
+    let clip = Some(num("clip")?).filter(|c| *c > 0.0);
+    Ok(ResolvedOptimizer {
+        config: OptimizerConfig { kind, lr: num("lr")?, weight_decay: num("weight_decay")? },
+        schedule,
+        clip,
+    })
+}
