@@ -171,7 +171,9 @@ impl Baseline {
             .iter()
             .filter(|i| matches!(i, Item::Model(_) | Item::Optimizer(_) | Item::Reward(_) | Item::Let(_)))
             .filter_map(|i| i.name().map(|n| n.name.clone()))
-            .chain(imports(&ast).into_iter().filter(|(_, q)| kind_in_program(&self.program, q).is_some()).map(|(l, _)| l))
+            .chain(
+                imports(&ast).into_iter().filter(|(_, q)| kind_in_program(&self.program, q).is_some()).map(|(l, _)| l),
+            )
             .collect();
         names.sort();
         names.dedup();

@@ -24,6 +24,15 @@ impl BlockKind {
         }
     }
 
+    /// The keyword with its article: `a model`, `an optimizer`, `a reward`.
+    pub fn a(self) -> &'static str {
+        match self {
+            BlockKind::Model => "a model",
+            BlockKind::Optimizer => "an optimizer",
+            BlockKind::Reward => "a reward",
+        }
+    }
+
     /// The kind named by a keyword (`model`, `optimizer`, `reward`).
     pub fn from_keyword(word: &str) -> Option<BlockKind> {
         BlockKind::ALL.into_iter().find(|k| k.keyword() == word)

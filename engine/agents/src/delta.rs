@@ -72,7 +72,9 @@ impl<'de> Deserialize<'de> for Delta {
             serde_json::Value::Array(_) => {
                 serde_json::from_value::<Vec<Edit>>(value).map_err(serde::de::Error::custom)?
             }
-            serde_json::Value::Object(_) => vec![serde_json::from_value::<Edit>(value).map_err(serde::de::Error::custom)?],
+            serde_json::Value::Object(_) => {
+                vec![serde_json::from_value::<Edit>(value).map_err(serde::de::Error::custom)?]
+            }
             other => {
                 return Err(serde::de::Error::custom(format!(
                     "a delta is an edit object or a list of them, not {}",

@@ -57,7 +57,7 @@ pub fn check_scope(baseline: &Baseline, persona: &Persona, delta: &Delta) -> Res
             // Unknown names are the delta's own error; `apply` reports them with suggestions.
             None => continue,
             Some(Some(kind)) if kind == persona.edits => continue,
-            Some(Some(kind)) => format!("`{name}` is a {kind} block"),
+            Some(Some(kind)) => format!("`{name}` is {} block", kind.a()),
             Some(None) => format!("`{name}` is not a model, optimizer or reward block"),
         };
         let own = baseline.block(persona.edits).map_or_else(String::new, |b| format!(" (here: `{b}`)"));

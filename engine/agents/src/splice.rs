@@ -76,7 +76,10 @@ pub(crate) fn apply_edit(text: &str, edit: &Edit, target: Target) -> Result<Stri
             };
             check_replacement(block, kind, source)?;
             let span = item.span();
-            Ok(patch(text, vec![Patch { start: span.start as usize, end: span.end as usize, text: source.trim().into() }]))
+            Ok(patch(
+                text,
+                vec![Patch { start: span.start as usize, end: span.end as usize, text: source.trim().into() }],
+            ))
         }
         (Edit::Replace { block, source }, Target::Imported(kind)) => {
             check_replacement(block, kind, source)?;
@@ -97,8 +100,9 @@ pub(crate) fn apply_edit(text: &str, edit: &Edit, target: Target) -> Result<Stri
                 Item::Model(_) | Item::Reward(_) => {
                     let kind = BlockKind::of_item(&module.items[index]).expect("an editable block");
                     return Err(delta_error(format!(
-                        "`set` changes the arguments of an optimizer or a step call; `{block}` is a {kind} \
-                         block: replace it with {{\"op\": \"replace\", \"block\": \"{block}\", \"source\": \"...\"}}"
+                        "`set` changes the arguments of an optimizer or a step call; `{block}` is {} \
+                         block: replace it with {{\"op\": \"replace\", \"block\": \"{block}\", \"source\": \"...\"}}",
+                        kind.a()
                     )));
                 }
                 _ => return Err(delta_error(format!("`{block}` has no call whose arguments `set` could change"))),
@@ -134,9 +138,9 @@ pub(crate) fn apply_edit(text: &str, edit: &Edit, target: Target) -> Result<Stri
             }
             Ok(patch(text, patches))
         }
-        (Edit::Set { block, .. }, Target::Imported(kind)) => Err(delta_error(format!(
-            "`{block}` is an imported {kind} block; replace it to change it in this workflow"
-        ))),
+        (Edit::Set { block, .. }, Target::Imported(kind)) => {
+            Err(delta_error(format!("`{block}` is an imported {} block; replace it to change it in this workflow", kind.keyword())))
+        }
     }
 }
 
@@ -146,9 +150,10 @@ fn check_replacement(block: &str, kind: BlockKind, source: &str) -> Result<(), V
     let new_kind = BlockKind::of_item(&item);
     let name = item.name().map(|n| n.name.clone()).unwrap_or_default();
     if new_kind != Some(kind) {
-        let found = new_kind.map_or_else(|| "something else".to_string(), |k| format!("a {k} block"));
+        let found = new_kind.map_or_else(|| "something else".to_string(), |k| format!("{} block", k.a()));
         return Err(delta_error(format!(
-            "`{block}` is a {kind} block, but its replacement declares {found}; send `{} {block} ...`",
+            "`{block}` is {} block, but its replacement declares {found}; send `{} {block} ...`",
+            kind.a(),
             kind.keyword()
         )));
     }
@@ -187,7 +192,11 @@ fn drop_import(text: &str, module: &Module, local: &str) -> Patch {
                 }
                 let end_of = |n: &dsl::ast::UseName| n.alias.as_ref().unwrap_or(&n.name).span.end as usize;
                 return if i + 1 < names.len() {
-                    Patch { start: names[i].name.span.start as usize, end: names[i + 1].name.span.start as usize, text: String::new() }
+                    Patch {
+                        start: names[i].name.span.start as usize,
+                        end: names[i + 1].name.span.start as usize,
+                        text: String::new(),
+                    }
                 } else {
                     Patch { start: end_of(&names[i - 1]), end: end_of(&names[i]), text: String::new() }
                 };

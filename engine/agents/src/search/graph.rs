@@ -124,7 +124,8 @@ impl Graph {
             if !named {
                 continue;
             }
-            let base = self.nodes[i].binding.clone().unwrap_or_else(|| if i == self.output { "score" } else { "t" }.into());
+            let base =
+                self.nodes[i].binding.clone().unwrap_or_else(|| if i == self.output { "score" } else { "t" }.into());
             let mut candidate = base.clone();
             let mut n = 1;
             while taken.contains(&candidate) || (self.nodes[i].binding.is_none() && candidate == "t") {

@@ -122,7 +122,8 @@ impl SearchAgent {
                     (vec![op], start, self.rng.gen_range(0.05..=0.3))
                 }
                 ProposalKind::Innovate => {
-                    let first = if fallback { structural.choose(&mut self.rng).copied() } else { bandit.best(structural) }?;
+                    let first =
+                        if fallback { structural.choose(&mut self.rng).copied() } else { bandit.best(structural) }?;
                     let second = *all.choose(&mut self.rng)?;
                     let ops = if second == first { vec![first] } else { vec![first, second] };
                     (ops, baseline_state.clone(), self.rng.gen_range(0.3..=0.7))

@@ -19,7 +19,13 @@ pub(crate) const STRUCTURAL: &[&str] = &["gate", "cross", "deeper", "layer_norm"
 pub(crate) fn apply(op: &str, g: &Graph, strength: f64, rng: &mut ChaCha8Rng) -> Option<(Graph, String)> {
     let mut g = g.clone();
     let what = match op {
-        "width" => scale(&mut g, strength, rng, |op| matches!(op, TensorOp::Dense { units, .. } if *units > 1), "hidden widths")?,
+        "width" => scale(
+            &mut g,
+            strength,
+            rng,
+            |op| matches!(op, TensorOp::Dense { units, .. } if *units > 1),
+            "hidden widths",
+        )?,
         "embedding_size" => scale(&mut g, strength, rng, |op| matches!(op, TensorOp::Embed { .. }), "embedding sizes")?,
         "deeper" => deeper(&mut g, rng)?,
         "shallower" => shallower(&mut g, rng)?,
@@ -43,7 +49,13 @@ fn factor(strength: f64, rng: &mut ChaCha8Rng) -> f64 {
 }
 
 /// Multiplies the size of every node `pick` selects by one factor, so equal widths stay equal.
-fn scale(g: &mut Graph, strength: f64, rng: &mut ChaCha8Rng, pick: impl Fn(&TensorOp) -> bool, what: &str) -> Option<String> {
+fn scale(
+    g: &mut Graph,
+    strength: f64,
+    rng: &mut ChaCha8Rng,
+    pick: impl Fn(&TensorOp) -> bool,
+    what: &str,
+) -> Option<String> {
     let f = factor(strength, rng);
     let live = g.live_order();
     let mut changed = false;
@@ -113,7 +125,8 @@ fn gate(g: &mut Graph, rng: &mut ChaCha8Rng) -> Option<String> {
 fn cross(g: &mut Graph) -> Option<String> {
     // The first concatenation of features is the DCN-v2 x0; stack another cross on the last one.
     let live = g.live_order();
-    let x0 = live.iter().copied().find(|&i| matches!(g.nodes[i].op, TensorOp::Concat { .. }) && g.width(i) >= Some(2))?;
+    let x0 =
+        live.iter().copied().find(|&i| matches!(g.nodes[i].op, TensorOp::Concat { .. }) && g.width(i) >= Some(2))?;
     let last = live
         .iter()
         .copied()
@@ -128,8 +141,11 @@ fn cross(g: &mut Graph) -> Option<String> {
 }
 
 fn layer_norm(g: &mut Graph, rng: &mut ChaCha8Rng) -> Option<String> {
-    let normed: Vec<usize> =
-        g.nodes.iter().filter_map(|n| if let TensorOp::LayerNorm { input } = n.op { Some(input) } else { None }).collect();
+    let normed: Vec<usize> = g
+        .nodes
+        .iter()
+        .filter_map(|n| if let TensorOp::LayerNorm { input } = n.op { Some(input) } else { None })
+        .collect();
     let candidates: Vec<usize> = g
         .hidden()
         .into_iter()
@@ -150,8 +166,10 @@ fn swap_activation(g: &mut Graph, rng: &mut ChaCha8Rng) -> Option<String> {
         .collect();
     let &i = candidates.choose(rng)?;
     let TensorOp::Activation { f, .. } = &mut g.nodes[i].op else { return None };
-    let options: Vec<Activation> =
-        [Activation::Relu, Activation::Gelu, Activation::Silu, Activation::Tanh].into_iter().filter(|a| a != f).collect();
+    let options: Vec<Activation> = [Activation::Relu, Activation::Gelu, Activation::Silu, Activation::Tanh]
+        .into_iter()
+        .filter(|a| a != f)
+        .collect();
     let old = *f;
     *f = *options.choose(rng)?;
     Some(format!("{} in place of {}", activation_name(*f), activation_name(old)))

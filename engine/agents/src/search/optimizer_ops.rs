@@ -32,7 +32,13 @@ impl Opt {
     }
 
     fn float(&self, key: &str) -> f64 {
-        self.args.get(key).and_then(Value::as_f64).unwrap_or_else(|| if key == "lr" { default_lr(&self.ctor) } else { 0.0 })
+        self.args.get(key).and_then(Value::as_f64).unwrap_or_else(|| {
+            if key == "lr" {
+                default_lr(&self.ctor)
+            } else {
+                0.0
+            }
+        })
     }
 
     fn set(&mut self, key: &str, v: f64) {
@@ -116,7 +122,13 @@ pub(crate) fn apply(op: &str, o: &Opt, strength: f64, rng: &mut ChaCha8Rng) -> O
         }
         "clip" => {
             let old = o.float("clip");
-            let new = if old == 0.0 { 0.5 + 4.5 * (1.0 - strength) } else if rng.gen_bool(0.3) { 0.0 } else { old * 0.5 };
+            let new = if old == 0.0 {
+                0.5 + 4.5 * (1.0 - strength)
+            } else if rng.gen_bool(0.3) {
+                0.0
+            } else {
+                old * 0.5
+            };
             o.set("clip", new);
             format!("gradient clipping {old:?} → {:?}", o.float("clip"))
         }
