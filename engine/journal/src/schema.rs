@@ -153,9 +153,26 @@ CREATE TABLE decisions (
 );
 "#;
 
+/// Version 3: one row per trained model (the `std::train::train` output, or a loop's
+/// candidate), with its size and cost beside its metrics, so `SELECT model, params, flops ...`
+/// answers "what did that accuracy cost" without opening any artifact.
+const V3: &str = r#"
+CREATE TABLE models (
+    hash       VARCHAR PRIMARY KEY,
+    node_id    VARCHAR,
+    step       VARCHAR,
+    model      VARCHAR NOT NULL,
+    params     BIGINT NOT NULL,
+    flops      BIGINT NOT NULL,
+    device     VARCHAR,
+    metrics    JSON,
+    created_at TIMESTAMP NOT NULL
+);
+"#;
+
 /// The migrations in order; entry `i` brings a file from version `i` to version `i + 1`.
 /// Never edit a released entry: append a new one.
-pub const MIGRATIONS: &[&str] = &[V1, V2];
+pub const MIGRATIONS: &[&str] = &[V1, V2, V3];
 
 /// The schema version this binary writes (the number of migrations it knows).
 pub const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;
