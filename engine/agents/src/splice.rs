@@ -138,9 +138,10 @@ pub(crate) fn apply_edit(text: &str, edit: &Edit, target: Target) -> Result<Stri
             }
             Ok(patch(text, patches))
         }
-        (Edit::Set { block, .. }, Target::Imported(kind)) => {
-            Err(delta_error(format!("`{block}` is an imported {} block; replace it to change it in this workflow", kind.keyword())))
-        }
+        (Edit::Set { block, .. }, Target::Imported(kind)) => Err(delta_error(format!(
+            "`{block}` is an imported {} block; replace it to change it in this workflow",
+            kind.keyword()
+        ))),
     }
 }
 
