@@ -113,7 +113,16 @@ impl SearchAgent {
                     (vec![all.choose(&mut self.rng)?], baseline_state.clone(), self.rng.gen_range(0.2..=1.0))
                 }
                 ProposalKind::Exploit => {
-                    let op = if fallback { all.choose(&mut self.rng).copied() } else { bandit.choose(all) }?;
+                    // UCB1 until every operator was tried once, then the best so far: exploring
+                    // is the explore quota's job.
+                    let tried = all.iter().all(|o| bandit.pulls(o) > 0);
+                    let op = if fallback {
+                        all.choose(&mut self.rng).copied()
+                    } else if tried {
+                        bandit.best(all)
+                    } else {
+                        bandit.choose(all)
+                    }?;
                     let start = self
                         .best
                         .get(&persona.name)

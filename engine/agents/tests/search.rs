@@ -1,0 +1,99 @@
+//! The built-in search agent: deterministic for a seed, every proposal verified, and a bandit
+//! that follows the operators that keep improving.
+
+mod common;
+
+use agents::{apply_as, Outcome, ProposalKind, ProposalRequest, Proposer, Quota, SearchAgent};
+use common::{baseline, workflow_with_std_model, LOCAL, STD_MODELS};
+use proptest::prelude::*;
+
+fn propose(agent: &mut SearchAgent, b: &agents::Baseline, persona: &str, quota: Quota) -> Vec<agents::Proposal> {
+    let p = b.persona(persona).unwrap();
+    agent.propose(&ProposalRequest { persona: &p, baseline: b, history: &[], quota })
+}
+
+#[test]
+fn the_same_seed_gives_the_same_proposals_and_other_seeds_differ() {
+    let b = baseline(LOCAL);
+    let run = |seed| {
+        let mut a = SearchAgent::new(seed);
+        ["optimizer", "architecture", "reward"]
+            .iter()
+            .flat_map(|p| propose(&mut a, &b, p, Quota::new(2, 1, 1)))
+            .map(|p| serde_json::to_string(&p).unwrap())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(run(1), run(1));
+    assert_ne!(run(1), run(2));
+}
+
+#[test]
+fn it_answers_the_quota_with_labelled_kinds() {
+    let b = baseline(LOCAL);
+    let mut a = SearchAgent::new(7);
+    let ps = propose(&mut a, &b, "architecture", Quota::new(2, 2, 1));
+    let kinds: Vec<ProposalKind> = ps.iter().map(|p| p.kind).collect();
+    use ProposalKind::*;
+    assert_eq!(kinds, vec![Explore, Explore, Exploit, Exploit, Innovate]);
+    assert!(ps.iter().all(|p| p.persona == "architecture" && !p.operator.is_empty()));
+    assert!(ps[4].operator.contains('+') || ["gate", "cross", "deeper", "layer_norm"].contains(&ps[4].operator.as_str()));
+}
+
+#[test]
+fn it_never_proposes_the_same_change_twice() {
+    let b = baseline(LOCAL);
+    let mut a = SearchAgent::new(3);
+    let mut keys = std::collections::HashSet::new();
+    for _ in 0..4 {
+        for p in propose(&mut a, &b, "optimizer", Quota::new(2, 2, 1)) {
+            let c = apply_as(&b, &b.persona("optimizer").unwrap(), &p.delta).unwrap();
+            assert!(keys.insert(c.key), "duplicate: {}", p.explanation);
+        }
+    }
+}
+
+#[test]
+fn the_bandit_prefers_an_operator_that_keeps_improving() {
+    let b = baseline(LOCAL);
+    let mut a = SearchAgent::new(11);
+    // Every operator once, then only `lr_down` keeps paying off.
+    for round in 0..12 {
+        for p in propose(&mut a, &b, "optimizer", Quota::new(0, 2, 0)) {
+            let c = apply_as(&b, &b.persona("optimizer").unwrap(), &p.delta).unwrap();
+            let improvement = if p.operator == "lr_down" { 0.02 } else { -0.01 - 0.001 * round as f64 };
+            a.observe(&Outcome {
+                key: c.key,
+                persona: "optimizer".into(),
+                operator: p.operator.clone(),
+                improvement: Some(improvement),
+                status: "trained".into(),
+            });
+        }
+    }
+    let bandit = a.bandit("optimizer").unwrap();
+    let best = bandit.best(&["optimizer_type", "lr_up", "lr_down", "schedule", "weight_decay", "clip"]);
+    assert_eq!(best, Some("lr_down"));
+    let exploits = propose(&mut a, &b, "optimizer", Quota::new(0, 6, 0));
+    let chosen = exploits.iter().filter(|p| p.operator == "lr_down").count();
+    assert!(chosen >= 4, "lr_down chosen {chosen} of {}: {:?}", exploits.len(), exploits.iter().map(|p| &p.operator).collect::<Vec<_>>());
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    /// Whatever the seed and stdlib model, every proposal it returns verifies, and no
+    /// verification failure goes unretried.
+    #[test]
+    fn every_proposal_verifies(seed in any::<u64>(), model in 0..STD_MODELS.len(), persona in 0..3usize) {
+        let b = baseline(&workflow_with_std_model(STD_MODELS[model]));
+        let persona = ["optimizer", "architecture", "reward"][persona];
+        let mut a = SearchAgent::new(seed);
+        let ps = propose(&mut a, &b, persona, Quota::new(2, 2, 2));
+        prop_assert!(!ps.is_empty());
+        for p in &ps {
+            let verified = apply_as(&b, &b.persona(persona).unwrap(), &p.delta);
+            prop_assert!(verified.is_ok(), "{} ({}) fails:\n{}", p.operator, p.explanation, verified.unwrap_err());
+        }
+        prop_assert_eq!(a.stats().proposed, ps.len());
+    }
+}
