@@ -4,6 +4,7 @@
 mod data;
 mod debug;
 pub(crate) mod reward;
+pub(crate) mod sim;
 mod train;
 
 use std::collections::HashMap;
@@ -202,7 +203,13 @@ impl Registry {
     /// The built-in steps.
     pub fn builtin() -> Self {
         let mut registry = Registry { steps: HashMap::new() };
-        for step in data::steps().into_iter().chain(debug::steps()).chain(reward::steps()).chain(train::steps()) {
+        for step in data::steps()
+            .into_iter()
+            .chain(debug::steps())
+            .chain(reward::steps())
+            .chain(sim::steps())
+            .chain(train::steps())
+        {
             registry.steps.insert(step.name(), step);
         }
         registry
