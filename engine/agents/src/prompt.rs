@@ -125,7 +125,7 @@ pub fn select_history<'a>(history: &'a [HistoryEntry], options: &PromptOptions) 
             (None, Some(_)) => std::cmp::Ordering::Greater,
             (None, None) => std::cmp::Ordering::Equal,
         }),
-        SortOrder::Time => rows.sort_by(|a, b| b.time.cmp(&a.time)),
+        SortOrder::Time => rows.sort_by_key(|h| std::cmp::Reverse(h.time)),
         SortOrder::None => {}
     }
     rows.truncate(options.history);

@@ -6,18 +6,19 @@ use agents::{render_prompt, HistoryEntry, PromptContext, PromptOptions, Proposal
 use common::{baseline, LOCAL};
 
 fn history() -> Vec<HistoryEntry> {
-    let entry = |id: &str, persona: &str, score: Option<f64>, time: u64, status: &str, explanation: &str| HistoryEntry {
-        id: id.into(),
-        key: None,
-        persona: persona.into(),
-        operator: "lr_down".into(),
-        kind: ProposalKind::Exploit,
-        explanation: explanation.into(),
-        metric: "ndcg@10".into(),
-        score,
-        status: status.into(),
-        time,
-    };
+    let entry =
+        |id: &str, persona: &str, score: Option<f64>, time: u64, status: &str, explanation: &str| HistoryEntry {
+            id: id.into(),
+            key: None,
+            persona: persona.into(),
+            operator: "lr_down".into(),
+            kind: ProposalKind::Exploit,
+            explanation: explanation.into(),
+            metric: "ndcg@10".into(),
+            score,
+            status: status.into(),
+            time,
+        };
     vec![
         entry("1", "optimizer", Some(0.21), 1, "trained", "adam at 1e-3"),
         entry("2", "architecture", Some(0.25), 2, "trained", "a gated path"),

@@ -36,7 +36,9 @@ fn it_answers_the_quota_with_labelled_kinds() {
     use ProposalKind::*;
     assert_eq!(kinds, vec![Explore, Explore, Exploit, Exploit, Innovate]);
     assert!(ps.iter().all(|p| p.persona == "architecture" && !p.operator.is_empty()));
-    assert!(ps[4].operator.contains('+') || ["gate", "cross", "deeper", "layer_norm"].contains(&ps[4].operator.as_str()));
+    assert!(
+        ps[4].operator.contains('+') || ["gate", "cross", "deeper", "layer_norm"].contains(&ps[4].operator.as_str())
+    );
 }
 
 #[test]
@@ -75,7 +77,12 @@ fn the_bandit_prefers_an_operator_that_keeps_improving() {
     assert_eq!(best, Some("lr_down"));
     let exploits = propose(&mut a, &b, "optimizer", Quota::new(0, 6, 0));
     let chosen = exploits.iter().filter(|p| p.operator == "lr_down").count();
-    assert!(chosen >= 4, "lr_down chosen {chosen} of {}: {:?}", exploits.len(), exploits.iter().map(|p| &p.operator).collect::<Vec<_>>());
+    assert!(
+        chosen >= 4,
+        "lr_down chosen {chosen} of {}: {:?}",
+        exploits.len(),
+        exploits.iter().map(|p| &p.operator).collect::<Vec<_>>()
+    );
 }
 
 proptest! {

@@ -130,8 +130,7 @@ fn cross(g: &mut Graph) -> Option<String> {
     let last = live
         .iter()
         .copied()
-        .filter(|&i| matches!(g.nodes[i].op, TensorOp::Cross { x0: a, .. } if a == x0))
-        .last()
+        .rfind(|&i| matches!(g.nodes[i].op, TensorOp::Cross { x0: a, .. } if a == x0))
         .unwrap_or(x0);
     let first = g.nodes.len();
     let c = g.push(TensorOp::Cross { x0, x: last });
