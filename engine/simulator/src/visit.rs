@@ -79,7 +79,8 @@ pub(crate) fn visit(
     let (quality, clickbait) = (world.quality(), world.clickbait());
     let mut totals = VisitTotals::default();
     let mut slate = Vec::with_capacity(p.slate_size);
-    let mut time = EPOCH + i64::from(day) * 86_400 + 8 * 3600 + (rand::Rng::gen::<f64>(rng) * 12.0 * 3600.0) as i64;
+    let midnight = EPOCH + i64::from(day) * 86_400;
+    let mut time = midnight + 8 * 3600 + (rand::Rng::gen::<f64>(rng) * 12.0 * 3600.0) as i64;
     loop {
         for t in 0..p.max_slates {
             slate.clear();
@@ -97,7 +98,8 @@ pub(crate) fn visit(
                 let mut imp = Impression {
                     user,
                     item,
-                    time,
+                    // A long evening stays on its day: `day` and `time` never disagree.
+                    time: time.min(midnight + 86_399),
                     day,
                     position: k as u32,
                     click: bernoulli(rng, sigmoid(logit)),
