@@ -65,10 +65,13 @@ impl Client {
         if key.is_none() && config.provider != ProviderKind::Openai {
             return Err(Error::MissingKey { provider: config.provider.name(), env: config.api_key_env().to_string() });
         }
-        let http = reqwest::Client::builder()
-            .user_agent(concat!("evoflow/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?;
+        let mut builder = reqwest::Client::builder().user_agent(concat!("evoflow/", env!("CARGO_PKG_VERSION")));
+        if is_loopback(config.base_url()) {
+            // A local server (vLLM, Ollama, a test server) is never reached through a proxy
+            // named in the environment.
+            builder = builder.no_proxy();
+        }
+        let http = builder.build().map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?;
         Ok(Client { config, key, http, budget: BudgetTracker::unlimited(), observer: Arc::new(NoObserver) })
     }
 
@@ -256,6 +259,17 @@ impl Client {
     }
 }
 
+/// Whether `url`'s host is this machine.
+fn is_loopback(url: &str) -> bool {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let authority = rest.split('/').next().unwrap_or_default();
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => authority.split(':').next().unwrap_or_default(),
+    };
+    host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
 fn tool_calls_json(response: &Response) -> Value {
     let calls: Vec<Value> = response
         .parts
@@ -266,4 +280,19 @@ fn tool_calls_json(response: &Response) -> Value {
         })
         .collect();
     Value::Array(calls)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_loopback;
+
+    #[test]
+    fn loopback_hosts_are_recognised() {
+        for url in ["http://127.0.0.1:8000/v1", "http://localhost", "http://[::1]:9/v1", "http://127.9.9.9"] {
+            assert!(is_loopback(url), "{url}");
+        }
+        for url in ["https://api.openai.com/v1", "http://10.0.0.2:8000", "http://localhost.example.com"] {
+            assert!(!is_loopback(url), "{url}");
+        }
+    }
 }

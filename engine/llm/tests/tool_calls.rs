@@ -195,3 +195,18 @@ async fn the_turn_bound_stops_a_model_that_keeps_calling_tools() {
     assert_eq!(server.received().len(), 2);
     assert_eq!(tool.calls.len(), 2);
 }
+
+#[tokio::test]
+async fn the_loops_futures_can_run_on_spawned_tasks() {
+    fn assert_send<T: Send>(_: &T) {}
+    let client = Client::with_key(llm::Config::new(ProviderKind::Openai, "m"), None).unwrap();
+    let mut tool = LossTool::default();
+    let request = request();
+    let fut = tool_loop(&client, "p", &request, &mut tool, 1);
+    assert_send(&fut);
+    let mut no_tools = llm::NoTools;
+    let fut = llm::ask_structured(&client, "p", &request, &mut no_tools, 1, llm::extract_json, 1);
+    assert_send(&fut);
+    let call = client.call("p", &request);
+    assert_send(&call);
+}
