@@ -120,7 +120,11 @@ fn write_loop(
             }
         }
         let (updates, artifacts) = collapse(batch);
-        let result = journal.transaction(|tx| tx.apply_batch(run_id, &updates, &artifacts));
+        let models = crate::model_records::of_artifacts(journal.path(), &artifacts);
+        let result = journal.transaction(|tx| {
+            tx.apply_batch(run_id, &updates, &artifacts)?;
+            models.iter().try_for_each(|m| tx.record_model(m).map(drop))
+        });
         if let Err(e) = result {
             error.lock().unwrap().get_or_insert(e.to_string());
         }

@@ -6,6 +6,7 @@ mod config;
 mod exec;
 mod fs_loader;
 mod journal_recorder;
+mod model_records;
 mod plan_status;
 mod reward_lower;
 mod steps;
