@@ -56,3 +56,35 @@ fn evoflow_toml_supplies_defaults_and_the_command_line_wins() {
     let out = dir.status(["run", "p.evo"], 2);
     assert!(out.stderr.contains("unknown field `jobz`"), "{}", out.stderr);
 }
+
+#[test]
+fn evoflow_toml_takes_llm_settings_and_a_budget_but_no_key() {
+    let dir = Dir::new();
+    dir.file("p.evo", "let s = std::debug::echo(1)\n").file(
+        "evoflow.toml",
+        "[llm]\nprovider = \"anthropic\"\nmodel = \"claude-x\"\ntimeout_secs = 30\nprice_input_per_mtok = 3.0\n\
+         [budget]\nmax_cost_usd = 2.5\nmax_calls = 40\n",
+    );
+    let out = dir.status(["run", "p.evo", "--dry-run"], 0);
+    assert!(out.stdout.contains("run      s"), "{}", out.stdout);
+
+    dir.file("evoflow.toml", "[llm]\nprovider = \"openai\"\nmodel = \"m\"\napi_key = \"sk-123\"\n");
+    let out = dir.status(["run", "p.evo", "--dry-run"], 2);
+    assert!(out.stderr.contains("unknown field `api_key`"), "{}", out.stderr);
+
+    dir.file("evoflow.toml", "[budget]\nmax_cost = 1\n");
+    let out = dir.status(["run", "p.evo", "--dry-run"], 2);
+    assert!(out.stderr.contains("unknown field `max_cost`"), "{}", out.stderr);
+
+    dir.file("evoflow.toml", "[llm]\nprovider = \"gemini\"\nmodel = \"g\"\nbase_url = \"localhost:9\"\n");
+    let out = dir.status(["run", "p.evo", "--dry-run"], 2);
+    assert!(
+        out.stderr.contains("[llm]: `base_url` must start with http:// or https://, not `localhost:9`"),
+        "{}",
+        out.stderr
+    );
+
+    dir.file("evoflow.toml", "[llm]\nprovider = \"mistral\"\nmodel = \"m\"\n");
+    let out = dir.status(["run", "p.evo", "--dry-run"], 2);
+    assert!(out.stderr.contains("unknown variant `mistral`"), "{}", out.stderr);
+}

@@ -1,5 +1,6 @@
-//! `evoflow.toml` beside a workflow: defaults for params, jobs, resources and the run dir.
-//! (LLM settings and budgets join it with the agents.) The command line wins over the file, the file over built-in defaults.
+//! `evoflow.toml` beside a workflow: defaults for params, jobs, resources and the run dir, the
+//! model LLM agents use (`[llm]`) and the run's LLM budget (`[budget]`). The command line wins
+//! over the file, the file over built-in defaults.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -20,6 +21,11 @@ pub struct Config {
     pub resources: BTreeMap<String, f64>,
     /// Where runs keep their outputs, cache and journal.
     pub run_dir: Option<String>,
+    /// The model LLM agents call; absent, agents fall back to the built-in search agent.
+    pub llm: Option<llm::Config>,
+    /// Limits on a run's LLM calls and spending.
+    #[serde(default)]
+    pub budget: llm::Budget,
 }
 
 impl Config {
@@ -31,7 +37,23 @@ impl Config {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Config::default()),
             Err(e) => return Err(format!("cannot read `{}`: {e}", path.display())),
         };
-        toml::from_str(&text).map_err(|e| format!("`{}`: {}", path.display(), e.to_string().trim_end()))
+        let config: Config =
+            toml::from_str(&text).map_err(|e| format!("`{}`: {}", path.display(), e.to_string().trim_end()))?;
+        config.validate().map_err(|e| format!("`{}`: {e}", path.display()))?;
+        Ok(config)
+    }
+
+    /// Checks what the types cannot: usable `[llm]` values and non-negative budgets.
+    fn validate(&self) -> Result<(), String> {
+        if let Some(llm) = &self.llm {
+            llm.validate().map_err(|e| format!("[llm]: {e}"))?;
+        }
+        if let Some(max) = self.budget.max_cost_usd {
+            if !(max.is_finite() && max >= 0.0) {
+                return Err(format!("[budget]: `max_cost_usd` must be zero or more, not {max}"));
+            }
+        }
+        Ok(())
     }
 
     /// The file's params as `NAME=VALUE` overrides, in the syntax `--set` takes.
