@@ -32,11 +32,11 @@ fn an_unusable_run_dir_is_reported() {
 #[test]
 fn steps_that_are_not_built_yet_are_listed() {
     let out = Test::new()
-        .file("t.evo", "use std::models::{bpr_mf}\nlet d = std::sim::logs()\nlet s = std::data::random_split(d)\nlet t = std::train::train(bpr_mf, s)\n")
+        .file("t.evo", "let j = std::tools::read_journal()\n")
         .args(["run", "t.evo"])
         .status(1);
     assert!(out.stderr.contains("not built yet"), "{}", out.stderr);
-    assert!(out.stderr.contains("std::train::train (`t`)"), "{}", out.stderr);
+    assert!(out.stderr.contains("std::tools::read_journal (`j`)"), "{}", out.stderr);
 }
 
 #[test]
