@@ -2,7 +2,7 @@
 //! its blake3 hash names the cache entry, and `evoflow explain` prints and diffs the struct.
 
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
@@ -13,7 +13,11 @@ use dsl::program::Node;
 use dsl::types::Value;
 
 use crate::steps::{Artifact, Registry, StepError};
-use crate::store::{file_name, hash_file};
+use crate::store::hash_file;
+
+mod index;
+
+pub use index::{Entry, Index};
 
 /// Everything that decides a step's output.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -90,56 +94,6 @@ fn diff_map<V: PartialEq>(
         if !new.contains_key(k) {
             out.push(format!("{what} `{k}`: removed (was {})", show(v)));
         }
-    }
-}
-
-/// One cache entry: which output a key produced.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct Entry {
-    pub key: String,
-    pub node: String,
-    pub output: String,
-    /// Size of the output, for the journal's record of a cache hit.
-    pub bytes: u64,
-    pub files: u64,
-}
-
-/// The cache index of a run directory: `cache/<key>.json`, and the last key of each node in
-/// `keys/<node>.json` (for `explain`).
-pub struct Index {
-    root: PathBuf,
-}
-
-impl Index {
-    /// The index under `run_dir` (the store created its folders).
-    pub fn new(run_dir: &Path) -> Self {
-        Index { root: run_dir.to_path_buf() }
-    }
-
-    /// The entry for `key`, if any.
-    pub fn get(&self, key: &str) -> Option<Entry> {
-        let bytes = std::fs::read(self.root.join("cache").join(format!("{key}.json"))).ok()?;
-        serde_json::from_slice(&bytes).ok()
-    }
-
-    /// Records that `entry.key` produced `entry.output`, and the key's components for its node.
-    pub fn put(&self, entry: &Entry, key: &CacheKey) -> io::Result<()> {
-        write_atomic(&self.root.join("cache").join(format!("{}.json", entry.key)), &serde_json::to_vec(entry)?)?;
-        self.put_key(&entry.node, key)
-    }
-
-    /// Records the key `node` finished with, for `explain`.
-    pub fn put_key(&self, node: &str, key: &CacheKey) -> io::Result<()> {
-        write_atomic(
-            &self.root.join("keys").join(format!("{}.json", file_name(node))),
-            &serde_json::to_vec_pretty(key)?,
-        )
-    }
-
-    /// The key `node` had the last time it finished.
-    pub fn last_key(&self, node: &str) -> Option<CacheKey> {
-        let bytes = std::fs::read(self.root.join("keys").join(format!("{}.json", file_name(node)))).ok()?;
-        serde_json::from_slice(&bytes).ok()
     }
 }
 

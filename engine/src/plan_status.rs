@@ -41,7 +41,19 @@ pub fn statuses(
     no_cache: bool,
     rerun: &[String],
 ) -> Vec<NodeStatus> {
-    let index = Index::new(store.root());
+    let index = match Index::load(store.root()) {
+        Ok(index) => index,
+        Err(e) => {
+            let message = format!("cannot read the cache index in `{}`: {e}", store.root().display());
+            let error = |n: &dsl::program::Node| NodeStatus {
+                node: n.id.clone(),
+                step: n.step.clone(),
+                key: None,
+                status: Status::Error { message: message.clone() },
+            };
+            return plan.topo_order().into_iter().map(error).collect();
+        }
+    };
     let stdlib = dsl::stdlib::version();
     let rerun: HashSet<&str> = rerun.iter().map(String::as_str).collect();
     let mut outputs: HashMap<String, Artifact> = HashMap::new();

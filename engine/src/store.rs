@@ -8,6 +8,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::steps::Artifact;
 
+/// The file in every object that holds the step's description of its output.
+const META: &str = "meta.json";
+
 /// The object store of one run directory.
 pub struct Store {
     root: PathBuf,
@@ -24,7 +27,7 @@ pub struct Committed {
 impl Store {
     /// Opens (creating) the store under `run_dir`, and proves it is writable.
     pub fn open(run_dir: &Path) -> io::Result<Store> {
-        for sub in ["objects", "tmp", "cache", "keys"] {
+        for sub in ["objects", "tmp", "cache"] {
             std::fs::create_dir_all(run_dir.join(sub))?;
         }
         let probe = run_dir.join("tmp").join(format!(".probe-{}", std::process::id()));
@@ -42,17 +45,23 @@ impl Store {
     pub fn work_dir(&self, node: &str) -> io::Result<PathBuf> {
         let n = self.counter.fetch_add(1, Ordering::Relaxed);
         let dir = self.root.join("tmp").join(format!("{}-{}-{n}", file_name(node), std::process::id()));
-        if dir.exists() {
-            std::fs::remove_dir_all(&dir)?;
+        // The name is unique to this process and attempt; one left by a killed process with the
+        // same pid is the rare case, so it costs a retry rather than a check per attempt.
+        match std::fs::create_dir(&dir) {
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                std::fs::remove_dir_all(&dir)?;
+                std::fs::create_dir(&dir)?;
+            }
+            other => other?,
         }
-        std::fs::create_dir_all(&dir)?;
         Ok(dir)
     }
 
     /// Moves a finished attempt's folder into the store under its content hash.
     pub fn commit(&self, work: &Path, meta: &serde_json::Value) -> io::Result<Committed> {
-        std::fs::write(work.join("meta.json"), serde_json::to_vec_pretty(meta)?)?;
-        let (hash, bytes, files) = hash_dir(work)?;
+        let meta_bytes = serde_json::to_vec_pretty(meta)?;
+        std::fs::write(work.join(META), &meta_bytes)?;
+        let (hash, bytes, files) = hash_dir(work, &meta_bytes)?;
         let dest = self.root.join("objects").join(&hash);
         if dest.exists() {
             std::fs::remove_dir_all(work)?;
@@ -65,7 +74,7 @@ impl Store {
     /// The stored output with this hash, if it is (still) there.
     pub fn object(&self, hash: &str) -> Option<Artifact> {
         let dir = self.root.join("objects").join(hash);
-        let meta = std::fs::read(dir.join("meta.json")).ok()?;
+        let meta = std::fs::read(dir.join(META)).ok()?;
         let meta = serde_json::from_slice(&meta).ok()?;
         Some(Artifact { hash: hash.to_string(), dir, meta })
     }
@@ -89,14 +98,15 @@ pub fn file_name(node: &str) -> String {
 }
 
 /// blake3 over every file (sorted relative path, length, bytes), total bytes, file count.
-fn hash_dir(dir: &Path) -> io::Result<(String, u64, u64)> {
+/// `meta` is what was just written to `meta.json`, hashed from memory rather than read back.
+fn hash_dir(dir: &Path, meta: &[u8]) -> io::Result<(String, u64, u64)> {
     let mut files = Vec::new();
     collect(dir, dir, &mut files)?;
     files.sort();
     let mut hasher = blake3::Hasher::new();
     let mut bytes = 0;
     for rel in &files {
-        let data = std::fs::read(dir.join(rel))?;
+        let data = if rel == META { std::borrow::Cow::Borrowed(meta) } else { std::fs::read(dir.join(rel))?.into() };
         hasher.update(rel.as_bytes());
         hasher.update(&[0]);
         hasher.update(&(data.len() as u64).to_le_bytes());

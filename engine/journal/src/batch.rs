@@ -2,11 +2,13 @@
 //! few milliseconds and lands it with one upsert per table, instead of a statement per event
 //! (DuckDB's per-statement cost dominates single-row writes).
 //!
-//! The rows go through DuckDB's appender into temporary staging tables, then one
-//! `INSERT ... SELECT ... ON CONFLICT` per table moves them: binding thousands of parameters
-//! into a multi-row `VALUES` cost more than the upsert itself (about 100 µs a row).
+//! Each statement is prepared once per size and cached: a batch of n rows runs the statements
+//! for the powers of two that sum to n, so DuckDB parses and plans a multi-row `VALUES` a handful
+//! of times per run instead of once per batch (planning thousands of parameters cost more than
+//! the upsert). Staging through a temporary table and the appender was tried: a SIGKILL then
+//! left a WAL that DuckDB 1.5 could not replay.
 
-use duckdb::params;
+use duckdb::types::ToSql;
 
 use crate::error::Result;
 use crate::journal::JournalTx;
@@ -29,82 +31,81 @@ pub struct StepUpdate {
     pub output_hash: Option<String>,
 }
 
-/// The staging tables: temporary (never in the journal file), one per connection.
-const STAGING: &str = "
-CREATE TEMP TABLE IF NOT EXISTS steps_batch (
-    run_id BIGINT, node_id VARCHAR, step VARCHAR, cache_key VARCHAR, status VARCHAR, attempts INTEGER,
-    started_at BIGINT, finished_at BIGINT, duration_ms BIGINT, error VARCHAR, output_hash VARCHAR
-);
-CREATE TEMP TABLE IF NOT EXISTS artifacts_batch (
-    hash VARCHAR, node_id VARCHAR, step VARCHAR, bytes BIGINT, files INTEGER, created_at BIGINT
-);
-DELETE FROM steps_batch;
-DELETE FROM artifacts_batch;
-";
+/// Rows in the largest statement: a power of two, well under DuckDB's parameter limits.
+const CHUNK: usize = 256;
 
 impl JournalTx<'_> {
     /// Upserts `updates` (at most one per node) and inserts the `artifacts` not yet known.
     pub fn apply_batch(&self, run_id: i64, updates: &[StepUpdate], artifacts: &[Artifact]) -> Result<()> {
-        if updates.is_empty() && artifacts.is_empty() {
-            return Ok(());
-        }
         if !updates.is_empty() {
             self.require_run(run_id)?;
         }
-        let conn = self.connection();
-        conn.execute_batch(STAGING)?;
-        if !updates.is_empty() {
-            let mut staging = conn.appender_to_catalog_and_db("steps_batch", "temp", "main")?;
-            for u in updates {
-                staging.append_row(params![
-                    run_id,
-                    u.node_id,
-                    u.step,
-                    u.cache_key,
-                    u.status.as_str(),
-                    u.attempts,
-                    u.started_at,
-                    u.finished_at,
-                    u.duration_ms,
-                    u.error,
-                    u.output_hash,
-                ])?;
-            }
-            staging.flush()?;
-            drop(staging);
-            conn.execute(
+        for chunk in power_of_two_chunks(updates) {
+            let rows =
+                vec!["(?, ?, ?, ?, ?, ?, make_timestamp(?), make_timestamp(?), ?, ?, ?)"; chunk.len()].join(", ");
+            let sql = format!(
                 "INSERT INTO steps (run_id, node_id, step, cache_key, status, attempts, started_at, finished_at,
                                     duration_ms, error, output_hash)
-                 SELECT run_id, node_id, step, cache_key, status, attempts, make_timestamp(started_at),
-                        make_timestamp(finished_at), duration_ms, error, output_hash
-                 FROM steps_batch
+                 VALUES {rows}
                  ON CONFLICT (run_id, node_id) DO UPDATE SET
                      step = COALESCE(excluded.step, steps.step),
                      cache_key = COALESCE(excluded.cache_key, steps.cache_key),
                      status = excluded.status, attempts = excluded.attempts,
                      started_at = COALESCE(excluded.started_at, steps.started_at),
                      finished_at = excluded.finished_at, duration_ms = excluded.duration_ms,
-                     error = excluded.error, output_hash = excluded.output_hash",
-                [],
-            )?;
-        }
-        if !artifacts.is_empty() {
-            let now = crate::process::now_micros();
-            let mut seen = std::collections::HashSet::new();
-            let mut staging = conn.appender_to_catalog_and_db("artifacts_batch", "temp", "main")?;
-            for a in artifacts.iter().filter(|a| seen.insert(a.hash.as_str())) {
-                let bytes = i64::try_from(a.bytes).unwrap_or(i64::MAX);
-                staging.append_row(params![a.hash, a.node_id, a.step, bytes, a.files, now])?;
+                     error = excluded.error, output_hash = excluded.output_hash"
+            );
+            let mut values: Vec<&dyn ToSql> = Vec::with_capacity(chunk.len() * 11);
+            let statuses: Vec<&str> = chunk.iter().map(|u| u.status.as_str()).collect();
+            for (u, status) in chunk.iter().zip(&statuses) {
+                values.extend([
+                    &run_id as &dyn ToSql,
+                    &u.node_id,
+                    &u.step,
+                    &u.cache_key,
+                    status,
+                    &u.attempts,
+                    &u.started_at,
+                    &u.finished_at,
+                    &u.duration_ms,
+                    &u.error,
+                    &u.output_hash,
+                ]);
             }
-            staging.flush()?;
-            drop(staging);
-            conn.execute(
-                "INSERT INTO artifacts (hash, node_id, step, bytes, files, created_at)
-                 SELECT hash, node_id, step, bytes, files, make_timestamp(created_at) FROM artifacts_batch
-                 ON CONFLICT (hash) DO NOTHING",
-                [],
-            )?;
+            self.connection().prepare_cached(&sql)?.execute(values.as_slice())?;
+        }
+        let mut seen = std::collections::HashSet::new();
+        let fresh: Vec<&Artifact> = artifacts.iter().filter(|a| seen.insert(a.hash.as_str())).collect();
+        let now = crate::process::now_micros();
+        for chunk in power_of_two_chunks(&fresh) {
+            let rows = vec!["(?, ?, ?, ?, ?, make_timestamp(?))"; chunk.len()].join(", ");
+            let sql = format!(
+                "INSERT INTO artifacts (hash, node_id, step, bytes, files, created_at) VALUES {rows}
+                 ON CONFLICT (hash) DO NOTHING"
+            );
+            let bytes: Vec<i64> = chunk.iter().map(|a| i64::try_from(a.bytes).unwrap_or(i64::MAX)).collect();
+            let mut values: Vec<&dyn ToSql> = Vec::with_capacity(chunk.len() * 6);
+            for (a, b) in chunk.iter().zip(&bytes) {
+                values.extend([&a.hash as &dyn ToSql, &a.node_id, &a.step, b, &a.files, &now]);
+            }
+            self.connection().prepare_cached(&sql)?.execute(values.as_slice())?;
         }
         Ok(())
     }
+}
+
+/// `items` cut into runs of [`CHUNK`], then the powers of two that make up the rest, so only a
+/// few distinct statement sizes are ever prepared.
+fn power_of_two_chunks<T>(mut items: &[T]) -> Vec<&[T]> {
+    let mut out = Vec::new();
+    let mut size = CHUNK;
+    while !items.is_empty() {
+        while size > items.len() {
+            size /= 2;
+        }
+        let (head, rest) = items.split_at(size);
+        out.push(head);
+        items = rest;
+    }
+    out
 }

@@ -45,7 +45,13 @@ impl Journal {
 
     fn init(mut conn: Connection, path: Option<PathBuf>, registration: Option<Registration>) -> Result<Journal> {
         let label = path.as_ref().map_or_else(|| ":memory:".to_string(), |p| p.display().to_string());
-        apply_migrations(&mut conn, &label, MIGRATIONS)?;
+        if !apply_migrations(&mut conn, &label, MIGRATIONS)?.is_empty() {
+            // Moves the schema out of the WAL: DuckDB 1.5 cannot replay a WAL that holds the
+            // migrations' DDL (`ALTER TABLE`, indexes) after a SIGKILL, and the file would not open.
+            conn.execute_batch("CHECKPOINT")?;
+        }
+        // Room for every statement size the batch writer prepares (see `batch`), and some.
+        conn.set_prepared_statement_cache_capacity(64);
         Ok(Journal { conn, path, _registration: registration })
     }
 

@@ -105,6 +105,10 @@ pub fn prepare(
 }
 
 pub fn run(args: Args) -> ExitCode {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a tokio runtime");
+    // Listen for Ctrl-C before anything else: compiling a large workflow and opening the journal
+    // take a while, and a SIGINT before the handler exists would kill the process outright.
+    let interrupted = runtime.spawn(tokio::signal::ctrl_c());
     let format = if args.json { DiagnosticFormat::Json } else { DiagnosticFormat::Human };
     let prepared = match args.target.prepare(format) {
         Ok(p) => p,
@@ -130,11 +134,15 @@ pub fn run(args: Args) -> ExitCode {
         eprintln!("`evoflow check` and `evoflow graph` work on it; `run` needs every step implemented.");
         return ExitCode::from(EXIT_FAILED);
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a tokio runtime");
-    runtime.block_on(execute(args, prepared, registry))
+    runtime.block_on(execute(args, prepared, registry, interrupted))
 }
 
-async fn execute(args: Args, prepared: Prepared, registry: Registry) -> ExitCode {
+async fn execute(
+    args: Args,
+    prepared: Prepared,
+    registry: Registry,
+    interrupted: tokio::task::JoinHandle<std::io::Result<()>>,
+) -> ExitCode {
     let Prepared { program, plan, config, run_dir } = prepared;
     let store = match Store::open(&run_dir) {
         Ok(store) => store,
@@ -179,10 +187,17 @@ async fn execute(args: Args, prepared: Prepared, registry: Registry) -> ExitCode
         steps: plan.len(),
         run_dir: run_dir.display().to_string(),
     });
+    let index = match Index::open(store.root()) {
+        Ok(index) => index,
+        Err(e) => {
+            eprintln!("error: cannot open the cache index in `{}`: {e}", run_dir.display());
+            return ExitCode::from(EXIT_FAILED);
+        }
+    };
     let core = Arc::new(Core {
         program: Arc::new(program.clone()),
         registry,
-        index: Index::new(store.root()),
+        index,
         store,
         recorder: recorder.clone(),
         events: events.clone(),
@@ -192,7 +207,7 @@ async fn execute(args: Args, prepared: Prepared, registry: Registry) -> ExitCode
         stdlib: dsl::stdlib::version(),
     });
     let shutdown = async {
-        if tokio::signal::ctrl_c().await.is_err() {
+        if !matches!(interrupted.await, Ok(Ok(()))) {
             std::future::pending::<()>().await;
         }
     };

@@ -16,8 +16,9 @@ pub struct StepDone {
     pub output: Option<(String, u64, u64)>,
 }
 
-/// Receives the executor's records. Calls come from blocking threads; an `Err` fails the step
-/// (a record that cannot be written is an error, never silently dropped).
+/// Receives the executor's records. Calls come from the executor's async tasks, so they must not
+/// block: queue the write (the journal's writer thread does). An `Err` fails the step (a record
+/// that cannot be written is an error, never silently dropped).
 pub trait Recorder: Send + Sync {
     /// An attempt of `node` started.
     fn step_started(&self, node: &str, step: &str, key: &str, attempt: u32) -> Result<(), String>;
