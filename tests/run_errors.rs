@@ -30,13 +30,29 @@ fn an_unusable_run_dir_is_reported() {
 }
 
 #[test]
-fn steps_that_are_not_built_yet_are_listed() {
-    let out = Test::new()
-        .file("t.evo", "let j = std::tools::read_journal()\n")
-        .args(["run", "t.evo"])
-        .status(1);
-    assert!(out.stderr.contains("not built yet"), "{}", out.stderr);
-    assert!(out.stderr.contains("std::tools::read_journal (`j`)"), "{}", out.stderr);
+fn the_agent_tools_run_as_steps_and_a_write_is_refused_and_journaled() {
+    let dir = Dir::new();
+    dir.file(
+        "t.evo",
+        "let j = std::tools::read_journal(top: 5)\nlet q = std::tools::run_sql_query(\"SELECT count(*) AS n FROM runs\")\n",
+    );
+    dir.status(["run", "t.evo", "-q"], 0);
+    let calls = dir.status(
+        ["journal", "t.evo", "--format", "csv", "--sql", "SELECT tool, status FROM tool_calls ORDER BY tool"],
+        0,
+    );
+    let lines: Vec<&str> = calls.stdout.lines().map(str::trim).collect();
+    assert_eq!(lines, ["tool,status", "read_journal,ok", "run_sql_query,ok"], "{}", calls.stdout);
+
+    dir.file("w.evo", "let q = std::tools::run_sql_query(\"DELETE FROM runs\")\n");
+    let out = dir.status(["run", "w.evo"], 1);
+    assert!(out.stderr.contains("DELETE"), "{}", out.stderr);
+    let runs = dir.status(["journal", "w.evo", "--format", "csv", "--sql", "SELECT count(*) AS n FROM runs"], 0);
+    let lines: Vec<&str> = runs.stdout.lines().map(str::trim).collect();
+    assert_eq!(lines, ["n", "1"], "the refused statement changed the journal: {}", runs.stdout);
+    let calls = dir.status(["journal", "w.evo", "--format", "csv", "--sql", "SELECT status FROM tool_calls"], 0);
+    let lines: Vec<&str> = calls.stdout.lines().map(str::trim).collect();
+    assert_eq!(lines, ["status", "failed"], "{}", calls.stdout);
 }
 
 #[test]

@@ -343,7 +343,13 @@ fn build() -> Vec<Signature> {
             .at_least(0.0)
             .opt("cost", cost, Value::Record(Default::default()))
             .opt("wall_time", Type::Duration, Value::Duration(0))
-            .opt("seed", Type::Int, Value::Int(0)),
+            .opt("seed", Type::Int, Value::Int(0))
+            .opt("epochs", Type::Int, Value::Int(5))
+            .at_least(1.0)
+            .opt("batch", Type::Int, Value::Int(1024))
+            .at_least(1.0)
+            .opt("loss", Type::Str, s("bpr"))
+            .opt("device", Type::Str, s("auto")),
         sig("std::loops", "top", Step, Type::Candidates, "The best K experiments by offline score")
             .req("experiments", Type::Experiments)
             .opt("k", Type::Int, Value::Int(3))

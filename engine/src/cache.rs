@@ -35,6 +35,9 @@ pub struct CacheKey {
     pub blocks: IndexMap<String, String>,
     /// Version of the embedded stdlib.
     pub stdlib: String,
+    /// State outside the workflow that the step reads (the production baseline of a loop).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
 }
 
 impl CacheKey {
@@ -56,6 +59,10 @@ impl CacheKey {
         diff_map("block", &old.blocks, &self.blocks, |v| v.clone(), &mut out);
         if self.stdlib != old.stdlib {
             out.push(format!("stdlib: {} (was {})", self.stdlib, old.stdlib));
+        }
+        if self.state != old.state {
+            let show = |s: &Option<String>| s.clone().unwrap_or_else(|| "none".into());
+            out.push(format!("state: {} (was {})", show(&self.state), show(&old.state)));
         }
         out
     }
@@ -110,6 +117,7 @@ pub fn key_of(
     program: &dsl::Program,
     registry: &Registry,
     stdlib: &str,
+    run_dir: &Path,
     node: &Node,
     inputs: &HashMap<String, Artifact>,
 ) -> Result<CacheKey, StepError> {
@@ -152,5 +160,6 @@ pub fn key_of(
         files,
         blocks,
         stdlib: stdlib.to_string(),
+        state: step.state_key(run_dir).map_err(StepError::permanent)?,
     })
 }

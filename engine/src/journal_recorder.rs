@@ -21,8 +21,19 @@ use crate::exec::recorder::{Recorder, StepDone};
 const BATCH_WINDOW: Duration = Duration::from_millis(20);
 
 enum Record {
-    Started { node: String, step: String, key: String, attempt: u32, at: i64 },
-    Finished { done: StepDone, at: i64 },
+    Started {
+        node: String,
+        step: String,
+        key: String,
+        attempt: u32,
+        at: i64,
+    },
+    Finished {
+        done: StepDone,
+        at: i64,
+    },
+    /// Work for the writer's journal (the loops' records, queries), after what came before it.
+    Call(Box<dyn FnOnce(&mut Journal) + Send>),
 }
 
 /// A run in the journal: begun on start, finished by [`JournalRecorder::finish`].
@@ -79,6 +90,18 @@ impl JournalRecorder {
         }
     }
 
+    /// Runs `f` on the writer's journal, after every record sent before, and waits for its answer.
+    pub fn call<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Journal) -> Result<T, String> + Send + 'static,
+    ) -> Result<T, String> {
+        let (reply, answer) = mpsc::channel();
+        self.send(Record::Call(Box::new(move |journal| {
+            let _ = reply.send(f(journal));
+        })))?;
+        answer.recv().map_err(|_| "the journal writer stopped".to_string())?
+    }
+
     fn send(&self, record: Record) -> Result<(), String> {
         self.check()?;
         let sender = self.sender.lock().unwrap();
@@ -119,17 +142,36 @@ fn write_loop(
                 }
             }
         }
-        let (updates, artifacts) = collapse(batch);
-        let models = crate::model_records::of_artifacts(journal.path(), &artifacts);
-        let result = journal.transaction(|tx| {
-            tx.apply_batch(run_id, &updates, &artifacts)?;
-            models.iter().try_for_each(|m| tx.record_model(m).map(drop))
-        });
-        if let Err(e) = result {
-            error.lock().unwrap().get_or_insert(e.to_string());
+        // Calls run in order with the records around them: the records before a call are
+        // written first.
+        let mut records = Vec::new();
+        for record in batch {
+            match record {
+                Record::Call(f) => {
+                    write_batch(&mut journal, run_id, std::mem::take(&mut records), &error);
+                    f(&mut journal);
+                }
+                other => records.push(other),
+            }
         }
+        write_batch(&mut journal, run_id, records, &error);
     }
     journal
+}
+
+fn write_batch(journal: &mut Journal, run_id: i64, records: Vec<Record>, error: &Mutex<Option<String>>) {
+    if records.is_empty() {
+        return;
+    }
+    let (updates, artifacts) = collapse(records);
+    let models = crate::model_records::of_artifacts(journal.path(), &artifacts);
+    let result = journal.transaction(|tx| {
+        tx.apply_batch(run_id, &updates, &artifacts)?;
+        models.iter().try_for_each(|m| tx.record_model(m).map(drop))
+    });
+    if let Err(e) = result {
+        error.lock().unwrap().get_or_insert(e.to_string());
+    }
 }
 
 /// One update per node: its latest start, and its end if the batch holds it.
@@ -141,6 +183,7 @@ fn collapse(batch: Vec<Record>) -> (Vec<StepUpdate>, Vec<journal::Artifact>) {
         let node = match &record {
             Record::Started { node, .. } => node.clone(),
             Record::Finished { done, .. } => done.node.clone(),
+            Record::Call(_) => continue,
         };
         let slot = *index.entry(node.clone()).or_insert_with(|| {
             updates.push(StepUpdate {
@@ -171,6 +214,7 @@ fn collapse(batch: Vec<Record>) -> (Vec<StepUpdate>, Vec<journal::Artifact>) {
                 u.error = None;
                 u.output_hash = None;
             }
+            Record::Call(_) => {}
             Record::Finished { done, at } => {
                 u.step = Some(done.step.clone());
                 if !done.key.is_empty() {

@@ -65,7 +65,7 @@ pub fn statuses(
             out.push(NodeStatus { node: node.id.clone(), step: node.step.clone(), key: None, status });
             continue;
         }
-        let (key, status) = match key_of(program, registry, &stdlib, node, &outputs) {
+        let (key, status) = match key_of(program, registry, &stdlib, store.root(), node, &outputs) {
             Err(e) => (None, Status::Error { message: e.message }),
             Ok(key) => {
                 let hit = index.get(&key.hash()).and_then(|e| store.object(&e.output));

@@ -6,6 +6,7 @@ mod explain;
 mod fmt;
 mod graph;
 mod journal;
+mod loop_summary;
 pub mod output;
 mod run;
 

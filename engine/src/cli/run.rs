@@ -16,6 +16,7 @@ use crate::exec::progress::Bars;
 use crate::exec::resources::Resources;
 use crate::exec::{self, RunStatus};
 use crate::journal_recorder::JournalRecorder;
+use crate::steps::run_info::RunInfo;
 use crate::steps::Registry;
 use crate::store::Store;
 
@@ -76,6 +77,8 @@ pub struct Args {
 /// run directory is.
 pub struct Prepared {
     pub program: dsl::Program,
+    /// The param overrides the program was compiled with (evoflow.toml, then `--set`).
+    pub overrides: Vec<(String, String)>,
     pub plan: dsl::Plan,
     pub config: Config,
     pub run_dir: PathBuf,
@@ -101,7 +104,7 @@ pub fn prepare(
         (None, Some(d)) => dir.join(d),
         (None, None) => dir.join(".evoflow").join(&program.name),
     };
-    Ok(Prepared { program, plan, config, run_dir })
+    Ok(Prepared { program, overrides, plan, config, run_dir })
 }
 
 pub fn run(args: Args) -> ExitCode {
@@ -143,7 +146,7 @@ async fn execute(
     registry: Registry,
     interrupted: tokio::task::JoinHandle<std::io::Result<()>>,
 ) -> ExitCode {
-    let Prepared { program, plan, config, run_dir } = prepared;
+    let Prepared { program, overrides, plan, config, run_dir } = prepared;
     let store = match Store::open(&run_dir) {
         Ok(store) => store,
         Err(e) => {
@@ -205,6 +208,15 @@ async fn execute(
         no_cache: args.no_cache,
         rerun: args.rerun.iter().cloned().collect(),
         stdlib: dsl::stdlib::version(),
+        run: Arc::new(RunInfo {
+            workflow: args.target.file.clone(),
+            overrides,
+            run_dir: run_dir.clone(),
+            run_id: recorder.run_id(),
+            journal: recorder.clone(),
+            llm: config.llm.clone(),
+            budget: llm::BudgetTracker::new(config.budget.clone()),
+        }),
     });
     let shutdown = async {
         if !matches!(interrupted.await, Ok(Ok(()))) {
@@ -233,13 +245,17 @@ async fn execute(
         if report.interrupted > 0 {
             parts.push(format!("{} interrupted", report.interrupted));
         }
-        let summary = format!(
+        let mut summary = format!(
             "{}: {} in {:.1}s\njournal: {}\n",
             report.status.as_str(),
             parts.join(", "),
             report.wall_ms as f64 / 1000.0,
             journal_path.display()
         );
+        for line in super::loop_summary::lines(&plan, &report.outputs) {
+            summary.push_str(&line);
+            summary.push('\n');
+        }
         emit(&summary);
     }
     if let Some(e) = journal_error {

@@ -30,6 +30,8 @@ pub struct Core {
     pub no_cache: bool,
     pub rerun: HashSet<String>,
     pub stdlib: String,
+    /// The run around the steps (workflow, run dir, journal), handed to each.
+    pub run: Arc<crate::steps::run_info::RunInfo>,
 }
 
 /// How a node ended.
@@ -41,7 +43,7 @@ pub enum Outcome {
 impl Core {
     /// The cache key of `node` given its inputs, or why it cannot be computed.
     pub fn key(&self, node: &Node, inputs: &HashMap<String, Artifact>) -> Result<CacheKey, StepError> {
-        crate::cache::key_of(&self.program, &self.registry, &self.stdlib, node, inputs)
+        crate::cache::key_of(&self.program, &self.registry, &self.stdlib, self.store.root(), node, inputs)
     }
 
     /// Runs `node` (or reuses its cached output). `hold` says whether it takes resource units
@@ -121,6 +123,7 @@ impl Core {
             attempt,
             progress: self.events.progress(&node.id),
             spawner: Spawner::new(self.clone(), node.id.clone()),
+            run: self.run.clone(),
         };
         let run = step.run(ctx);
         let result = if node.options.timeout_ms > 0 {

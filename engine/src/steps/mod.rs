@@ -4,7 +4,9 @@
 mod data;
 mod debug;
 pub(crate) mod reward;
+pub mod run_info;
 pub(crate) mod sim;
+pub mod tools;
 mod train;
 
 use std::collections::HashMap;
@@ -42,6 +44,12 @@ pub trait Step: Send + Sync {
         self.resources().iter().map(|(u, a)| (u.to_string(), *a)).collect()
     }
 
+    /// State outside the workflow that decides the output (the production baseline a loop
+    /// starts from); it enters the cache key. `run_dir` is the run's directory.
+    fn state_key(&self, _run_dir: &std::path::Path) -> Result<Option<String>, String> {
+        Ok(None)
+    }
+
     /// Runs once. Outputs go to `ctx.out_dir`; the returned value describes them.
     async fn run(&self, ctx: StepContext) -> Result<serde_json::Value, StepError>;
 }
@@ -60,6 +68,8 @@ pub struct StepContext {
     pub progress: Progress,
     /// Adds nodes to the running graph.
     pub spawner: Spawner,
+    /// The run around the step: workflow, run dir, journal.
+    pub run: Arc<run_info::RunInfo>,
 }
 
 impl StepContext {
@@ -209,6 +219,8 @@ impl Registry {
             .chain(reward::steps())
             .chain(sim::steps())
             .chain(train::steps())
+            .chain(tools::steps())
+            .chain(crate::loops::steps())
         {
             registry.steps.insert(step.name(), step);
         }

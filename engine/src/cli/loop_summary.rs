@@ -1,0 +1,67 @@
+//! The lines a run's summary adds for the evolution loops: what the fast loop found, what the
+//! slow loop decided, and how well the offline score predicted the online result.
+
+use std::collections::HashMap;
+
+use crate::steps::Artifact;
+
+/// One line per loop node that finished, in plan order.
+pub fn lines(plan: &dsl::Plan, outputs: &HashMap<String, Artifact>) -> Vec<String> {
+    let mut out = Vec::new();
+    for node in plan.topo_order() {
+        let Some(meta) = outputs.get(&node.id).map(|a| &a.meta) else { continue };
+        match node.step.as_str() {
+            "std::loops::offline" => out.push(offline(&node.id, meta)),
+            "std::loops::online" => out.push(online(&node.id, meta)),
+            _ => {}
+        }
+    }
+    out
+}
+
+fn score(v: &serde_json::Value) -> String {
+    v.as_f64().map_or_else(|| "-".into(), |s| format!("{s:.4}"))
+}
+
+fn offline(id: &str, meta: &serde_json::Value) -> String {
+    let counts = &meta["counts"];
+    let count = |k: &str| counts[k].as_u64().unwrap_or(0);
+    format!(
+        "{id}: {} candidates trained, {} rejected, {} failed; best {} {} (baseline {})",
+        meta["trained"].as_u64().unwrap_or(0),
+        count("rejected"),
+        count("failed"),
+        meta["metric"].as_str().unwrap_or("score"),
+        score(&meta["best"]["score"]),
+        score(&meta["baseline_score"]),
+    )
+}
+
+fn online(id: &str, meta: &serde_json::Value) -> String {
+    let decisions = meta["decisions"].as_array().cloned().unwrap_or_default();
+    let mut parts: Vec<String> = decisions
+        .iter()
+        .map(|d| {
+            format!(
+                "{} {} {} {:+.2}% [{:+.2}%, {:+.2}%]",
+                &d["experiment_key"].as_str().unwrap_or("?")
+                    [..12.min(d["experiment_key"].as_str().unwrap_or("?").len())],
+                d["decision"].as_str().unwrap_or("?"),
+                d["primary_metric"].as_str().unwrap_or("?"),
+                d["delta"].as_f64().unwrap_or(f64::NAN) * 100.0,
+                d["ci_low"].as_f64().unwrap_or(f64::NAN) * 100.0,
+                d["ci_high"].as_f64().unwrap_or(f64::NAN) * 100.0,
+            )
+        })
+        .collect();
+    if parts.is_empty() {
+        parts.push("no new candidates to decide on".into());
+    }
+    let agreement = &meta["rank_agreement"];
+    let rho = match agreement["spearman"].as_f64() {
+        Some(r) => format!("{r:+.2} over {} decisions", agreement["pairs"]),
+        None => format!("n/a ({} decisions so far, needs 3)", agreement["pairs"]),
+    };
+    let launched = meta["launched"].as_str().map_or_else(|| "nothing launched".into(), |v| format!("launched as {v}"));
+    format!("{id}: {}; {launched}; offline/online rank agreement (Spearman): {rho}", parts.join("; "))
+}

@@ -1,0 +1,263 @@
+//! The LLM agent: Think-Code-Verify with tools. The persona's prompt (minijinja, from the
+//! stdlib or the workflow) goes to the configured model with the persona's tools; its answer is
+//! parsed as proposals and verified by the compiler. When nothing verifies, the diagnostics go
+//! back to the model for repair (bounded), then the turn counts as failed. Every call and tool
+//! call is journaled.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use agents::scope::Persona;
+use agents::{apply_as, parse_proposals, render_prompt, Baseline, Outcome, PromptContext, PromptOptions, Proposal};
+use agents::{ProposalRequest, Proposer};
+use dsl::types::Value;
+use journal::QueryLimits;
+use serde_json::json;
+
+use super::Blocks;
+use crate::steps::run_info::{RunInfo, ToolCall};
+use crate::steps::tools::query_tool;
+use crate::training::{compute_eval, compute_loss, TrainRequest};
+
+/// Tool-calling turns per proposal request.
+const MAX_TURNS: usize = 8;
+/// Rows and bytes of a SQL result that go back into the prompt.
+const SQL_ROWS: usize = 50;
+const SQL_BYTES: usize = 16 * 1024;
+
+/// An agent backed by an LLM.
+pub struct LlmAgent {
+    client: llm::Client,
+    run: Arc<RunInfo>,
+    split: PathBuf,
+    blocks: Blocks,
+    metric: String,
+    seed: u64,
+    /// Why the last request produced nothing, for the journal.
+    pub last_error: Option<llm::Error>,
+}
+
+impl LlmAgent {
+    /// An agent for the run's `[llm]` settings; `None` when there are none.
+    pub fn from_run(
+        run: &Arc<RunInfo>,
+        split: PathBuf,
+        blocks: Blocks,
+        metric: &str,
+        seed: u64,
+    ) -> Result<Option<LlmAgent>, String> {
+        let Some(config) = run.llm.clone() else { return Ok(None) };
+        let client = llm::Client::new(config)
+            .map_err(|e| format!("cannot set up the LLM client: {e}"))?
+            .with_budget(run.budget.clone())
+            .with_observer(Arc::new(Observer(run.clone())));
+        Ok(Some(LlmAgent {
+            client,
+            run: run.clone(),
+            split,
+            blocks,
+            metric: metric.to_string(),
+            seed,
+            last_error: None,
+        }))
+    }
+
+    async fn ask(&mut self, req: &ProposalRequest<'_>) -> Result<Vec<Proposal>, llm::Error> {
+        let persona = req.persona;
+        let context = PromptContext {
+            task: None,
+            metric: self.metric.clone(),
+            sql_results: Vec::new(),
+            history: req.history.to_vec(),
+            quota: req.quota,
+        };
+        let prompt = render_prompt(persona, req.baseline, &context, &PromptOptions::for_persona(persona))
+            .map_err(|e| llm::Error::Malformed { message: e.to_string(), text: String::new(), attempts: 0 })?;
+        let mut request = llm::Request::new(persona.description.clone(), prompt);
+        request.tools = tool_specs(persona);
+        let mut tools = Tools {
+            run: self.run.clone(),
+            baseline: req.baseline.clone(),
+            persona: persona.clone(),
+            split: self.split.clone(),
+            blocks: self.blocks.clone(),
+            seed: self.seed,
+        };
+        let baseline = req.baseline.clone();
+        let validate = |text: &str| -> Result<Vec<Proposal>, String> {
+            let proposals = parse_proposals(text)?;
+            let errors: Vec<String> = proposals
+                .iter()
+                .enumerate()
+                .filter_map(|(i, p)| {
+                    apply_as(&baseline, persona, &p.delta).err().map(|e| format!("proposal {}: {}", i + 1, e.message))
+                })
+                .collect();
+            if !proposals.is_empty() && errors.len() == proposals.len() {
+                return Err(format!("no proposal verified:\n{}", errors.join("\n")));
+            }
+            Ok(proposals)
+        };
+        let answer = llm::ask_structured(
+            &self.client,
+            &persona.name,
+            &request,
+            &mut tools,
+            MAX_TURNS,
+            validate,
+            llm::DEFAULT_REPAIRS,
+        )
+        .await?;
+        Ok(answer
+            .value
+            .into_iter()
+            .map(|mut p| {
+                p.persona = persona.name.clone();
+                p.operator = "llm".into();
+                p
+            })
+            .collect())
+    }
+}
+
+impl Proposer for LlmAgent {
+    fn propose(&mut self, req: &ProposalRequest<'_>) -> Vec<Proposal> {
+        let handle = tokio::runtime::Handle::current();
+        match tokio::task::block_in_place(|| handle.block_on(self.ask(req))) {
+            Ok(proposals) => {
+                self.last_error = None;
+                proposals.into_iter().take(req.quota.total().max(1)).collect()
+            }
+            Err(e) => {
+                self.last_error = Some(e);
+                Vec::new()
+            }
+        }
+    }
+
+    fn observe(&mut self, _outcome: &Outcome) {
+        // The journal is the LLM's memory: the next prompt shows the outcome in its history.
+    }
+}
+
+/// The tools a persona may call, in the providers' tool format.
+fn tool_specs(persona: &Persona) -> Vec<llm::ToolSpec> {
+    let delta =
+        json!({ "type": "object", "properties": { "delta": agents::schema::delta_schema() }, "required": ["delta"] });
+    persona
+        .tools
+        .iter()
+        .filter_map(|tool| match tool.as_str() {
+            "run_sql_query" => Some(llm::ToolSpec {
+                name: tool.clone(),
+                description: "One read-only SQL statement (SELECT, WITH, DESCRIBE, SUMMARIZE, EXPLAIN) over the \
+                              training logs (table `logs`) and the experiment journal (tables experiments, \
+                              decisions, online_metrics). At most 50 rows come back."
+                    .into(),
+                parameters: json!({ "type": "object", "properties": { "sql": { "type": "string" } }, "required": ["sql"] }),
+            }),
+            "compute_loss" => Some(llm::ToolSpec {
+                name: tool.clone(),
+                description: "Applies a delta to the baseline and runs a short training on a sample: the loss curve \
+                              and the validation loss."
+                    .into(),
+                parameters: delta.clone(),
+            }),
+            "compute_eval" => Some(llm::ToolSpec {
+                name: tool.clone(),
+                description: "Applies a delta, trains briefly and returns validation NDCG@10 against ground truth \
+                              that does not depend on the reward: comparable across rewards."
+                    .into(),
+                parameters: delta.clone(),
+            }),
+            _ => None,
+        })
+        .collect()
+}
+
+/// What the model's tool calls run against.
+struct Tools {
+    run: Arc<RunInfo>,
+    baseline: Baseline,
+    persona: Persona,
+    split: PathBuf,
+    blocks: Blocks,
+    seed: u64,
+}
+
+impl Tools {
+    fn request(&self, arguments: &serde_json::Value) -> Result<TrainRequest, String> {
+        let delta: agents::Delta =
+            serde_json::from_value(arguments["delta"].clone()).map_err(|e| format!("`delta`: {e}"))?;
+        let candidate = apply_as(&self.baseline, &self.persona, &delta).map_err(|e| e.message)?;
+        let mut req = TrainRequest::new(Arc::new(candidate.program), &self.blocks.model, self.split.clone());
+        if let Some(o) = &self.blocks.optimizer {
+            req.optimizer = Value::Optimizer(o.clone());
+        }
+        req.reward = self.blocks.reward.clone();
+        req.seed = self.seed;
+        req.epochs = 2;
+        Ok(req)
+    }
+}
+
+#[async_trait::async_trait]
+impl llm::ToolHandler for Tools {
+    async fn call(&mut self, name: &str, arguments: &serde_json::Value) -> Result<String, String> {
+        let started = Instant::now();
+        let result = match name {
+            "run_sql_query" => {
+                let sql = arguments["sql"].as_str().ok_or("`sql` should be a string")?.to_string();
+                let (run, logs) = (self.run.clone(), self.split.join("train.parquet"));
+                let limits = QueryLimits { max_rows: SQL_ROWS, max_bytes: SQL_BYTES, ..QueryLimits::default() };
+                // query_tool journals the call itself.
+                return tokio::task::spawn_blocking(move || {
+                    query_tool(&run, "run_sql_query", &sql, &limits, &[("logs".into(), logs)], None)
+                        .map(|t| t.to_text())
+                })
+                .await
+                .map_err(|e| e.to_string())?;
+            }
+            "compute_loss" => {
+                let req = self.request(arguments)?;
+                tokio::task::spawn_blocking(move || compute_loss(&req, 30, 0, 20_000))
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .map(|p| format!("valid_loss {:.5}; training loss curve {:?}", p.valid_loss, p.curve))
+                    .map_err(|e| e.to_string())
+            }
+            "compute_eval" => {
+                let req = self.request(arguments)?;
+                tokio::task::spawn_blocking(move || compute_eval(&req, "ndcg@10"))
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .map(|v| format!("ndcg@10 {v:.5}"))
+                    .map_err(|e| e.to_string())
+            }
+            other => Err(format!("`{other}` is not one of this persona's tools")),
+        };
+        let call = ToolCall {
+            experiment: None,
+            tool: name.to_string(),
+            args: arguments.clone(),
+            result: result.clone().unwrap_or_default(),
+            truncated: false,
+            duration_ms: started.elapsed().as_millis() as u64,
+            error: result.clone().err(),
+        };
+        self.run.journal.record_tool_call(call)?;
+        result
+    }
+}
+
+/// Journals every LLM call attempt.
+struct Observer(Arc<RunInfo>);
+
+impl llm::CallObserver for Observer {
+    fn record(&self, record: &llm::CallRecord) {
+        if let Err(e) = self.0.journal.record_llm_call(record) {
+            eprintln!("warning: an LLM call could not be journaled: {e}");
+        }
+    }
+}

@@ -1,0 +1,95 @@
+//! `top(experiments, k)`: the best K trained candidates by offline score, with their models
+//! copied beside them, and the control the slow loop compares them against: the production
+//! baseline, or before any launch the loop's own baseline.
+
+use super::production::{copy_dir, Production, MODEL};
+use super::{model_dir, Candidates, Entry, Experiments};
+use crate::steps::{Step, StepContext, StepError};
+
+/// Picks the slow loop's candidates.
+pub struct Top;
+
+#[async_trait::async_trait]
+impl Step for Top {
+    fn name(&self) -> &'static str {
+        "std::loops::top"
+    }
+
+    fn version(&self) -> u32 {
+        1
+    }
+
+    fn state_key(&self, run_dir: &std::path::Path) -> Result<Option<String>, String> {
+        let current =
+            Production::new(run_dir).current().map_err(|e| format!("cannot read the production baseline: {e}"))?;
+        Ok(current.map(|v| format!("production {} {}", v.name, v.hash)))
+    }
+
+    async fn run(&self, ctx: StepContext) -> Result<serde_json::Value, StepError> {
+        let input = ctx.input("experiments")?;
+        let text = std::fs::read(input.file("experiments.json"))
+            .map_err(|e| StepError::permanent(format!("cannot read experiments.json: {e}")))?;
+        let experiments: Experiments =
+            serde_json::from_slice(&text).map_err(|e| StepError::permanent(format!("experiments.json: {e}")))?;
+        let k = ctx.int("k")?.max(1) as usize;
+        let mut trained: Vec<&Entry> = experiments
+            .entries
+            .iter()
+            .filter(|e| e.record.status == "trained" && e.record.key != experiments.baseline)
+            .filter(|e| e.record.offline_score.is_some() && e.checkpoint.is_some())
+            .collect();
+        // Ties keep the loop's order (stable sort), so the choice is reproducible.
+        trained.sort_by(|a, b| {
+            b.record.offline_score.partial_cmp(&a.record.offline_score).unwrap_or(std::cmp::Ordering::Equal)
+        });
+        trained.truncate(k);
+
+        let copy = |entry: &Entry, from: &std::path::Path| -> Result<(), StepError> {
+            let to = ctx.out_dir.join(model_dir(&entry.record.key));
+            std::fs::create_dir_all(&to)
+                .and_then(|_| copy_dir(from, &to))
+                .map_err(|e| StepError::transient(format!("cannot copy the model of `{}`: {e}", entry.record.key)))
+        };
+        for entry in &trained {
+            copy(entry, &ctx.run.object(entry.checkpoint.as_deref().unwrap_or_default()))?;
+        }
+        let production = Production::new(&ctx.run.run_dir);
+        let control = match production.current().map_err(|e| StepError::permanent(e.to_string()))? {
+            Some(version) => {
+                let source = production.source(&version).map_err(|e| StepError::permanent(e.to_string()))?;
+                let mut entry =
+                    experiments.baseline().cloned().ok_or_else(|| StepError::permanent("no baseline entry"))?;
+                entry.record.key = version.experiment.clone();
+                entry.record.explanation = Some(format!("production baseline {}", version.name));
+                entry.source = Some(source);
+                entry.record.offline_score = version.offline_score;
+                copy(&entry, &production.dir(&version).join(MODEL))?;
+                entry
+            }
+            None => {
+                let entry = experiments.baseline().cloned().ok_or_else(|| StepError::permanent("no baseline entry"))?;
+                let Some(hash) = entry.checkpoint.as_deref() else {
+                    return Err(StepError::permanent("the baseline was not trained"));
+                };
+                copy(&entry, &ctx.run.object(hash))?;
+                entry
+            }
+        };
+        let file = Candidates {
+            metric: experiments.metric.clone(),
+            workflow: experiments.workflow.clone(),
+            overrides: experiments.overrides.clone(),
+            control,
+            candidates: trained.into_iter().cloned().collect(),
+        };
+        let text = serde_json::to_vec_pretty(&file).map_err(|e| StepError::permanent(e.to_string()))?;
+        std::fs::write(ctx.out_dir.join("candidates.json"), text)
+            .map_err(|e| StepError::transient(format!("cannot write candidates.json: {e}")))?;
+        Ok(serde_json::json!({
+            "control": file.control.record.key,
+            "candidates": file.candidates.iter().map(|c| serde_json::json!({
+                "key": c.record.key, "score": c.record.offline_score, "persona": c.record.persona,
+            })).collect::<Vec<_>>(),
+        }))
+    }
+}

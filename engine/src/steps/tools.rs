@@ -1,0 +1,121 @@
+//! `std::tools`: the agents' tools as workflow steps. `run_sql_query` runs one guarded read-only
+//! statement over a snapshot of the journal; `read_journal` lists the top experiments. Both
+//! write `table.json` and journal the call.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use journal::{QueryLimits, Table};
+
+use super::run_info::{RunInfo, ToolCall};
+use super::{Step, StepContext, StepError};
+
+pub fn steps() -> Vec<Arc<dyn Step>> {
+    vec![Arc::new(RunSqlQuery), Arc::new(ReadJournal)]
+}
+
+/// The SQL behind `read_journal(top: N)`.
+pub fn top_experiments_sql(n: i64) -> String {
+    format!(
+        "SELECT key, persona, kind, operator, status, offline_score, explanation, reason \
+         FROM experiments WHERE offline_score IS NOT NULL ORDER BY offline_score DESC LIMIT {n}"
+    )
+}
+
+/// Runs a guarded query for a tool and journals the call. Refusals come back as the error the
+/// agent reads; the journal records them too.
+pub fn query_tool(
+    run: &RunInfo,
+    tool: &str,
+    sql: &str,
+    limits: &QueryLimits,
+    tables: &[(String, std::path::PathBuf)],
+    experiment: Option<String>,
+) -> Result<Table, String> {
+    let started = Instant::now();
+    let result = run.journal.query(sql, limits, tables);
+    let (text, truncated, error) = match &result {
+        Ok(table) => (table.to_text(), table.truncated, None),
+        Err(e) => (String::new(), false, Some(e.to_string())),
+    };
+    run.journal.record_tool_call(ToolCall {
+        experiment,
+        tool: tool.to_string(),
+        args: serde_json::json!({ "sql": sql, "max_rows": limits.max_rows }),
+        result: text,
+        truncated,
+        duration_ms: started.elapsed().as_millis() as u64,
+        error,
+    })?;
+    result.map_err(|e| e.to_string())
+}
+
+fn write_table(ctx: &StepContext, table: &Table) -> Result<serde_json::Value, StepError> {
+    std::fs::write(ctx.out_dir.join("table.json"), table.to_json())
+        .map_err(|e| StepError::transient(format!("cannot write table.json: {e}")))?;
+    Ok(serde_json::json!({ "columns": table.columns, "rows": table.rows.len(), "truncated": table.truncated }))
+}
+
+fn limits(max_rows: i64) -> QueryLimits {
+    QueryLimits { max_rows: max_rows.max(1) as usize, ..QueryLimits::default() }
+}
+
+/// One read-only SQL statement over the journal.
+struct RunSqlQuery;
+
+#[async_trait::async_trait]
+impl Step for RunSqlQuery {
+    fn name(&self) -> &'static str {
+        "std::tools::run_sql_query"
+    }
+
+    fn version(&self) -> u32 {
+        1
+    }
+
+    fn state_key(&self, run_dir: &std::path::Path) -> Result<Option<String>, String> {
+        // The answer depends on the journal, which every run changes: never reuse it.
+        Ok(Some(format!("{} {}", run_dir.display(), journal::now_micros())))
+    }
+
+    async fn run(&self, ctx: StepContext) -> Result<serde_json::Value, StepError> {
+        let sql = ctx.str("sql")?.to_string();
+        let limits = limits(ctx.int("max_rows")?);
+        let run = ctx.run.clone();
+        let table = tokio::task::spawn_blocking(move || query_tool(&run, "run_sql_query", &sql, &limits, &[], None))
+            .await
+            .map_err(|e| StepError::permanent(e.to_string()))?
+            .map_err(StepError::permanent)?;
+        write_table(&ctx, &table)
+    }
+}
+
+/// The journal's best experiments by offline score.
+struct ReadJournal;
+
+#[async_trait::async_trait]
+impl Step for ReadJournal {
+    fn name(&self) -> &'static str {
+        "std::tools::read_journal"
+    }
+
+    fn version(&self) -> u32 {
+        1
+    }
+
+    fn state_key(&self, run_dir: &std::path::Path) -> Result<Option<String>, String> {
+        Ok(Some(format!("{} {}", run_dir.display(), journal::now_micros())))
+    }
+
+    async fn run(&self, ctx: StepContext) -> Result<serde_json::Value, StepError> {
+        let top = ctx.int("top")?;
+        let run = ctx.run.clone();
+        let table = tokio::task::spawn_blocking(move || {
+            query_tool(&run, "read_journal", &top_experiments_sql(top), &limits(top), &[], None)
+        })
+        .await
+        .map_err(|e| StepError::permanent(e.to_string()))?
+        .map_err(StepError::permanent)?;
+        write_table(&ctx, &table)
+    }
+}

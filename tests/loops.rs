@@ -1,0 +1,189 @@
+//! The two loops end to end through `evoflow run`: simulated logs, the built-in agent's
+//! candidates verified, trained and journaled; the slow loop's decisions with confidence
+//! intervals; guardrails that block; a launch that becomes the baseline the next fast round
+//! reads; and a kill during the online phase that loses no decision and counts no day twice.
+
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+use serde_json::Value;
+use support::Dir;
+
+/// A small world: a few hundred users, a handful of candidates, a short experiment.
+fn workflow(env: &str, budget: usize, days: usize) -> String {
+    format!(
+        r#"
+use std::sim::{{logs, satisfaction, from_table}}
+use std::data::{{random_split}}
+use std::personas::{{optimizer, architecture}}
+use std::loops::{{offline, top, online}}
+
+dataset events = logs(users: 300, items: 80, days: 3, seed: 5)
+let split = random_split(events, valid: 0.1, test: 0.1, seed: 5)
+
+model mf {{
+  input user: id, item: id
+  score = dot(embed(user, 16), embed(item, 16))
+}}
+
+reward watched(e: events) -> float {{
+  if e.click {{ 1.0 + 0.1 * log1p(e.watch_seconds) }} else {{ 0.0 }}
+}}
+
+optimizer opt = adam(lr: 0.01)
+
+let fast = offline(
+  baseline: {{ model: mf, optimizer: opt, reward: watched }},
+  data: split,
+  personas: [optimizer, architecture],
+  quota: {{ explore: 2, exploit: 0, innovate: 0 }},
+  budget: {budget},
+  epochs: 2,
+  seed: 5,
+)
+
+let slow = online(
+  candidates: top(fast, k: 2),
+  env: {env},
+  primary: return_rate,
+  guardrails: [watch_time >= -1%],
+  days: {days},
+  traffic: 20%,
+)
+"#
+    )
+}
+
+fn sql(dir: &Dir, query: &str) -> Vec<Value> {
+    let out = dir.status(["journal", "w.evo", "--format", "json", "--sql", query], 0);
+    serde_json::from_str::<Value>(&out.stdout).unwrap()["rows"].as_array().cloned().unwrap_or_default()
+}
+
+fn count(dir: &Dir, query: &str) -> i64 {
+    sql(dir, query)[0][0].as_i64().unwrap()
+}
+
+#[test]
+fn the_fast_loop_journals_verified_trained_candidates_and_the_slow_loop_decides_with_intervals() {
+    let dir = Dir::new();
+    dir.file("w.evo", &workflow("satisfaction(users: 300, items: 80, seed: 5)", 4, 6));
+    let out = dir.status(["run", "w.evo", "-q"], 0);
+    assert!(out.stderr.is_empty(), "{}", out.stderr);
+
+    // The baseline plus four trained candidates, each with its persona, operator and score.
+    let trained = count(&dir, "SELECT count(*) FROM experiments WHERE status IN ('trained', 'launched', 'blocked')");
+    assert_eq!(trained, 5, "{:?}", sql(&dir, "SELECT key, status, reason FROM experiments"));
+    let unscored = count(&dir, "SELECT count(*) FROM experiments WHERE offline_score IS NULL AND status <> 'rejected'");
+    assert_eq!(unscored, 0);
+    let personas = count(&dir, "SELECT count(DISTINCT persona) FROM experiments WHERE kind <> 'baseline'");
+    assert!(personas >= 1);
+    // Every candidate trained as a node of its own, recorded like any step.
+    let nodes = count(&dir, "SELECT count(*) FROM steps WHERE step = 'std::loops::candidate' AND status = 'done'");
+    assert_eq!(nodes, 5);
+
+    // One decision per candidate sent online, each with its interval around its delta.
+    let decisions = sql(&dir, "SELECT decision, delta, ci_low, ci_high, guardrails FROM decisions");
+    assert_eq!(decisions.len(), 2);
+    for d in &decisions {
+        let (delta, low, high) = (d[1].as_f64().unwrap(), d[2].as_f64().unwrap(), d[3].as_f64().unwrap());
+        assert!(low <= delta && delta <= high, "{d:?}");
+        let guardrails: Value = serde_json::from_str(d[4].as_str().unwrap()).unwrap();
+        let breached = guardrails.as_array().unwrap().iter().any(|g| g["breached"] == Value::Bool(true));
+        assert!(!(breached && d[0] == "launched"), "a breached guardrail launched: {d:?}");
+    }
+    // Delayed metrics: the last days' returns are not known when the experiment ends.
+    let last_return_day = count(&dir, "SELECT max(day) FROM online_metrics WHERE metric = 'return_rate'");
+    let last_day = count(&dir, "SELECT max(day) FROM online_metrics WHERE metric = 'watch_time'");
+    assert!(last_return_day < last_day, "return_rate known on day {last_return_day}, the last day is {last_day}");
+
+    // Nothing changed: the second run reuses everything (unless a launch moved the baseline).
+    let launched = count(&dir, "SELECT count(*) FROM decisions WHERE decision = 'launched'");
+    let again = dir.status(["run", "w.evo", "--json"], 0);
+    let ran = again.stdout.lines().filter(|l| l.contains("\"step_started\"")).count();
+    if launched == 0 {
+        assert_eq!(ran, 0, "{}", again.stdout);
+    }
+}
+
+/// A team's experiment table: `treatment_1` lifts returns within the guardrail, `treatment_2`
+/// lifts them more but costs watch time.
+fn platform_table() -> String {
+    let mut csv = String::from("arm,day,metric,value\n");
+    for day in 0..10 {
+        let wobble = [0.004, -0.003, 0.002, -0.001, 0.003, -0.004, 0.001, 0.0, -0.002, 0.002][day];
+        for (arm, ret, watch) in [("control", 0.50, 100.0), ("treatment_1", 0.55, 100.5), ("treatment_2", 0.57, 95.0)] {
+            csv.push_str(&format!("{arm},{day},return_rate,{}\n", ret + wobble));
+            csv.push_str(&format!("{arm},{day},watch_time,{}\n", watch + 100.0 * wobble));
+        }
+    }
+    csv
+}
+
+#[test]
+fn a_guardrail_breach_blocks_and_a_launch_becomes_the_baseline_the_next_round_reads() {
+    let dir = Dir::new();
+    dir.file("platform.csv", &platform_table());
+    dir.file("w.evo", &workflow(r#"from_table("platform.csv")"#, 2, 10));
+    dir.status(["run", "w.evo", "-q"], 0);
+
+    let decisions = sql(&dir, "SELECT decision, reason FROM decisions ORDER BY id");
+    assert_eq!(decisions.len(), 2, "{decisions:?}");
+    assert_eq!(decisions[0][0], "launched", "{decisions:?}");
+    assert_eq!(decisions[1][0], "blocked", "{decisions:?}");
+    assert!(decisions[1][1].as_str().unwrap().contains("watch_time"), "{decisions:?}");
+    let launched_key = sql(&dir, "SELECT experiment_key FROM decisions WHERE decision = 'launched'")[0][0].clone();
+    let key = launched_key.as_str().unwrap();
+    let status = sql(&dir, &format!("SELECT status FROM experiments WHERE key = '{key}'"));
+    assert_eq!(status[0][0], "launched");
+
+    // The launch is a versioned production baseline...
+    let root = dir.path().join(".evoflow/w/production");
+    assert_eq!(std::fs::read_to_string(root.join("CURRENT")).unwrap(), "v0001");
+    assert!(root.join("v0001/workflow.evo").is_file() && root.join("v0001/model").is_dir());
+
+    // ...that the next fast round starts from, and the next slow round compares against.
+    dir.status(["run", "w.evo", "-q"], 0);
+    let starts = sql(&dir, "SELECT explanation FROM experiments WHERE kind = 'baseline' ORDER BY id");
+    assert_eq!(starts.len(), 2, "{starts:?}");
+    assert_eq!(starts[1][0], "production baseline v0001");
+    let baselines = sql(&dir, "SELECT DISTINCT baseline FROM decisions WHERE run_id = (SELECT max(id) FROM runs)");
+    for b in baselines {
+        assert_eq!(b[0], launched_key);
+    }
+}
+
+#[test]
+fn killing_the_online_phase_loses_no_decision_and_counts_no_day_twice() {
+    let env = "satisfaction(users: 300, items: 80, seed: 5)";
+    let whole = Dir::new();
+    whole.file("w.evo", &workflow(env, 2, 8));
+    whole.status(["run", "w.evo", "-q"], 0);
+
+    let killed = Dir::new();
+    killed.file("w.evo", &workflow(env, 2, 8));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_evoflow"))
+        .args(["run", "w.evo", "--json"])
+        .current_dir(killed.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    for line in lines {
+        if line.unwrap().contains("simulated day 4") {
+            child.kill().unwrap();
+            break;
+        }
+    }
+    child.wait().unwrap();
+    assert_eq!(count(&killed, "SELECT count(*) FROM decisions"), 0, "decided before the kill");
+    killed.status(["run", "w.evo", "-q"], 0);
+
+    let query = "SELECT experiment_key, decision, round(delta, 9), round(ci_low, 9), round(ci_high, 9) \
+                 FROM decisions ORDER BY experiment_key";
+    assert_eq!(sql(&killed, query), sql(&whole, query));
+    let values = "SELECT arm, day, metric, round(value, 9) FROM online_metrics ORDER BY arm, day, metric";
+    assert_eq!(sql(&killed, values), sql(&whole, values));
+}
