@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set-up and quick start: fetches the native libraries (once), builds evoflow (release), checks the
-# quick-start workflow and prints its plan, then runs the MovieLens data preparation twice (the
-# second run comes from the cache).
+# quick-start workflow, and runs it: simulated logs, the built-in search agent's candidates
+# trained and scored offline, the best sent through a simulated online experiment. Then shows the
+# journal: the best experiments and the launch decisions.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --quiet --write-cargo-config .
@@ -9,7 +10,12 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-${EVOFLOW_CACHE:-$HOME/.cache/evofl
 cargo build --release --locked -p evoflow
 evoflow="$CARGO_TARGET_DIR/release/evoflow"
 "$evoflow" check workflows/quickstart.evo
-"$evoflow" graph workflows/quickstart.evo --format mermaid
-"$evoflow" run workflows/data_prep.evo
-"$evoflow" run workflows/data_prep.evo
-"$evoflow" journal workflows/data_prep.evo
+"$evoflow" run workflows/quickstart.evo
+"$evoflow" journal workflows/quickstart.evo --sql \
+  "SELECT persona, kind, operator, status, round(offline_score, 4) AS ndcg10, explanation
+   FROM experiments WHERE offline_score IS NOT NULL ORDER BY offline_score DESC LIMIT 10"
+"$evoflow" journal workflows/quickstart.evo --sql \
+  "SELECT experiment_key[1:12] AS candidate, decision, round(offline_score, 4) AS offline,
+          round(100 * delta, 2) AS return_pct, round(100 * ci_low, 2) AS ci_low,
+          round(100 * ci_high, 2) AS ci_high, reason
+   FROM decisions ORDER BY id"

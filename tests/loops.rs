@@ -13,6 +13,11 @@ use support::Dir;
 
 /// A small world: a few hundred users, a handful of candidates, a short experiment.
 fn workflow(env: &str, budget: usize, days: usize) -> String {
+    workflow_with(env, budget, days, "")
+}
+
+/// The same, with extra `offline` arguments.
+fn workflow_with(env: &str, budget: usize, days: usize, extra: &str) -> String {
     format!(
         r#"
 use std::sim::{{logs, satisfaction, from_table}}
@@ -41,7 +46,7 @@ let fast = offline(
   quota: {{ explore: 2, exploit: 0, innovate: 0 }},
   budget: {budget},
   epochs: 2,
-  seed: 5,
+  seed: 5,{extra}
 )
 
 let slow = online(
@@ -186,4 +191,25 @@ fn killing_the_online_phase_loses_no_decision_and_counts_no_day_twice() {
     assert_eq!(sql(&killed, query), sql(&whole, query));
     let values = "SELECT arm, day, metric, round(value, 9) FROM online_metrics ORDER BY arm, day, metric";
     assert_eq!(sql(&killed, values), sql(&whole, values));
+}
+
+#[test]
+fn a_candidate_over_the_declared_cost_is_rejected_before_training_with_the_reason() {
+    let dir = Dir::new();
+    let env = "satisfaction(users: 300, items: 80, seed: 5)";
+    dir.file("w.evo", &workflow_with(env, 2, 4, "\n  cost: { flops: 10 },"));
+    dir.status(["run", "w.evo", "-q"], 0);
+    let rejected = sql(&dir, "SELECT reason FROM experiments WHERE status = 'rejected'");
+    assert!(!rejected.is_empty());
+    for r in &rejected {
+        assert!(r[0].as_str().unwrap().contains("FLOPs per example exceeds the limit of 10"), "{r:?}");
+    }
+    // Nothing over the limit reached the trainer (the baseline is the starting point, not a
+    // candidate; an optimizer change keeps its size).
+    let over = count(
+        &dir,
+        "SELECT count(*) FROM experiments WHERE kind <> 'baseline' AND status <> 'rejected' \
+         AND CAST(cost->>'flops' AS BIGINT) > 10",
+    );
+    assert_eq!(over, 0);
 }
