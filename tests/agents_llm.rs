@@ -8,6 +8,7 @@ mod support;
 
 use std::path::Path;
 use std::process::Command;
+use std::time::Duration;
 
 use llm::testing::{Received, ScriptedServer, Turn};
 use llm::ProviderKind;
@@ -61,12 +62,13 @@ let fast = offline(
     )
 }
 
-/// `evoflow.toml` pointing the agents at `server`, with `extra` appended.
-fn config(server: &ScriptedServer, provider: &str, extra: &str) -> String {
+/// `evoflow.toml` pointing the agents at `server`, with a per-attempt timeout and `tail`
+/// appended (a `[budget]` table).
+fn config(server: &ScriptedServer, provider: &str, timeout_secs: f64, tail: &str) -> String {
     format!(
         "[llm]\nprovider = \"{provider}\"\nmodel = \"scripted-model\"\nbase_url = \"{}\"\napi_key_env = \"{KEY_ENV}\"\n\
-         timeout_secs = 20\nmax_retries = 2\nretry_base_ms = 10\nretry_max_ms = 50\n\
-         price_input_per_mtok = 2.0\nprice_output_per_mtok = 8.0\n{extra}",
+         timeout_secs = {timeout_secs:?}\nmax_retries = 2\nretry_base_ms = 10\nretry_max_ms = 50\n\
+         price_input_per_mtok = 2.0\nprice_output_per_mtok = 8.0\n{tail}",
         server.base_url()
     )
 }
@@ -160,7 +162,7 @@ async fn the_reward_persona_queries_the_logs_is_repaired_retried_and_journaled_o
     .unwrap();
     let dir = Dir::new();
     dir.file("w.evo", &workflow(2, 1, true));
-    dir.file("evoflow.toml", &config(&server, "openai", ""));
+    dir.file("evoflow.toml", &config(&server, "openai", 20.0, ""));
     run(&dir);
     assert_eq!(server.remaining(), 0, "the script was not played to its end");
 
@@ -228,11 +230,20 @@ async fn the_reward_persona_queries_the_logs_is_repaired_retried_and_journaled_o
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn over_anthropic_the_tool_result_comes_back_as_a_tool_result_block() {
+async fn over_anthropic_tools_run_refusals_come_back_as_errors_and_a_timeout_is_retried() {
+    let refused = "DELETE FROM experiments";
     let server = ScriptedServer::start(
         ProviderKind::Anthropic,
         vec![
-            Turn::tool_call("toolu_sql_1", "run_sql_query", json!({ "sql": LOG_QUERY })),
+            // Longer than the client's timeout: the attempt is abandoned and retried.
+            Turn::slow(Duration::from_secs(3), Turn::text("too late")),
+            Turn::tool_call("toolu_del", "run_sql_query", json!({ "sql": refused })),
+            Turn::tool_call("toolu_sql", "run_sql_query", json!({ "sql": LOG_QUERY })),
+            Turn::tool_call(
+                "toolu_eval",
+                "compute_eval",
+                json!({ "delta": {"op": "replace", "block": "watched", "source": LIKED_REWARD} }),
+            ),
             Turn::text(format!("```json\n{}\n```", json!([proposal("watched", LIKED_REWARD)]))),
         ],
     )
@@ -240,11 +251,12 @@ async fn over_anthropic_the_tool_result_comes_back_as_a_tool_result_block() {
     .unwrap();
     let dir = Dir::new();
     dir.file("w.evo", &workflow(1, 1, false));
-    dir.file("evoflow.toml", &config(&server, "anthropic", ""));
+    dir.file("evoflow.toml", &config(&server, "anthropic", 1.0, ""));
     run(&dir);
+    assert_eq!(server.remaining(), 0, "the script was not played to its end");
 
     let received = server.received();
-    assert_eq!(received.len(), 2);
+    assert_eq!(received.len(), 5, "{:#?}", bodies(&received));
     for r in &received {
         assert_eq!(r.path, "/v1/messages");
         assert_eq!(r.headers.get("x-api-key").map(String::as_str), Some(KEY));
@@ -253,48 +265,115 @@ async fn over_anthropic_the_tool_result_comes_back_as_a_tool_result_block() {
     let tools: Vec<&str> =
         received[0].body["tools"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
     assert_eq!(tools, ["run_sql_query", "compute_eval"]);
-    let messages = received[1].body["messages"].as_array().unwrap();
-    let assistant = &messages[messages.len() - 2];
-    assert_eq!(assistant["role"], "assistant");
-    assert!(assistant["content"].to_string().contains("\"tool_use\""), "{assistant}");
-    let last = messages.last().unwrap();
-    assert_eq!(last["role"], "user");
-    let block = &last["content"][0];
-    assert_eq!(block["type"], "tool_result");
-    assert_eq!(block["tool_use_id"], "toolu_sql_1");
-    assert!(block["content"].to_string().contains("like_rate"), "{block}");
+    // Each tool's result arrives in the next request: the assistant's `tool_use`, then a user
+    // turn holding the matching `tool_result` block.
+    let result_of = |request: usize, id: &str| -> Value {
+        let messages = received[request].body["messages"].as_array().unwrap();
+        let assistant = &messages[messages.len() - 2];
+        assert_eq!(assistant["role"], "assistant");
+        assert!(assistant["content"].to_string().contains(&format!("\"id\":\"{id}\"")), "{assistant}");
+        let last = messages.last().unwrap();
+        assert_eq!(last["role"], "user");
+        let block = last["content"][0].clone();
+        assert_eq!(block["type"], "tool_result");
+        assert_eq!(block["tool_use_id"], id);
+        block
+    };
+    let refusal = result_of(2, "toolu_del");
+    assert_eq!(refusal["is_error"], true, "{refusal}");
+    assert!(refusal["content"].to_string().to_lowercase().contains("read"), "{refusal}");
+    let table = result_of(3, "toolu_sql");
+    assert!(table["content"].to_string().contains("like_rate"), "{table}");
+    let eval = result_of(4, "toolu_eval");
+    assert!(eval["content"].as_str().unwrap().starts_with("ndcg@10 "), "{eval}");
 
     let llm = sql(&dir, "SELECT persona, status FROM experiments WHERE operator = 'llm'");
     assert_eq!(llm, vec![json!(["reward", "trained"])]);
+    // The refused DELETE changed nothing: the baseline and the candidate are both still there.
+    assert_eq!(sql(&dir, "SELECT count(*) FROM experiments")[0][0], 2);
     let calls = sql(&dir, "SELECT provider, status, input_tokens, output_tokens FROM llm_calls ORDER BY id");
-    assert_eq!(calls, vec![json!(["anthropic", "ok", 100, 20]), json!(["anthropic", "ok", 100, 20])]);
+    assert_eq!(calls.len(), 5, "{calls:?}");
+    assert_eq!(calls[0][1], "retrying", "the timed-out attempt: {calls:?}");
+    for c in &calls[1..] {
+        assert_eq!(c, &json!(["anthropic", "ok", 100, 20]));
+    }
+    let tool_calls = sql(&dir, "SELECT tool, error IS NOT NULL, result FROM tool_calls ORDER BY id");
+    assert_eq!(tool_calls.len(), 3, "{tool_calls:?}");
+    assert_eq!((&tool_calls[0][0], &tool_calls[0][1]), (&json!("run_sql_query"), &json!(true)));
+    assert_eq!((&tool_calls[1][0], &tool_calls[1][1]), (&json!("run_sql_query"), &json!(false)));
+    assert_eq!((&tool_calls[2][0], &tool_calls[2][1]), (&json!("compute_eval"), &json!(false)));
+    assert_eq!(tool_calls[2][2], eval["content"]);
     assert_key_nowhere(&dir);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_spent_budget_stops_the_loop_cleanly_and_says_why() {
-    // Two rounds; the calls budget holds the first round's two calls only.
+async fn the_next_round_sees_the_last_query_and_the_journal_and_a_spent_budget_stops_the_loop() {
+    // Three rounds; the calls budget holds the first two rounds' three calls only.
+    let shared = "reward watched(e: events) -> float {\n  let shared = if e.share { 2.0 } else { 0.0 }\n  \
+                  if e.click { 1.0 + 0.1 * log1p(e.watch_seconds) + shared } else { 0.0 }\n}";
     let server = ScriptedServer::start(
         ProviderKind::Openai,
         vec![
             Turn::tool_call("call_sql_1", "run_sql_query", json!({ "sql": LOG_QUERY })),
             Turn::text(json!([proposal("watched", LIKED_REWARD)]).to_string()),
+            Turn::text(json!([proposal("watched", shared)]).to_string()),
         ],
     )
     .await
     .unwrap();
     let dir = Dir::new();
-    dir.file("w.evo", &workflow(1, 2, false));
-    dir.file("evoflow.toml", &config(&server, "openai", "\n[budget]\nmax_calls = 2\n"));
+    dir.file("w.evo", &workflow(1, 3, false));
+    dir.file("evoflow.toml", &config(&server, "openai", 20.0, "\n[budget]\nmax_calls = 3\n"));
     run(&dir);
 
-    assert_eq!(server.received().len(), 2, "a call went out past the budget");
+    let received = server.received();
+    assert_eq!(received.len(), 3, "a call went out past the budget");
+    // Round 2's prompt carries round 1's query result and its trained candidate.
+    let prompt = received[2].body["messages"][1]["content"].as_str().unwrap();
+    assert!(prompt.contains("# Recent query results") && prompt.contains(LOG_QUERY), "{prompt}");
+    assert!(prompt.contains("like_rate"), "{prompt}");
+    assert!(prompt.contains("# Experiment journal") && prompt.contains("[reward/explore]"), "{prompt}");
+
     let rows = sql(&dir, "SELECT round, status, reason FROM experiments WHERE operator = 'llm' ORDER BY round");
-    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert_eq!(rows.len(), 3, "{rows:?}");
     assert_eq!((rows[0][0].as_i64(), rows[0][1].as_str()), (Some(1), Some("trained")), "{rows:?}");
-    assert_eq!((rows[1][0].as_i64(), rows[1][1].as_str()), (Some(2), Some("failed")), "{rows:?}");
-    let reason = rows[1][2].as_str().unwrap();
-    assert!(reason.starts_with("llm: ") && reason.contains("max_calls"), "{reason}");
-    let ok = sql(&dir, "SELECT count(*) FROM llm_calls WHERE status = 'ok'");
-    assert_eq!(ok[0][0], 2);
+    assert_eq!((rows[1][0].as_i64(), rows[1][1].as_str()), (Some(2), Some("trained")), "{rows:?}");
+    assert_eq!((rows[2][0].as_i64(), rows[2][1].as_str()), (Some(3), Some("failed")), "{rows:?}");
+    let reason = rows[2][2].as_str().unwrap();
+    assert!(reason.starts_with("llm: LLM budget reached") && reason.contains("max_calls = 3"), "{reason}");
+    assert_eq!(sql(&dir, "SELECT count(*) FROM llm_calls WHERE status = 'ok'")[0][0], 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_answer_that_only_edits_other_blocks_is_sent_back_once_then_counts_as_failed() {
+    let server = ScriptedServer::start(
+        ProviderKind::Openai,
+        vec![
+            Turn::text(json!([proposal("mf", WIDER_MODEL)]).to_string()),
+            Turn::text(json!([proposal("opt", "optimizer opt = sgd(lr: 0.1)")]).to_string()),
+        ],
+    )
+    .await
+    .unwrap();
+    let dir = Dir::new();
+    dir.file("w.evo", &workflow(1, 1, false));
+    dir.file("evoflow.toml", &config(&server, "openai", 20.0, ""));
+    run(&dir);
+
+    let received = server.received();
+    assert_eq!(received.len(), 2, "{:#?}", bodies(&received));
+    let repair = received[1].body["messages"].as_array().unwrap().last().unwrap()["content"].to_string();
+    assert!(repair.contains("no proposal verified") && repair.contains("out of scope"), "{repair}");
+    assert!(repair.contains("`mf` is a model block"), "{repair}");
+
+    let rows = sql(&dir, "SELECT status, reason FROM experiments WHERE operator = 'llm'");
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0][0], "failed");
+    let reason = rows[0][1].as_str().unwrap();
+    assert!(
+        reason.contains("malformed after 2 attempt(s)") && reason.contains("`opt` is an optimizer block"),
+        "{reason}"
+    );
+    // Nothing was trained besides the baseline.
+    assert_eq!(sql(&dir, "SELECT count(*) FROM experiments WHERE status = 'trained'")[0][0], 1);
 }

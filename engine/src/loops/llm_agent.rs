@@ -9,12 +9,15 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use agents::scope::Persona;
-use agents::{apply_as, parse_proposals, render_prompt, Baseline, Outcome, PromptContext, PromptOptions, Proposal};
+use agents::{
+    apply_as, parse_proposals, render_prompt, Baseline, Outcome, PromptContext, PromptOptions, Proposal, SqlResult,
+};
 use agents::{ProposalRequest, Proposer};
 use dsl::types::Value;
 use journal::QueryLimits;
 use serde_json::json;
 
+use super::candidate::Settings;
 use super::Blocks;
 use crate::steps::run_info::{RunInfo, ToolCall};
 use crate::steps::tools::query_tool;
@@ -25,6 +28,8 @@ const MAX_TURNS: usize = 8;
 /// Rows and bytes of a SQL result that go back into the prompt.
 const SQL_ROWS: usize = 50;
 const SQL_BYTES: usize = 16 * 1024;
+/// Query results carried into the next prompts ("recent SQL results" of the paper's context).
+const RECENT_SQL: usize = 3;
 
 /// An agent backed by an LLM.
 pub struct LlmAgent {
@@ -33,9 +38,22 @@ pub struct LlmAgent {
     split: PathBuf,
     blocks: Blocks,
     metric: String,
-    seed: u64,
+    training: Training,
+    /// Journal entries a prompt shows when the persona does not say (the loop's `history:`).
+    history: usize,
+    /// The latest successful queries, newest last.
+    recent_sql: Vec<SqlResult>,
     /// Why the last request produced nothing, for the journal.
     pub last_error: Option<llm::Error>,
+}
+
+/// How the tools train: the loop's own settings, so a tool's numbers match the loop's training.
+#[derive(Clone)]
+struct Training {
+    seed: u64,
+    loss: String,
+    batch: usize,
+    device: String,
 }
 
 impl LlmAgent {
@@ -45,7 +63,8 @@ impl LlmAgent {
         split: PathBuf,
         blocks: Blocks,
         metric: &str,
-        seed: u64,
+        settings: &Settings,
+        history: usize,
     ) -> Result<Option<LlmAgent>, String> {
         let Some(config) = run.llm.clone() else { return Ok(None) };
         let client = llm::Client::new(config)
@@ -58,7 +77,14 @@ impl LlmAgent {
             split,
             blocks,
             metric: metric.to_string(),
-            seed,
+            training: Training {
+                seed: settings.seed as u64,
+                loss: settings.loss.clone(),
+                batch: settings.batch.max(1) as usize,
+                device: settings.device.clone(),
+            },
+            history,
+            recent_sql: Vec::new(),
             last_error: None,
         }))
     }
@@ -68,12 +94,19 @@ impl LlmAgent {
         let context = PromptContext {
             task: None,
             metric: self.metric.clone(),
-            sql_results: Vec::new(),
+            sql_results: self.recent_sql.clone(),
             history: req.history.to_vec(),
             quota: req.quota,
         };
-        let prompt = render_prompt(persona, req.baseline, &context, &PromptOptions::for_persona(persona))
-            .map_err(|e| llm::Error::Malformed { message: e.to_string(), text: String::new(), attempts: 0 })?;
+        let mut options = PromptOptions::for_persona(persona);
+        if persona.history.is_none() {
+            options.history = self.history;
+        }
+        let prompt = render_prompt(persona, req.baseline, &context, &options).map_err(|e| llm::Error::Malformed {
+            message: e.to_string(),
+            text: String::new(),
+            attempts: 0,
+        })?;
         let mut request = llm::Request::new(persona.description.clone(), prompt);
         request.tools = tool_specs(persona);
         let mut tools = Tools {
@@ -82,7 +115,8 @@ impl LlmAgent {
             persona: persona.clone(),
             split: self.split.clone(),
             blocks: self.blocks.clone(),
-            seed: self.seed,
+            training: self.training.clone(),
+            queries: Vec::new(),
         };
         let baseline = req.baseline.clone();
         let validate = |text: &str| -> Result<Vec<Proposal>, String> {
@@ -108,8 +142,12 @@ impl LlmAgent {
             validate,
             llm::DEFAULT_REPAIRS,
         )
-        .await?;
-        Ok(answer
+        .await;
+        // What the model looked up stays useful whether or not this answer was.
+        self.recent_sql.extend(tools.queries);
+        let excess = self.recent_sql.len().saturating_sub(RECENT_SQL);
+        self.recent_sql.drain(..excess);
+        Ok(answer?
             .value
             .into_iter()
             .map(|mut p| {
@@ -183,7 +221,9 @@ struct Tools {
     persona: Persona,
     split: PathBuf,
     blocks: Blocks,
-    seed: u64,
+    training: Training,
+    /// Successful queries of this request, for the next prompts.
+    queries: Vec<SqlResult>,
 }
 
 impl Tools {
@@ -196,7 +236,10 @@ impl Tools {
             req.optimizer = Value::Optimizer(o.clone());
         }
         req.reward = self.blocks.reward.clone();
-        req.seed = self.seed;
+        req.seed = self.training.seed;
+        req.loss = self.training.loss.clone();
+        req.batch = self.training.batch;
+        req.device = self.training.device.clone();
         req.epochs = 2;
         Ok(req)
     }
@@ -212,12 +255,15 @@ impl llm::ToolHandler for Tools {
                 let (run, logs) = (self.run.clone(), self.split.join("train.parquet"));
                 let limits = QueryLimits { max_rows: SQL_ROWS, max_bytes: SQL_BYTES, ..QueryLimits::default() };
                 // query_tool journals the call itself.
-                return tokio::task::spawn_blocking(move || {
-                    query_tool(&run, "run_sql_query", &sql, &limits, &[("logs".into(), logs)], None)
+                let query = sql.clone();
+                let table = tokio::task::spawn_blocking(move || {
+                    query_tool(&run, "run_sql_query", &query, &limits, &[("logs".into(), logs)], None)
                         .map(|t| t.to_text())
                 })
                 .await
-                .map_err(|e| e.to_string())?;
+                .map_err(|e| e.to_string())??;
+                self.queries.push(SqlResult { sql, table: table.clone() });
+                return Ok(table);
             }
             "compute_loss" => {
                 let req = self.request(arguments)?;

@@ -202,9 +202,9 @@ impl Loop {
             ..Default::default()
         };
         let entry = Entry { record, source: Some(source), blocks: args.blocks.clone(), checkpoint: None };
-        let agent = match LlmAgent::from_run(&run, split.dir.clone(), args.blocks.clone(), &args.metric, args.seed)
-            .map_err(StepError::permanent)?
-        {
+        let shown = ctx.int("history")?.max(0) as usize;
+        let llm = LlmAgent::from_run(&run, split.dir.clone(), args.blocks.clone(), &args.metric, &args.settings, shown);
+        let agent = match llm.map_err(StepError::permanent)? {
             Some(llm) => Agent::Llm(Box::new(llm)),
             None => Agent::Search(Box::new(agents::SearchAgent::new(args.seed))),
         };
