@@ -89,8 +89,8 @@ impl Step for Online {
                 simulate(&ctx, &study, world, &arms, config, &state_path, primary_metric, &guardrails, level).await?
             }
             EnvSpec::Table { path, return_window } => {
-                let table = crate::steps::sim::read_metric_table(path)
-                    .map_err(|e| StepError::permanent(format!("{}: {e}", path.display())))?;
+                // The reader's messages name the file already.
+                let table = crate::steps::sim::read_metric_table(path).map_err(StepError::permanent)?;
                 let known = table.observed(days.saturating_sub(1), *return_window);
                 record_values(&ctx, &study, known.rows())?;
                 table_verdicts(&known, chosen.len(), primary_metric, &guardrails, level)?
