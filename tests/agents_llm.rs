@@ -3,6 +3,7 @@
 //! `run_sql_query` and proposes reward deltas, and everything lands in the journal: proposals
 //! verified and trained, a malformed answer repaired, a 429 retried, an out-of-scope edit
 //! rejected with its reason, a budget that stops the loop cleanly, and no API key anywhere.
+//! OpenAI, Anthropic and Gemini each carry a tool's result back in their own wire format.
 
 mod support;
 
@@ -376,4 +377,48 @@ async fn an_answer_that_only_edits_other_blocks_is_sent_back_once_then_counts_as
     );
     // Nothing was trained besides the baseline.
     assert_eq!(sql(&dir, "SELECT count(*) FROM experiments WHERE status = 'trained'")[0][0], 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_gemini_the_tool_result_comes_back_as_a_function_response() {
+    let server = ScriptedServer::start(
+        ProviderKind::Gemini,
+        vec![
+            Turn::tool_call("unused-by-gemini", "run_sql_query", json!({ "sql": LOG_QUERY })),
+            Turn::text(json!({"proposals": [proposal("watched", LIKED_REWARD)]}).to_string()),
+        ],
+    )
+    .await
+    .unwrap();
+    let dir = Dir::new();
+    dir.file("w.evo", &workflow(1, 1, false));
+    dir.file("evoflow.toml", &config(&server, "gemini", 20.0, ""));
+    run(&dir);
+
+    let received = server.received();
+    assert_eq!(received.len(), 2, "{:#?}", bodies(&received));
+    for r in &received {
+        assert_eq!(r.path, "/v1beta/models/scripted-model:generateContent");
+        assert_eq!(r.headers.get("x-goog-api-key").map(String::as_str), Some(KEY));
+    }
+    let contents = received[1].body["contents"].as_array().unwrap();
+    let part = &contents.last().unwrap()["parts"][0]["functionResponse"];
+    assert_eq!(part["name"], "run_sql_query", "{contents:?}");
+    assert!(part["response"]["result"].as_str().unwrap().contains("like_rate"), "{part}");
+    let llm = sql(&dir, "SELECT persona, status FROM experiments WHERE operator = 'llm'");
+    assert_eq!(llm, vec![json!(["reward", "trained"])]);
+    assert_key_nowhere(&dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_provider_that_needs_a_key_without_one_fails_the_loop_naming_the_variable() {
+    let server = ScriptedServer::start(ProviderKind::Anthropic, vec![]).await.unwrap();
+    let dir = Dir::new();
+    dir.file("w.evo", &workflow(1, 1, false));
+    dir.file("evoflow.toml", &config(&server, "anthropic", 20.0, ""));
+    // `run` sets the key; this run goes without it (and without `-q`, which prints nothing).
+    let out = tokio::task::block_in_place(|| dir.run(["run", "w.evo"]));
+    assert_eq!(out.status, 1, "{}\n{}", out.stdout, out.stderr);
+    assert!(out.stderr.contains(&format!("set the environment variable `{KEY_ENV}`")), "{}", out.stderr);
+    assert!(server.received().is_empty());
 }
