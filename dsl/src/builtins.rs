@@ -328,9 +328,10 @@ fn build() -> Vec<Signature> {
             .opt("column", Type::Str, s("reward")),
         // -- std::loops
         sig("std::loops", "offline", Step, Type::Experiments, "The fast loop: propose, verify, screen, train, score")
-            .req("baseline", baseline)
+            .req("baseline", baseline.clone())
             .req("data", Type::Split)
             .opt("personas", list(Type::Persona), Value::List(vec![]))
+            .opt("candidates", list(baseline), Value::List(vec![]))
             .opt("quota", quota, Value::Record(Default::default()))
             .opt("budget", Type::Int, Value::Int(20))
             .at_least(1.0)

@@ -29,6 +29,8 @@ struct Args {
     blocks: Blocks,
     data: String,
     personas: Vec<String>,
+    /// Variants listed in `candidates:`, each trained as it is.
+    given: Vec<Blocks>,
     quota: Quota,
     budget: usize,
     rounds: usize,
@@ -56,6 +58,11 @@ impl Args {
             _ => None,
         };
         let model = block("model").ok_or_else(|| StepError::permanent("`baseline` needs a `model`"))?;
+        let blocks = Blocks { model, optimizer: block("optimizer"), reward: block("reward") };
+        let given = match ctx.arg("candidates")? {
+            Value::List(items) => items.iter().map(|item| given_blocks(item, &blocks)).collect::<Result<_, _>>()?,
+            _ => Vec::new(),
+        };
         let quota = record("quota")?;
         let count = |field: &str, default: i64| match quota.get(field) {
             Some(Value::Int(n)) => (*n).max(0) as usize,
@@ -78,9 +85,10 @@ impl Args {
         };
         let int = |name: &str| ctx.int(name);
         Ok(Args {
-            blocks: Blocks { model, optimizer: block("optimizer"), reward: block("reward") },
+            blocks,
             data,
             personas,
+            given,
             quota: Quota::new(count("explore", 2), count("exploit", 2), count("innovate", 1)),
             budget: int("budget")?.max(0) as usize,
             rounds: int("rounds")?.max(1) as usize,
@@ -111,22 +119,20 @@ impl Args {
     }
 }
 
-/// The evolved blocks by their names in `program`, read from its `offline` call: a delta that
-/// replaces an imported block (`std::models::bpr_mf`) defines it locally (`bpr_mf`).
-fn blocks_in(program: &dsl::Program, fallback: &Blocks) -> Blocks {
-    let fields = program.nodes.values().find_map(|n| match n.args.get("baseline") {
-        Some(Value::Record(fields)) if n.step == "std::loops::offline" => Some(fields),
-        _ => None,
-    });
-    let block = |field: &str| match fields.and_then(|f| f.get(field)) {
+/// The blocks of one `candidates:` entry: what it does not name is the baseline's.
+fn given_blocks(item: &Value, baseline: &Blocks) -> Result<Blocks, StepError> {
+    let Value::Record(fields) = item else {
+        return Err(StepError::permanent(format!("a `candidates` entry should be a record, is {item}")));
+    };
+    let block = |field: &str| match fields.get(field) {
         Some(Value::Model(q) | Value::Optimizer(q) | Value::Reward(q)) => Some(q.clone()),
         _ => None,
     };
-    Blocks {
-        model: block("model").unwrap_or_else(|| fallback.model.clone()),
-        optimizer: block("optimizer").or_else(|| fallback.optimizer.clone()),
-        reward: block("reward").or_else(|| fallback.reward.clone()),
-    }
+    Ok(Blocks {
+        model: block("model").unwrap_or_else(|| baseline.model.clone()),
+        optimizer: block("optimizer").or_else(|| baseline.optimizer.clone()),
+        reward: block("reward").or_else(|| baseline.reward.clone()),
+    })
 }
 
 /// `ndcg@10` for a metric value.
@@ -157,6 +163,7 @@ impl Step for Offline {
     async fn run(&self, ctx: StepContext) -> Result<serde_json::Value, StepError> {
         let args = Args::read(&ctx)?;
         let mut run = Loop::start(&ctx, args).await?;
+        run.given(&ctx).await?;
         run.rounds(&ctx).await?;
         run.finish(&ctx)
     }
@@ -219,8 +226,7 @@ impl Loop {
             status: "verified".into(),
             ..Default::default()
         };
-        let blocks = blocks_in(&baseline.program, &args.blocks);
-        let entry = Entry { record, source: Some(source), blocks, checkpoint: None };
+        let entry = Entry { record, source: Some(source), blocks: args.blocks.clone(), checkpoint: None };
         let shown = ctx.int("history")?.max(0) as usize;
         let llm = LlmAgent::from_run(&run, split.dir.clone(), args.blocks.clone(), &args.metric, &args.settings, shown);
         let agent = match llm.map_err(StepError::permanent)? {
@@ -250,6 +256,45 @@ impl Loop {
         }
         lp.parent = (baseline, entry);
         Ok(lp)
+    }
+
+    /// Trains the variants listed in `candidates:` as explore entries with operator `given`:
+    /// the baseline's source with other blocks named (a reward, a model...), so a chosen set of
+    /// variants can reach the slow loop side by side. They do not count against the budget.
+    async fn given(&mut self, ctx: &StepContext) -> Result<(), StepError> {
+        let parent = self.parent.1.clone();
+        let source = parent.source.clone().unwrap_or_default();
+        for blocks in self.args.given.clone() {
+            if blocks == self.args.blocks {
+                *self.counts.entry("duplicate").or_default() += 1;
+                continue;
+            }
+            let named = format!(
+                "model {}, optimizer {}, reward {}",
+                blocks.model,
+                blocks.optimizer.as_deref().unwrap_or("-"),
+                blocks.reward.as_deref().unwrap_or("-")
+            );
+            let key = format!("given-{}", &blake3::hash(format!("{source}\n{named}").as_bytes()).to_hex()[..24]);
+            if self.entries.iter().any(|e| e.record.key == key) {
+                *self.counts.entry("duplicate").or_default() += 1;
+                continue;
+            }
+            let record = ExperimentRecord {
+                key: key.clone(),
+                run_id: Some(ctx.run.run_id),
+                parent: Some(parent.record.key.clone()),
+                round: Some(0),
+                kind: Some(ProposalKind::Explore.as_str().into()),
+                operator: Some("given".into()),
+                explanation: Some(format!("listed in `candidates:` ({named})")),
+                program_hash: Some(blake3::hash(source.as_bytes()).to_hex()[..32].to_string()),
+                ..Default::default()
+            };
+            let entry = Entry { record, source: parent.source.clone(), blocks, checkpoint: None };
+            self.train(ctx, entry, &format!("given-{}", short(&key["given-".len()..]))).await?;
+        }
+        Ok(())
     }
 
     /// The rounds, until the budget, the wall time or the rounds run out.
@@ -347,13 +392,12 @@ impl Loop {
             }
         };
         record.key = candidate.key.0.clone();
-        let blocks = blocks_in(&candidate.program, &self.args.blocks);
         record.program_hash = Some(blake3::hash(candidate.source.as_bytes()).to_hex()[..32].to_string());
         if self.seen.contains(&record.key) {
             *self.counts.entry("duplicate").or_default() += 1;
             return Ok(());
         }
-        let model = candidate.program.models.get(&blocks.model);
+        let model = candidate.program.models.get(&self.args.blocks.model);
         let flops = model.map(|m| m.flops_per_example()).unwrap_or(0);
         record.cost = Some(serde_json::json!({ "flops": flops }));
         if let Some(limit) = self.args.max_flops.filter(|l| flops as i64 > *l) {
@@ -361,11 +405,16 @@ impl Loop {
             return self.reject(ctx, record, "rejected", reason);
         }
         if persona.tools.iter().any(|t| t == "compute_loss") {
-            if let Err(failure) = self.screen(&candidate.program, &blocks).await {
+            if let Err(failure) = self.screen(&candidate.program).await {
                 return self.reject(ctx, record, "failed", format!("compute_loss: {failure}"));
             }
         }
-        let entry = Entry { record, source: Some(candidate.source.clone()), blocks, checkpoint: None };
+        let entry = Entry {
+            record,
+            source: Some(candidate.source.clone()),
+            blocks: self.args.blocks.clone(),
+            checkpoint: None,
+        };
         let entry = self.train(ctx, entry, &format!("r{round}-{}", short(&candidate.key.0))).await?;
         self.trained += 1;
         let improvement = match (entry.record.offline_score, self.parent.1.record.offline_score) {
@@ -383,12 +432,12 @@ impl Loop {
     }
 
     /// A short `compute_loss` run: a candidate whose loss diverges is not worth a training.
-    async fn screen(&self, program: &dsl::Program, blocks: &Blocks) -> Result<(), TrainFailure> {
-        let mut req = TrainRequest::new(Arc::new(program.clone()), &blocks.model, self.split.dir.clone());
-        if let Some(o) = &blocks.optimizer {
+    async fn screen(&self, program: &dsl::Program) -> Result<(), TrainFailure> {
+        let mut req = TrainRequest::new(Arc::new(program.clone()), &self.args.blocks.model, self.split.dir.clone());
+        if let Some(o) = &self.args.blocks.optimizer {
             req.optimizer = Value::Optimizer(o.clone());
         }
-        req.reward = blocks.reward.clone();
+        req.reward = self.args.blocks.reward.clone();
         req.seed = self.args.seed;
         req.loss = self.args.settings.loss.clone();
         req.batch = self.args.settings.batch.max(1) as usize;
