@@ -135,6 +135,24 @@ fn given_blocks(item: &Value, baseline: &Blocks) -> Result<Blocks, StepError> {
     })
 }
 
+/// The evolved blocks by their names in `program`, read from its `offline` call: a delta that
+/// replaces an imported block (`std::models::bpr_mf`) defines it locally (`bpr_mf`).
+fn blocks_in(program: &dsl::Program, fallback: &Blocks) -> Blocks {
+    let fields = program.nodes.values().find_map(|n| match n.args.get("baseline") {
+        Some(Value::Record(fields)) if n.step == "std::loops::offline" => Some(fields),
+        _ => None,
+    });
+    let block = |field: &str| match fields.and_then(|f| f.get(field)) {
+        Some(Value::Model(q) | Value::Optimizer(q) | Value::Reward(q)) => Some(q.clone()),
+        _ => None,
+    };
+    Blocks {
+        model: block("model").unwrap_or_else(|| fallback.model.clone()),
+        optimizer: block("optimizer").or_else(|| fallback.optimizer.clone()),
+        reward: block("reward").or_else(|| fallback.reward.clone()),
+    }
+}
+
 /// `ndcg@10` for a metric value.
 pub fn metric_name(value: &Value) -> String {
     match value {
@@ -226,7 +244,8 @@ impl Loop {
             status: "verified".into(),
             ..Default::default()
         };
-        let entry = Entry { record, source: Some(source), blocks: args.blocks.clone(), checkpoint: None };
+        let blocks = blocks_in(&baseline.program, &args.blocks);
+        let entry = Entry { record, source: Some(source), blocks, checkpoint: None };
         let shown = ctx.int("history")?.max(0) as usize;
         let llm = LlmAgent::from_run(&run, split.dir.clone(), args.blocks.clone(), &args.metric, &args.settings, shown);
         let agent = match llm.map_err(StepError::permanent)? {
@@ -392,12 +411,13 @@ impl Loop {
             }
         };
         record.key = candidate.key.0.clone();
+        let blocks = blocks_in(&candidate.program, &self.args.blocks);
         record.program_hash = Some(blake3::hash(candidate.source.as_bytes()).to_hex()[..32].to_string());
         if self.seen.contains(&record.key) {
             *self.counts.entry("duplicate").or_default() += 1;
             return Ok(());
         }
-        let model = candidate.program.models.get(&self.args.blocks.model);
+        let model = candidate.program.models.get(&blocks.model);
         let flops = model.map(|m| m.flops_per_example()).unwrap_or(0);
         record.cost = Some(serde_json::json!({ "flops": flops }));
         if let Some(limit) = self.args.max_flops.filter(|l| flops as i64 > *l) {
@@ -405,16 +425,11 @@ impl Loop {
             return self.reject(ctx, record, "rejected", reason);
         }
         if persona.tools.iter().any(|t| t == "compute_loss") {
-            if let Err(failure) = self.screen(&candidate.program).await {
+            if let Err(failure) = self.screen(&candidate.program, &blocks).await {
                 return self.reject(ctx, record, "failed", format!("compute_loss: {failure}"));
             }
         }
-        let entry = Entry {
-            record,
-            source: Some(candidate.source.clone()),
-            blocks: self.args.blocks.clone(),
-            checkpoint: None,
-        };
+        let entry = Entry { record, source: Some(candidate.source.clone()), blocks, checkpoint: None };
         let entry = self.train(ctx, entry, &format!("r{round}-{}", short(&candidate.key.0))).await?;
         self.trained += 1;
         let improvement = match (entry.record.offline_score, self.parent.1.record.offline_score) {
@@ -432,12 +447,12 @@ impl Loop {
     }
 
     /// A short `compute_loss` run: a candidate whose loss diverges is not worth a training.
-    async fn screen(&self, program: &dsl::Program) -> Result<(), TrainFailure> {
-        let mut req = TrainRequest::new(Arc::new(program.clone()), &self.args.blocks.model, self.split.dir.clone());
-        if let Some(o) = &self.args.blocks.optimizer {
+    async fn screen(&self, program: &dsl::Program, blocks: &Blocks) -> Result<(), TrainFailure> {
+        let mut req = TrainRequest::new(Arc::new(program.clone()), &blocks.model, self.split.dir.clone());
+        if let Some(o) = &blocks.optimizer {
             req.optimizer = Value::Optimizer(o.clone());
         }
-        req.reward = self.args.blocks.reward.clone();
+        req.reward = blocks.reward.clone();
         req.seed = self.args.seed;
         req.loss = self.args.settings.loss.clone();
         req.batch = self.args.settings.batch.max(1) as usize;
