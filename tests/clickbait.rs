@@ -147,11 +147,15 @@ fn a_watch_time_reward_wins_offline_and_is_rejected_online_while_a_satisfaction_
     let version: Value =
         serde_json::from_str(&std::fs::read_to_string(root.join("v0001/version.json")).unwrap()).unwrap();
     assert_eq!(version["experiment"], satisfied.as_str());
-    let statuses = sql(
-        &dir,
-        &format!("SELECT status FROM experiments WHERE key IN ('{watch}', '{satisfied}') ORDER BY key = '{satisfied}'"),
-    );
+    let query =
+        format!("SELECT status FROM experiments WHERE key IN ('{watch}', '{satisfied}') ORDER BY key = '{satisfied}'");
+    let statuses = sql(&dir, &query);
     assert_eq!(statuses, vec![serde_json::json!(["blocked"]), serde_json::json!(["launched"])]);
+
+    // The launch re-runs the fast loop from production; nothing is decided twice or forgotten.
+    dir.status(["run", "w.evo", "-q"], 0);
+    assert_eq!(sql(&dir, "SELECT count(*) FROM decisions")[0][0], 2);
+    assert_eq!(sql(&dir, &query), vec![serde_json::json!(["blocked"]), serde_json::json!(["launched"])]);
 }
 
 /// A small world: only the fast loop and `top`.

@@ -311,7 +311,16 @@ impl Loop {
                 ..Default::default()
             };
             let entry = Entry { record, source: parent.source.clone(), blocks, checkpoint: None };
-            self.train(ctx, entry, &format!("given-{}", short(&key["given-".len()..]))).await?;
+            let name = format!("given-{}", short(&key["given-".len()..]));
+            if self.seen.contains(&key) {
+                // Journaled by an earlier run, maybe decided online since: its row stays as it is,
+                // and the slow loop's selection skips what it decided.
+                let (entry, _) = self.fit(ctx, entry, &name).await?;
+                *self.counts.entry("again").or_default() += 1;
+                self.entries.push(entry);
+                continue;
+            }
+            self.train(ctx, entry, &name).await?;
         }
         Ok(())
     }
@@ -467,7 +476,15 @@ impl Loop {
     }
 
     /// Trains an entry as a node of the running graph and journals the result.
-    async fn train(&mut self, ctx: &StepContext, mut entry: Entry, name: &str) -> Result<Entry, StepError> {
+    async fn train(&mut self, ctx: &StepContext, entry: Entry, name: &str) -> Result<Entry, StepError> {
+        let (entry, status) = self.fit(ctx, entry, name).await?;
+        self.record(ctx, entry.record.clone(), status, entry.record.reason.clone())?;
+        self.entries.push(entry.clone());
+        Ok(entry)
+    }
+
+    /// Trains an entry as a node of the running graph: the entry with its score, and its status.
+    async fn fit(&self, ctx: &StepContext, mut entry: Entry, name: &str) -> Result<(Entry, &'static str), StepError> {
         let run = &ctx.run;
         let source = entry.source.clone().unwrap_or_default();
         let args = candidate::args(
@@ -505,12 +522,9 @@ impl Loop {
                 None => ("trained", None),
             }
         };
-        let record = entry.record.clone();
         entry.record.status = status.into();
-        entry.record.reason = reason.clone();
-        self.record(ctx, record, status, reason)?;
-        self.entries.push(entry.clone());
-        Ok(entry)
+        entry.record.reason = reason;
+        Ok((entry, status))
     }
 
     /// Journals an experiment and adds it to the history agents see.
