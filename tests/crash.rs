@@ -3,6 +3,7 @@
 
 mod support;
 
+use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -73,8 +74,18 @@ fn killed_runs_resume_to_the_same_journal() {
 fn ctrl_c_stops_the_run_and_leaves_the_journal_consistent() {
     let dir = Dir::new();
     dir.file("w.evo", WORKFLOW);
-    let mut child = spawn(&dir);
-    std::thread::sleep(Duration::from_millis(400));
+    // Interrupt once a step is running (not after a fixed delay: a loaded machine may not have
+    // reached `main` yet, and a signal before the handler is installed is not this test's case).
+    let mut child = Command::new(env!("CARGO_BIN_EXE_evoflow"))
+        .args(["run", "w.evo", "--json", "--jobs", "4"])
+        .current_dir(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    assert!(lines.any(|l| l.unwrap().contains("\"step_started\"")), "no step started");
+    std::thread::spawn(move || lines.for_each(drop));
     let status = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
     assert!(status.success());
     let exit = child.wait().unwrap();

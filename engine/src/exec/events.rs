@@ -148,9 +148,15 @@ impl Sink for PlainLines {
     }
 }
 
-/// Nothing at all (`-q`).
+/// Only errors (`-q`): a failed step and why, so a quiet run that fails still says what broke.
 pub struct Quiet;
 
 impl Sink for Quiet {
-    fn emit(&self, _: u64, _: &Event) {}
+    fn emit(&self, _: u64, event: &Event) {
+        if let Event::StepFinished { node, status, error: Some(e), .. } = event {
+            if status == "failed" {
+                eprintln!("error: step `{node}` failed: {e}");
+            }
+        }
+    }
 }
