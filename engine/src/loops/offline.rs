@@ -135,21 +135,18 @@ fn given_blocks(item: &Value, baseline: &Blocks) -> Result<Blocks, StepError> {
     })
 }
 
-/// The evolved blocks by their names in `program`, read from its `offline` call: a delta that
-/// replaces an imported block (`std::models::bpr_mf`) defines it locally (`bpr_mf`).
-fn blocks_in(program: &dsl::Program, fallback: &Blocks) -> Blocks {
-    let fields = program.nodes.values().find_map(|n| match n.args.get("baseline") {
-        Some(Value::Record(fields)) if n.step == "std::loops::offline" => Some(fields),
-        _ => None,
-    });
-    let block = |field: &str| match fields.and_then(|f| f.get(field)) {
-        Some(Value::Model(q) | Value::Optimizer(q) | Value::Reward(q)) => Some(q.clone()),
-        _ => None,
+/// The blocks a candidate evolves, as its `program` spells them: its parent's names, or their
+/// local form where a delta replaced an imported block (`std::models::bpr_mf` becomes a local
+/// `bpr_mf`).
+fn blocks_in(program: &dsl::Program, parent: &Blocks) -> Blocks {
+    let spelled = |name: &str, defined: &dyn Fn(&str) -> bool| -> String {
+        let local = name.rsplit("::").next().unwrap_or(name);
+        if !defined(name) && defined(local) { local } else { name }.to_string()
     };
     Blocks {
-        model: block("model").unwrap_or_else(|| fallback.model.clone()),
-        optimizer: block("optimizer").or_else(|| fallback.optimizer.clone()),
-        reward: block("reward").or_else(|| fallback.reward.clone()),
+        model: spelled(&parent.model, &|q| program.models.contains_key(q)),
+        optimizer: parent.optimizer.as_deref().map(|o| spelled(o, &|q| program.optimizers.contains_key(q))),
+        reward: parent.reward.as_deref().map(|r| spelled(r, &|q| program.rewards.contains_key(q))),
     }
 }
 
@@ -215,8 +212,18 @@ impl Loop {
             None => std::fs::read_to_string(&run.workflow)
                 .map_err(|e| StepError::permanent(format!("cannot read `{}`: {e}", run.workflow)))?,
         };
-        let baseline = Baseline::new(&run.workflow, source.clone(), Arc::new(FsLoader), run.overrides.clone())
+        let mut baseline = Baseline::new(&run.workflow, source.clone(), Arc::new(FsLoader), run.overrides.clone())
             .map_err(|e| StepError::permanent(format!("the baseline does not compile:\n{}", e.message)))?;
+        // A launched listed variant evolves the blocks it named, not the workflow's `baseline:`.
+        let launched_blocks = current.as_ref().and_then(|v| v.blocks.clone());
+        if let Some(b) = &launched_blocks {
+            let local = |q: &str| q.rsplit("::").next().unwrap_or(q).to_string();
+            baseline = baseline.with_blocks(
+                Some(&local(&b.model)),
+                b.optimizer.as_deref().map(local).as_deref(),
+                b.reward.as_deref().map(local).as_deref(),
+            );
+        }
         let personas = args
             .personas
             .iter()
@@ -244,10 +251,10 @@ impl Loop {
             status: "verified".into(),
             ..Default::default()
         };
-        let blocks = blocks_in(&baseline.program, &args.blocks);
-        let entry = Entry { record, source: Some(source), blocks, checkpoint: None };
+        let blocks = blocks_in(&baseline.program, launched_blocks.as_ref().unwrap_or(&args.blocks));
+        let entry = Entry { record, source: Some(source), blocks: blocks.clone(), checkpoint: None };
         let shown = ctx.int("history")?.max(0) as usize;
-        let llm = LlmAgent::from_run(&run, split.dir.clone(), args.blocks.clone(), &args.metric, &args.settings, shown);
+        let llm = LlmAgent::from_run(&run, split.dir.clone(), blocks.clone(), &args.metric, &args.settings, shown);
         let agent = match llm.map_err(StepError::permanent)? {
             Some(llm) => Agent::Llm(Box::new(llm)),
             None => Agent::Search(Box::new(agents::SearchAgent::new(args.seed))),
@@ -420,7 +427,7 @@ impl Loop {
             }
         };
         record.key = candidate.key.0.clone();
-        let blocks = blocks_in(&candidate.program, &self.args.blocks);
+        let blocks = blocks_in(&candidate.program, &self.parent.1.blocks);
         record.program_hash = Some(blake3::hash(candidate.source.as_bytes()).to_hex()[..32].to_string());
         if self.seen.contains(&record.key) {
             *self.counts.entry("duplicate").or_default() += 1;

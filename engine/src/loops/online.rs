@@ -110,7 +110,14 @@ impl Step for Online {
                 let source = entry.source.clone().unwrap_or_default();
                 let checkpoint = candidates_dir.join(model_dir(key));
                 let version = Production::new(&ctx.run.run_dir)
-                    .promote(key, &source, &checkpoint, entry.record.offline_score, Some(verdict.primary.relative))
+                    .promote(
+                        key,
+                        &source,
+                        &entry.blocks,
+                        &checkpoint,
+                        entry.record.offline_score,
+                        Some(verdict.primary.relative),
+                    )
                     .map_err(|e| StepError::transient(format!("cannot promote `{key}` to production: {e}")))?;
                 Some(version.name)
             }

@@ -27,6 +27,10 @@ pub struct Version {
     pub offline_score: Option<f64>,
     /// The online delta of the primary metric that launched it.
     pub delta: Option<f64>,
+    /// The blocks the launched candidate evolves (a listed variant may name other blocks than
+    /// the workflow's `baseline:`); the next fast round starts from these.
+    #[serde(default)]
+    pub blocks: Option<super::Blocks>,
 }
 
 /// The production folder of a run dir.
@@ -67,6 +71,7 @@ impl Production {
         &self,
         experiment: &str,
         source: &str,
+        blocks: &super::Blocks,
         checkpoint: &Path,
         offline_score: Option<f64>,
         delta: Option<f64>,
@@ -82,7 +87,14 @@ impl Production {
         std::fs::write(scratch.join(SOURCE), source)?;
         copy_dir(checkpoint, &scratch.join(MODEL))?;
         let hash = hash_files(&scratch)?;
-        let version = Version { name: name.clone(), experiment: experiment.to_string(), hash, offline_score, delta };
+        let version = Version {
+            name: name.clone(),
+            experiment: experiment.to_string(),
+            hash,
+            offline_score,
+            delta,
+            blocks: Some(blocks.clone()),
+        };
         std::fs::write(scratch.join("version.json"), serde_json::to_vec_pretty(&version)?)?;
         std::fs::rename(&scratch, self.root.join(&name))?;
         let pointer = self.root.join(format!(".CURRENT-{}", std::process::id()));
@@ -155,15 +167,17 @@ mod tests {
         let ckpt = dir.path().join("ckpt");
         std::fs::create_dir_all(&ckpt).unwrap();
         std::fs::write(ckpt.join("weights.safetensors"), b"w1").unwrap();
+        let blocks = crate::loops::Blocks { model: "m".into(), optimizer: None, reward: Some("r".into()) };
 
-        let v1 = production.promote("e1", "model m {}", &ckpt, Some(0.3), Some(0.02)).unwrap();
+        let v1 = production.promote("e1", "model m {}", &blocks, &ckpt, Some(0.3), Some(0.02)).unwrap();
         assert_eq!(v1.name, "v0001");
         assert_eq!(production.current().unwrap(), Some(v1.clone()));
         std::fs::write(ckpt.join("weights.safetensors"), b"w2").unwrap();
-        let v2 = production.promote("e2", "model m2 {}", &ckpt, None, None).unwrap();
+        let v2 = production.promote("e2", "model m2 {}", &blocks, &ckpt, None, None).unwrap();
         assert_eq!(v2.name, "v0002");
         assert_ne!(v1.hash, v2.hash);
         assert_eq!(production.current().unwrap().unwrap().experiment, "e2");
+        assert_eq!(production.current().unwrap().unwrap().blocks, Some(blocks));
         assert_eq!(production.source(&v1).unwrap(), "model m {}");
         assert_eq!(std::fs::read(production.dir(&v1).join(MODEL).join("weights.safetensors")).unwrap(), b"w1");
     }
