@@ -43,6 +43,9 @@ fn the_agent_tools_run_as_steps_and_a_write_is_refused_and_journaled() {
     );
     let lines: Vec<&str> = calls.stdout.lines().map(str::trim).collect();
     assert_eq!(lines, ["tool,status", "read_journal,ok", "run_sql_query,ok"], "{}", calls.stdout);
+    // One experiment by its key: an unknown key is an empty table, a quote cannot break out.
+    dir.file("k.evo", "let j = std::tools::read_journal(key: \"x' OR '1'='1\")\n");
+    dir.status(["run", "k.evo", "-q"], 0);
 
     dir.file("w.evo", "let q = std::tools::run_sql_query(\"DELETE FROM runs\")\n");
     let out = dir.status(["run", "w.evo"], 1);

@@ -391,9 +391,10 @@ fn build() -> Vec<Signature> {
             .req("sql", Type::Str)
             .opt("max_rows", Type::Int, Value::Int(100))
             .at_least(1.0),
-        sig("std::tools", "read_journal", Step, Type::Table, "The journal's top-N experiments by offline score")
+        sig("std::tools", "read_journal", Step, Type::Table, "The journal's top-N experiments, or one by its key")
             .opt("top", Type::Int, Value::Int(10))
-            .at_least(1.0),
+            .at_least(1.0)
+            .opt("key", Type::Str, s("")),
     ]
     .into_iter()
     .map(|b| b.0)

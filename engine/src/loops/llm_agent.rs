@@ -195,6 +195,14 @@ fn tool_specs(persona: &Persona) -> Vec<llm::ToolSpec> {
                     .into(),
                 parameters: json!({ "type": "object", "properties": { "sql": { "type": "string" } }, "required": ["sql"] }),
             }),
+            "read_journal" => Some(llm::ToolSpec {
+                name: tool.clone(),
+                description: "The journal's best experiments by offline score (`top`), or one experiment by its \
+                              `key` with its delta, metrics and online decisions."
+                    .into(),
+                parameters: json!({ "type": "object", "properties": {
+                    "top": { "type": "integer", "minimum": 1 }, "key": { "type": "string" } } }),
+            }),
             "compute_loss" => Some(llm::ToolSpec {
                 name: tool.clone(),
                 description: "Applies a delta to the baseline and runs a short training on a sample: the loss curve \
@@ -264,6 +272,18 @@ impl llm::ToolHandler for Tools {
                 .map_err(|e| e.to_string())??;
                 self.queries.push(SqlResult { sql, table: table.clone() });
                 return Ok(table);
+            }
+            "read_journal" => {
+                let top = arguments["top"].as_i64().unwrap_or(10).max(1);
+                let sql = crate::steps::tools::read_journal_sql(top, arguments["key"].as_str().unwrap_or(""));
+                let run = self.run.clone();
+                let limits = QueryLimits { max_rows: top as usize, max_bytes: SQL_BYTES, ..QueryLimits::default() };
+                // query_tool journals the call itself.
+                return tokio::task::spawn_blocking(move || {
+                    query_tool(&run, "read_journal", &sql, &limits, &[], None).map(|t| t.to_text())
+                })
+                .await
+                .map_err(|e| e.to_string())?;
             }
             "compute_loss" => {
                 let req = self.request(arguments)?;

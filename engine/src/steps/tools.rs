@@ -14,11 +14,23 @@ pub fn steps() -> Vec<Arc<dyn Step>> {
     vec![Arc::new(RunSqlQuery), Arc::new(ReadJournal)]
 }
 
-/// The SQL behind `read_journal(top: N)`.
-pub fn top_experiments_sql(n: i64) -> String {
+/// The SQL behind `read_journal(top: N)`, or `read_journal(key: K)` for one experiment with its
+/// delta, metrics and decisions.
+pub fn read_journal_sql(top: i64, key: &str) -> String {
+    if key.is_empty() {
+        return format!(
+            "SELECT key, persona, kind, operator, status, offline_score, explanation, reason \
+             FROM experiments WHERE offline_score IS NOT NULL ORDER BY offline_score DESC LIMIT {top}"
+        );
+    }
+    // A literal, quotes doubled; the statement still goes through the read-only guards.
+    let key = key.replace('\'', "''");
     format!(
-        "SELECT key, persona, kind, operator, status, offline_score, explanation, reason \
-         FROM experiments WHERE offline_score IS NOT NULL ORDER BY offline_score DESC LIMIT {n}"
+        "SELECT e.key, e.persona, e.kind, e.operator, e.status, e.offline_score, e.explanation, e.reason, \
+                e.delta, e.offline_metrics, e.online_metrics, e.cost, \
+                (SELECT list(d.decision || ': ' || coalesce(d.reason, '')) FROM decisions d \
+                 WHERE d.experiment_key = e.key) AS decisions \
+         FROM experiments e WHERE e.key = '{key}'"
     )
 }
 
@@ -109,13 +121,13 @@ impl Step for ReadJournal {
 
     async fn run(&self, ctx: StepContext) -> Result<serde_json::Value, StepError> {
         let top = ctx.int("top")?;
+        let sql = read_journal_sql(top, ctx.str("key")?);
         let run = ctx.run.clone();
-        let table = tokio::task::spawn_blocking(move || {
-            query_tool(&run, "read_journal", &top_experiments_sql(top), &limits(top), &[], None)
-        })
-        .await
-        .map_err(|e| StepError::permanent(e.to_string()))?
-        .map_err(StepError::permanent)?;
+        let table =
+            tokio::task::spawn_blocking(move || query_tool(&run, "read_journal", &sql, &limits(top), &[], None))
+                .await
+                .map_err(|e| StepError::permanent(e.to_string()))?
+                .map_err(StepError::permanent)?;
         write_table(&ctx, &table)
     }
 }
