@@ -170,9 +170,7 @@ impl Step for Offline {
 
     fn state_key(&self, run_dir: &std::path::Path) -> Result<Option<String>, String> {
         // The loop starts from the production baseline: a launch must re-run it.
-        let current =
-            Production::new(run_dir).current().map_err(|e| format!("cannot read the production baseline: {e}"))?;
-        Ok(current.map(|v| format!("production {} {}", v.name, v.hash)))
+        Production::new(run_dir).state_key()
     }
 
     async fn run(&self, ctx: StepContext) -> Result<serde_json::Value, StepError> {

@@ -55,6 +55,13 @@ impl Production {
         serde_json::from_slice(&meta).map(Some).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
     }
 
+    /// What the current version adds to a cache key: a step that reads the production baseline
+    /// must run again after a launch.
+    pub fn state_key(&self) -> Result<Option<String>, String> {
+        let current = self.current().map_err(|e| format!("cannot read the production baseline: {e}"))?;
+        Ok(current.map(|v| format!("production {} {}", v.name, v.hash)))
+    }
+
     /// The folder of a version.
     pub fn dir(&self, version: &Version) -> PathBuf {
         self.root.join(&version.name)

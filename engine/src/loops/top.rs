@@ -20,9 +20,7 @@ impl Step for Top {
     }
 
     fn state_key(&self, run_dir: &std::path::Path) -> Result<Option<String>, String> {
-        let current =
-            Production::new(run_dir).current().map_err(|e| format!("cannot read the production baseline: {e}"))?;
-        Ok(current.map(|v| format!("production {} {}", v.name, v.hash)))
+        Production::new(run_dir).state_key()
     }
 
     async fn run(&self, ctx: StepContext) -> Result<serde_json::Value, StepError> {
