@@ -46,7 +46,9 @@ fn evo_files(dir: &Path, out: &mut Vec<PathBuf>) {
     let Ok(entries) = std::fs::read_dir(dir) else { return };
     for entry in entries {
         let path = entry.unwrap().path();
-        if path.is_dir() {
+        // Hidden folders are run dirs (`.evoflow/`): outputs of a local run, not shipped files.
+        let hidden = path.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.'));
+        if path.is_dir() && !hidden {
             evo_files(&path, out);
         } else if path.extension().is_some_and(|e| e == "evo") {
             out.push(path);
