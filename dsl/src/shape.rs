@@ -151,6 +151,28 @@ pub struct ModelDef {
     pub source: String,
 }
 
+impl TensorOp {
+    /// The nodes this operation reads, in order.
+    pub fn operands(&self) -> Vec<usize> {
+        match self {
+            TensorOp::Input { .. } | TensorOp::Constant(_) => vec![],
+            TensorOp::Embed { input, .. }
+            | TensorOp::Dense { input, .. }
+            | TensorOp::Activation { input, .. }
+            | TensorOp::LayerNorm { input }
+            | TensorOp::Dropout { input, .. }
+            | TensorOp::Sum { input }
+            | TensorOp::Mean { input } => vec![*input],
+            TensorOp::Concat { inputs } => inputs.clone(),
+            TensorOp::Add { left, right }
+            | TensorOp::Sub { left, right }
+            | TensorOp::Mul { left, right }
+            | TensorOp::Dot { left, right } => vec![*left, *right],
+            TensorOp::Cross { x0, x } => vec![*x0, *x],
+        }
+    }
+}
+
 impl ModelDef {
     /// Parameters that do not depend on the data: dense, cross and layer-norm weights, and
     /// embedding tables of categorical inputs. Id embeddings add `vocab * dim` each.

@@ -230,7 +230,7 @@ impl Model {
         }
         for idx in (0..def.nodes.len()).rev() {
             if needed[idx] {
-                for o in operands(&def.nodes[idx].op) {
+                for o in def.nodes[idx].op.operands() {
                     needed[o] = true;
                 }
             }
@@ -238,7 +238,7 @@ impl Model {
         let mut split_concat: Vec<bool> = def.nodes.iter().map(|n| matches!(n.op, TensorOp::Concat { .. })).collect();
         for node in &def.nodes {
             if !matches!(node.op, TensorOp::Dense { .. }) {
-                for o in operands(&node.op) {
+                for o in node.op.operands() {
                     split_concat[o] = false;
                 }
             }
@@ -363,7 +363,7 @@ impl Model {
         let mut side = vec![Side::Const; self.def.nodes.len()];
         let mut total = 0;
         for (idx, node) in self.def.nodes.iter().enumerate() {
-            let ops = operands(&node.op);
+            let ops = node.op.operands();
             side[idx] = match &node.op {
                 TensorOp::Input { name, .. } => {
                     if name == USER || data.user_features.contains_key(name) {
@@ -548,26 +548,6 @@ fn label(def: &ModelDef, idx: usize) -> String {
         TensorOp::Sum { .. } => "sum".into(),
         TensorOp::Mean { .. } => "mean".into(),
         TensorOp::Cross { .. } => "cross".into(),
-    }
-}
-
-/// The nodes an operation reads.
-fn operands(op: &TensorOp) -> Vec<usize> {
-    match op {
-        TensorOp::Input { .. } | TensorOp::Constant(_) => vec![],
-        TensorOp::Embed { input, .. }
-        | TensorOp::Dense { input, .. }
-        | TensorOp::Activation { input, .. }
-        | TensorOp::LayerNorm { input }
-        | TensorOp::Dropout { input, .. }
-        | TensorOp::Sum { input }
-        | TensorOp::Mean { input } => vec![*input],
-        TensorOp::Concat { inputs } => inputs.clone(),
-        TensorOp::Add { left, right }
-        | TensorOp::Sub { left, right }
-        | TensorOp::Mul { left, right }
-        | TensorOp::Dot { left, right } => vec![*left, *right],
-        TensorOp::Cross { x0, x } => vec![*x0, *x],
     }
 }
 

@@ -77,7 +77,7 @@ impl Graph {
             return;
         }
         seen[i] = true;
-        for j in operands(&self.nodes[i].op) {
+        for j in self.nodes[i].op.operands() {
             self.visit(j, seen, order);
         }
         order.push(i);
@@ -98,7 +98,7 @@ impl Graph {
         let order = self.live_order();
         let mut uses = vec![0usize; self.nodes.len()];
         for &i in &order {
-            for j in operands(&self.nodes[i].op) {
+            for j in self.nodes[i].op.operands() {
                 uses[j] += 1;
             }
         }
@@ -191,26 +191,6 @@ pub(crate) fn activation_name(f: Activation) -> &'static str {
         Activation::Silu => "silu",
         Activation::Sigmoid => "sigmoid",
         Activation::Tanh => "tanh",
-    }
-}
-
-/// The operands of an operation.
-pub(crate) fn operands(op: &TensorOp) -> Vec<usize> {
-    match op {
-        TensorOp::Input { .. } | TensorOp::Constant(_) => vec![],
-        TensorOp::Embed { input, .. }
-        | TensorOp::Dense { input, .. }
-        | TensorOp::Activation { input, .. }
-        | TensorOp::LayerNorm { input }
-        | TensorOp::Dropout { input, .. }
-        | TensorOp::Sum { input }
-        | TensorOp::Mean { input } => vec![*input],
-        TensorOp::Concat { inputs } => inputs.clone(),
-        TensorOp::Add { left, right }
-        | TensorOp::Sub { left, right }
-        | TensorOp::Mul { left, right }
-        | TensorOp::Dot { left, right } => vec![*left, *right],
-        TensorOp::Cross { x0, x } => vec![*x0, *x],
     }
 }
 
