@@ -4,39 +4,13 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use duckdb::Connection;
-use support::{events, Dir};
+use support::{finished, output_dir, Dir};
 
 fn sql_path(p: &Path) -> String {
     format!("'{}'", p.to_str().unwrap().replace('\'', "''"))
-}
-
-/// The output folder of `node` in the latest run, from the journal.
-fn output_dir(dir: &Dir, file: &str, node: &str) -> PathBuf {
-    let query =
-        format!("SELECT output_hash FROM steps WHERE node_id = '{node}' AND run_id = (SELECT max(id) FROM runs)");
-    let out = dir.status(["journal", file, "--format", "csv", "--sql", &query], 0);
-    let hash = out.stdout.lines().map(str::trim).rfind(|l| !l.is_empty()).unwrap().to_string();
-    assert!(hash.len() >= 16 && hash.chars().all(|c| c.is_ascii_hexdigit()), "no output hash: {}", out.stdout);
-    let stem = Path::new(file).file_stem().unwrap().to_str().unwrap();
-    dir.path().join(".evoflow").join(stem).join("objects").join(hash)
-}
-
-/// (status, error) of each finished step, by node.
-fn finished(stdout: &str) -> Vec<(String, String, Option<String>)> {
-    events(stdout)
-        .into_iter()
-        .filter(|e| e["event"] == "step_finished")
-        .map(|e| {
-            (
-                e["node"].as_str().unwrap().to_string(),
-                e["status"].as_str().unwrap().to_string(),
-                e["error"].as_str().map(str::to_string),
-            )
-        })
-        .collect()
 }
 
 /// (name, DuckDB type) of each column of a Parquet file.

@@ -133,6 +133,32 @@ pub fn events(stdout: &str) -> Vec<serde_json::Value> {
     stdout.lines().filter(|l| l.starts_with('{')).map(|l| serde_json::from_str(l).unwrap()).collect()
 }
 
+/// The output folder of `node` in the latest run of `file`, from the journal.
+pub fn output_dir(dir: &Dir, file: &str, node: &str) -> PathBuf {
+    let query =
+        format!("SELECT output_hash FROM steps WHERE node_id = '{node}' AND run_id = (SELECT max(id) FROM runs)");
+    let out = dir.status(["journal", file, "--format", "csv", "--sql", &query], 0);
+    let hash = out.stdout.lines().map(str::trim).rfind(|l| !l.is_empty()).unwrap().to_string();
+    assert!(hash.len() >= 16 && hash.chars().all(|c| c.is_ascii_hexdigit()), "no output hash: {}", out.stdout);
+    let stem = Path::new(file).file_stem().unwrap().to_str().unwrap();
+    dir.path().join(".evoflow").join(stem).join("objects").join(hash)
+}
+
+/// `(node, status, error)` of each `step_finished` event.
+pub fn finished(stdout: &str) -> Vec<(String, String, Option<String>)> {
+    events(stdout)
+        .into_iter()
+        .filter(|e| e["event"] == "step_finished")
+        .map(|e| {
+            (
+                e["node"].as_str().unwrap().to_string(),
+                e["status"].as_str().unwrap().to_string(),
+                e["error"].as_str().map(str::to_string),
+            )
+        })
+        .collect()
+}
+
 /// `(node, event name)` pairs of the step events, in order.
 pub fn step_events(stdout: &str) -> Vec<(String, String)> {
     events(stdout)
