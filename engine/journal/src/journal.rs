@@ -34,7 +34,22 @@ impl Journal {
             path: path.to_path_buf(),
             message: "this process already has the journal open".into(),
         })?;
-        let conn = Connection::open(path).map_err(|e| open_error(path, e))?;
+        if !path.exists() {
+            migrate_aside(path, None)?;
+        }
+        let mut conn = Connection::open(path).map_err(|e| open_error(path, e))?;
+        let found = crate::schema::schema_version(&conn)?;
+        let supported = MIGRATIONS.len() as i64;
+        if found > supported {
+            return Err(Error::SchemaTooNew { path: path.display().to_string(), found, supported });
+        }
+        if found < supported {
+            // Fold the WAL (plain rows, which replay) into the file before copying it.
+            conn.execute_batch("CHECKPOINT")?;
+            drop(conn);
+            migrate_aside(path, Some(found))?;
+            conn = Connection::open(path).map_err(|e| open_error(path, e))?;
+        }
         Journal::init(conn, Some(path.to_path_buf()), Some(registration))
     }
 
@@ -45,12 +60,9 @@ impl Journal {
 
     fn init(mut conn: Connection, path: Option<PathBuf>, registration: Option<Registration>) -> Result<Journal> {
         let label = path.as_ref().map_or_else(|| ":memory:".to_string(), |p| p.display().to_string());
-        if !apply_migrations(&mut conn, &label, MIGRATIONS)?.is_empty() {
-            // Moves the schema out of the WAL: DuckDB 1.5 cannot replay a WAL that holds the
-            // migrations' DDL (`ALTER TABLE`, indexes) after a SIGKILL, and the file would not open.
-            conn.execute_batch("CHECKPOINT")?;
-        }
-        // Room for every statement size the batch writer prepares (see `batch`), and some.
+        // A file is current already (see `open`); this migrates in-memory journals.
+        apply_migrations(&mut conn, &label, MIGRATIONS)?;
+        // Room for every statement the batch writer prepares (see `batch`), and some.
         conn.set_prepared_statement_cache_capacity(64);
         Ok(Journal { conn, path, _registration: registration })
     }
@@ -264,6 +276,39 @@ impl JournalTx<'_> {
 }
 
 /// Turns a failed open into `Busy` when another process holds the file lock.
+/// Brings the journal at `path` (at version `found`, or absent) to the current schema in a copy
+/// beside it, checkpointed, then moves the copy into place. Why not in place: DuckDB 1.5 cannot
+/// replay a WAL that holds the migrations' DDL (an `ALTER TABLE` of a table whose defaults call
+/// `nextval`), so a SIGKILL between a migration and the next checkpoint left a file that would
+/// not open. Now a kill at any moment leaves the old file or the new one, both whole.
+fn migrate_aside(path: &Path, found: Option<i64>) -> Result<()> {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(format!(".migrating-{}", std::process::id()));
+    let staged = path.with_file_name(name);
+    let io = |source| Error::Io { path: path.to_path_buf(), source };
+    let _ = std::fs::remove_file(&staged);
+    if found.is_some() {
+        std::fs::copy(path, &staged).map_err(io)?;
+    }
+    let result = (|| {
+        let mut conn = Connection::open(&staged)?;
+        apply_migrations(&mut conn, &path.display().to_string(), MIGRATIONS)?;
+        conn.execute_batch("CHECKPOINT")?;
+        drop(conn);
+        match found {
+            Some(_) => std::fs::rename(&staged, path).map_err(io),
+            // A link, not a rename, for a new file: it fails if another process created the
+            // journal meanwhile, whose file then stands.
+            None => match std::fs::hard_link(&staged, path) {
+                Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => Err(io(e)),
+                _ => Ok(()),
+            },
+        }
+    })();
+    let _ = std::fs::remove_file(&staged);
+    result
+}
+
 pub(crate) fn open_error(path: &Path, error: duckdb::Error) -> Error {
     let message = error.to_string();
     if is_lock_conflict(&message) {
