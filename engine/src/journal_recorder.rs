@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use std::collections::HashMap;
 
-use journal::{Journal, RunStart, StepStatus, StepUpdate};
+use journal::{Journal, ModelRecord, RunStart, StepStatus, StepUpdate, StepWriter};
 
 use crate::exec::recorder::{Recorder, StepDone};
 
@@ -59,12 +59,13 @@ impl JournalRecorder {
                 evoflow_version: env!("CARGO_PKG_VERSION").to_string(),
             })
             .map_err(|e| e.to_string())?;
+        let steps = StepWriter::new(&mut journal, run_id).map_err(|e| e.to_string())?;
         let (sender, receiver) = mpsc::channel();
         let error = Arc::new(Mutex::new(None));
         let writer_error = error.clone();
         let writer = std::thread::Builder::new()
             .name("journal".into())
-            .spawn(move || write_loop(journal, run_id, receiver, writer_error))
+            .spawn(move || write_loop(journal, steps, receiver, writer_error))
             .map_err(|e| format!("cannot start the journal writer: {e}"))?;
         Ok(JournalRecorder { sender: Mutex::new(Some(sender)), writer: Mutex::new(Some(writer)), error, run_id })
     }
@@ -123,7 +124,7 @@ impl Recorder for JournalRecorder {
 
 fn write_loop(
     mut journal: Journal,
-    run_id: i64,
+    mut steps: StepWriter,
     receiver: Receiver<Record>,
     error: Arc<Mutex<Option<String>>>,
 ) -> Journal {
@@ -148,37 +149,36 @@ fn write_loop(
         for record in batch {
             match record {
                 Record::Call(f) => {
-                    write_batch(&mut journal, run_id, std::mem::take(&mut records), &error);
+                    write_batch(&mut journal, &mut steps, std::mem::take(&mut records), &error);
                     f(&mut journal);
                 }
                 other => records.push(other),
             }
         }
-        write_batch(&mut journal, run_id, records, &error);
+        write_batch(&mut journal, &mut steps, records, &error);
     }
     journal
 }
 
-fn write_batch(journal: &mut Journal, run_id: i64, records: Vec<Record>, error: &Mutex<Option<String>>) {
+fn write_batch(journal: &mut Journal, steps: &mut StepWriter, records: Vec<Record>, error: &Mutex<Option<String>>) {
     if records.is_empty() {
         return;
     }
-    let (updates, artifacts) = collapse(records);
-    let models = crate::model_records::of_artifacts(journal.path(), &artifacts);
-    let result = journal.transaction(|tx| {
-        tx.apply_batch(run_id, &updates, &artifacts)?;
-        models.iter().try_for_each(|m| tx.record_model(m).map(drop))
-    });
+    let (updates, artifacts, models) = collapse(records);
+    let result =
+        steps.write(journal, &updates, &artifacts, |tx| models.iter().try_for_each(|m| tx.record_model(m).map(drop)));
     if let Err(e) = result {
         error.lock().unwrap().get_or_insert(e.to_string());
     }
 }
 
-/// One update per node: its latest start, and its end if the batch holds it.
-fn collapse(batch: Vec<Record>) -> (Vec<StepUpdate>, Vec<journal::Artifact>) {
+/// One update per node: its latest start, and its end if the batch holds it; with the outputs
+/// and the models among them.
+fn collapse(batch: Vec<Record>) -> (Vec<StepUpdate>, Vec<journal::Artifact>, Vec<ModelRecord>) {
     let mut updates: Vec<StepUpdate> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
     let mut artifacts = Vec::new();
+    let mut models = Vec::new();
     for record in batch {
         let node = match &record {
             Record::Started { node, .. } => node.clone(),
@@ -225,18 +225,19 @@ fn collapse(batch: Vec<Record>) -> (Vec<StepUpdate>, Vec<journal::Artifact>) {
                 u.finished_at = Some(at);
                 u.duration_ms = Some(done.duration_ms as i64);
                 u.error = done.error.clone();
-                u.output_hash = done.output.as_ref().map(|(h, ..)| h.clone());
-                if let Some((hash, bytes, files)) = &done.output {
+                u.output_hash = done.output.as_ref().map(|o| o.hash.clone());
+                if let Some(output) = done.output {
                     artifacts.push(journal::Artifact {
-                        hash: hash.clone(),
-                        node_id: done.node.clone(),
-                        step: done.step.clone(),
-                        bytes: *bytes,
-                        files: *files as u32,
+                        hash: output.hash,
+                        node_id: done.node,
+                        step: done.step,
+                        bytes: output.bytes,
+                        files: output.files as u32,
                     });
+                    models.extend(output.model.map(|m| *m));
                 }
             }
         }
     }
-    (updates, artifacts)
+    (updates, artifacts, models)
 }

@@ -1,17 +1,19 @@
-//! Many step updates in one statement: the engine's writer gathers what happened in the last
-//! few milliseconds and lands it with one upsert per table, instead of a statement per event
-//! (DuckDB's per-statement cost dominates single-row writes).
+//! Many step updates in one transaction: the engine's writer gathers what happened in the last
+//! few milliseconds and lands it at once, instead of a statement per event.
 //!
-//! Each statement is prepared once per size and cached: a batch of n rows runs the statements
-//! for the powers of two that sum to n, so DuckDB parses and plans a multi-row `VALUES` a handful
-//! of times per run instead of once per batch (planning thousands of parameters cost more than
-//! the upsert). Staging through a temporary table and the appender was tried: a SIGKILL then
-//! left a WAL that DuckDB 1.5 could not replay.
+//! Rows new to the run (nearly all of them: a quick step starts and ends within one batch) and
+//! artifacts new to the journal go in through DuckDB's appender, which costs about a
+//! microsecond a row. Rows the run already holds (a long step's start landed in an earlier
+//! batch) are updated one statement each. A multi-row `VALUES` upsert was the earlier way:
+//! DuckDB binding and optimising thousands of parameters cost more than the rows themselves.
+//! The writer remembers which rows exist, so it never has to ask the database.
 
-use duckdb::types::ToSql;
+use std::collections::HashSet;
+
+use duckdb::types::{TimeUnit, ToSql, Value};
 
 use crate::error::Result;
-use crate::journal::JournalTx;
+use crate::journal::{Journal, JournalTx};
 use crate::model::{Artifact, StepStatus};
 
 /// What a run learned about one node since the last batch: the latest attempt's start, and its
@@ -31,81 +33,123 @@ pub struct StepUpdate {
     pub output_hash: Option<String>,
 }
 
-/// Rows in the largest statement: a power of two, well under DuckDB's parameter limits.
-const CHUNK: usize = 256;
+/// Lands the batches of one run, knowing which of its steps and which artifacts are stored.
+pub struct StepWriter {
+    run_id: i64,
+    nodes: HashSet<String>,
+    artifacts: HashSet<String>,
+}
 
-impl JournalTx<'_> {
-    /// Upserts `updates` (at most one per node) and inserts the `artifacts` not yet known.
-    pub fn apply_batch(&self, run_id: i64, updates: &[StepUpdate], artifacts: &[Artifact]) -> Result<()> {
-        if !updates.is_empty() {
-            self.require_run(run_id)?;
-        }
-        for chunk in power_of_two_chunks(updates) {
-            let rows =
-                vec!["(?, ?, ?, ?, ?, ?, make_timestamp(?), make_timestamp(?), ?, ?, ?)"; chunk.len()].join(", ");
-            let sql = format!(
-                "INSERT INTO steps (run_id, node_id, step, cache_key, status, attempts, started_at, finished_at,
-                                    duration_ms, error, output_hash)
-                 VALUES {rows}
-                 ON CONFLICT (run_id, node_id) DO UPDATE SET
-                     step = COALESCE(excluded.step, steps.step),
-                     cache_key = COALESCE(excluded.cache_key, steps.cache_key),
-                     status = excluded.status, attempts = excluded.attempts,
-                     started_at = COALESCE(excluded.started_at, steps.started_at),
-                     finished_at = excluded.finished_at, duration_ms = excluded.duration_ms,
-                     error = excluded.error, output_hash = excluded.output_hash"
-            );
-            let mut values: Vec<&dyn ToSql> = Vec::with_capacity(chunk.len() * 11);
-            let statuses: Vec<&str> = chunk.iter().map(|u| u.status.as_str()).collect();
-            for (u, status) in chunk.iter().zip(&statuses) {
-                values.extend([
-                    &run_id as &dyn ToSql,
+/// What one batch added, remembered once its transaction commits.
+#[derive(Default)]
+struct Landed {
+    nodes: Vec<String>,
+    artifacts: Vec<String>,
+}
+
+impl StepWriter {
+    /// A writer for `run_id`, which must exist.
+    pub fn new(journal: &mut Journal, run_id: i64) -> Result<StepWriter> {
+        journal.transaction(|tx| {
+            tx.require_run(run_id)?;
+            let conn = tx.connection();
+            let nodes = strings(conn, "SELECT node_id FROM steps WHERE run_id = ?", [run_id])?;
+            let artifacts = strings(conn, "SELECT hash FROM artifacts", [])?;
+            Ok(StepWriter { run_id, nodes, artifacts })
+        })
+    }
+
+    /// Upserts `updates` (at most one per node) and inserts the `artifacts` not yet known, then
+    /// runs `also` in the same transaction; nothing lands unless all of it does.
+    pub fn write(
+        &mut self,
+        journal: &mut Journal,
+        updates: &[StepUpdate],
+        artifacts: &[Artifact],
+        also: impl FnOnce(&JournalTx<'_>) -> Result<()>,
+    ) -> Result<()> {
+        let landed = journal.transaction(|tx| {
+            let landed = self.land(tx, updates, artifacts)?;
+            also(tx)?;
+            Ok(landed)
+        })?;
+        self.nodes.extend(landed.nodes);
+        self.artifacts.extend(landed.artifacts);
+        Ok(())
+    }
+
+    fn land(&self, tx: &JournalTx<'_>, updates: &[StepUpdate], artifacts: &[Artifact]) -> Result<Landed> {
+        let conn = tx.connection();
+        let mut landed = Landed::default();
+        let (new, known): (Vec<&StepUpdate>, Vec<&StepUpdate>) =
+            updates.iter().partition(|u| !self.nodes.contains(&u.node_id));
+        if !new.is_empty() {
+            let mut appender = conn.appender("steps")?;
+            for u in &new {
+                appender.append_row([
+                    &self.run_id as &dyn ToSql,
                     &u.node_id,
                     &u.step,
                     &u.cache_key,
-                    status,
+                    &u.status.as_str(),
                     &u.attempts,
-                    &u.started_at,
-                    &u.finished_at,
+                    &timestamp(u.started_at),
+                    &timestamp(u.finished_at),
                     &u.duration_ms,
                     &u.error,
                     &u.output_hash,
-                ]);
+                ])?;
+                landed.nodes.push(u.node_id.clone());
             }
-            self.connection().prepare_cached(&sql)?.execute(values.as_slice())?;
+            appender.flush()?;
         }
-        let mut seen = std::collections::HashSet::new();
-        let fresh: Vec<&Artifact> = artifacts.iter().filter(|a| seen.insert(a.hash.as_str())).collect();
-        let now = crate::process::now_micros();
-        for chunk in power_of_two_chunks(&fresh) {
-            let rows = vec!["(?, ?, ?, ?, ?, make_timestamp(?))"; chunk.len()].join(", ");
-            let sql = format!(
-                "INSERT INTO artifacts (hash, node_id, step, bytes, files, created_at) VALUES {rows}
-                 ON CONFLICT (hash) DO NOTHING"
-            );
-            let bytes: Vec<i64> = chunk.iter().map(|a| i64::try_from(a.bytes).unwrap_or(i64::MAX)).collect();
-            let mut values: Vec<&dyn ToSql> = Vec::with_capacity(chunk.len() * 6);
-            for (a, b) in chunk.iter().zip(&bytes) {
-                values.extend([&a.hash as &dyn ToSql, &a.node_id, &a.step, b, &a.files, &now]);
+        if !known.is_empty() {
+            let mut update = conn.prepare_cached(
+                "UPDATE steps SET step = COALESCE(?, step), cache_key = COALESCE(?, cache_key), status = ?,
+                     attempts = ?, started_at = COALESCE(make_timestamp(?), started_at),
+                     finished_at = make_timestamp(?), duration_ms = ?, error = ?, output_hash = ?
+                 WHERE run_id = ? AND node_id = ?",
+            )?;
+            for u in known {
+                update.execute(duckdb::params![
+                    u.step,
+                    u.cache_key,
+                    u.status.as_str(),
+                    u.attempts,
+                    u.started_at,
+                    u.finished_at,
+                    u.duration_ms,
+                    u.error,
+                    u.output_hash,
+                    self.run_id,
+                    u.node_id,
+                ])?;
             }
-            self.connection().prepare_cached(&sql)?.execute(values.as_slice())?;
         }
-        Ok(())
+        let mut seen = HashSet::new();
+        let fresh: Vec<&Artifact> =
+            artifacts.iter().filter(|a| !self.artifacts.contains(&a.hash) && seen.insert(a.hash.as_str())).collect();
+        if !fresh.is_empty() {
+            let now = timestamp(Some(crate::process::now_micros()));
+            let mut appender = conn.appender("artifacts")?;
+            for a in fresh {
+                let bytes = i64::try_from(a.bytes).unwrap_or(i64::MAX);
+                appender.append_row([&a.hash as &dyn ToSql, &a.node_id, &a.step, &bytes, &a.files, &now])?;
+                landed.artifacts.push(a.hash.clone());
+            }
+            appender.flush()?;
+        }
+        Ok(landed)
     }
 }
 
-/// `items` cut into runs of [`CHUNK`], then the powers of two that make up the rest, so only a
-/// few distinct statement sizes are ever prepared.
-fn power_of_two_chunks<T>(mut items: &[T]) -> Vec<&[T]> {
-    let mut out = Vec::new();
-    let mut size = CHUNK;
-    while !items.is_empty() {
-        while size > items.len() {
-            size /= 2;
-        }
-        let (head, rest) = items.split_at(size);
-        out.push(head);
-        items = rest;
-    }
-    out
+/// Microseconds since the epoch as a DuckDB timestamp (the appender takes no SQL functions).
+fn timestamp(micros: Option<i64>) -> Value {
+    micros.map_or(Value::Null, |m| Value::Timestamp(TimeUnit::Microsecond, m))
+}
+
+fn strings<P: duckdb::Params>(conn: &duckdb::Connection, sql: &str, params: P) -> Result<HashSet<String>> {
+    let mut stmt = conn.prepare(sql)?;
+    let rows = stmt.query_map(params, |row| row.get::<_, String>(0))?;
+    Ok(rows.collect::<std::result::Result<_, _>>()?)
 }

@@ -23,7 +23,7 @@ pub mod schema;
 mod summary;
 mod table;
 
-pub use batch::StepUpdate;
+pub use batch::{StepUpdate, StepWriter};
 pub use calls::{LlmCall, ToolCallRow};
 pub use error::{Error, Result};
 pub use experiments::{DecisionRecord, ExperimentRecord, OnlineValue};

@@ -11,7 +11,7 @@ use dsl::types::Value;
 use indexmap::IndexMap;
 
 use super::events::{Event, Events};
-use super::recorder::{Recorder, StepDone};
+use super::recorder::{Output, Recorder, StepDone};
 use super::resources::Resources;
 use super::retry::backoff;
 use crate::cache::{CacheKey, Entry, Index};
@@ -177,7 +177,7 @@ impl Core {
             attempts,
             duration_ms,
             error: None,
-            output: Some((committed.artifact.hash.clone(), committed.bytes, committed.files)),
+            output: Some(Output::of(node, &committed.artifact, committed.bytes, committed.files)),
         };
         self.record_finish(done).await?;
         self.events.emit(Event::StepFinished {
@@ -205,7 +205,7 @@ impl Core {
             attempts: 0,
             duration_ms: 0,
             error: None,
-            output: Some((artifact.hash.clone(), entry.bytes, entry.files)),
+            output: Some(Output::of(node, &artifact, entry.bytes, entry.files)),
         };
         if let Err(error) = self.record_finish(done).await {
             return self.fail(node, hash, error, 0, Instant::now()).await;
@@ -260,6 +260,13 @@ impl Core {
         self.recorder
             .step_finished(&done)
             .map_err(|e| StepError::permanent(format!("the journal cannot record the step: {e}")))
+    }
+}
+
+impl Output {
+    fn of(node: &Node, artifact: &Artifact, bytes: u64, files: u64) -> Output {
+        let model = crate::model_records::from_meta(&node.id, &node.step, &artifact.hash, &artifact.meta).map(Box::new);
+        Output { hash: artifact.hash.clone(), bytes, files, model }
     }
 }
 

@@ -12,8 +12,19 @@ pub struct StepDone {
     pub attempts: u32,
     pub duration_ms: u64,
     pub error: Option<String>,
-    /// Output hash, bytes and file count of a new or cached output.
-    pub output: Option<(String, u64, u64)>,
+    /// A new or cached output.
+    pub output: Option<Output>,
+}
+
+/// The output a step ended with, as the journal records it.
+#[derive(Clone, Debug)]
+pub struct Output {
+    pub hash: String,
+    pub bytes: u64,
+    pub files: u64,
+    /// The trained model it holds, if it holds one (its size, cost and metrics); boxed, as
+    /// most outputs are not models.
+    pub model: Option<Box<journal::ModelRecord>>,
 }
 
 /// Receives the executor's records. Calls come from the executor's async tasks, so they must not
