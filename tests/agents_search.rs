@@ -6,8 +6,6 @@
 
 mod support;
 
-use std::path::PathBuf;
-
 use serde_json::Value;
 use support::Dir;
 
@@ -59,8 +57,7 @@ fn sql(dir: &Dir, query: &str) -> Vec<Value> {
 fn offline_meta(dir: &Dir) -> Value {
     let rows = sql(dir, "SELECT output_hash FROM steps WHERE node_id = 'fast' AND status = 'done'");
     let hash = rows[0][0].as_str().unwrap();
-    let path: PathBuf = dir.path().join(".evoflow/w/objects").join(hash).join("meta.json");
-    serde_json::from_slice(&std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))).unwrap()
+    support::object_meta(&dir.path().join(".evoflow/w"), hash)
 }
 
 /// (offline score, test NDCG@10) of the baseline and of the best trained candidate.

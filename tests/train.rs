@@ -5,8 +5,6 @@
 
 mod support;
 
-use std::path::PathBuf;
-
 use support::{events, Dir};
 
 /// ML latest-small, cut to users with at least 100 ratings and movies with at least 20 (fast in
@@ -37,8 +35,7 @@ fn meta(dir: &Dir, file: &str, run_dir: &str, node: &str) -> serde_json::Value {
         format!("SELECT output_hash FROM steps WHERE node_id = '{node}' AND run_id = (SELECT max(id) FROM runs)");
     let out = dir.status(["journal", file, "--run-dir", run_dir, "--format", "csv", "--sql", &query], 0);
     let hash = out.stdout.lines().map(str::trim).rfind(|l| !l.is_empty()).unwrap().to_string();
-    let path: PathBuf = dir.path().join(run_dir).join("objects").join(hash).join("meta.json");
-    serde_json::from_slice(&std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))).unwrap()
+    support::object_meta(&dir.path().join(run_dir), &hash)
 }
 
 fn statuses(stdout: &str) -> Vec<(String, String)> {

@@ -7,6 +7,7 @@ mod exec;
 mod fs_loader;
 mod journal_access;
 mod journal_recorder;
+mod jsonl;
 mod loops;
 mod model_records;
 mod plan_status;

@@ -1,11 +1,15 @@
-//! The run directory's content-addressed object store: each step output is a folder named by
-//! the blake3 hash of its files. Written in a scratch folder, then renamed into place in one
-//! step, so a killed process never leaves a half-written object.
+//! The run directory's content-addressed object store: each step output is named by the blake3
+//! hash of its files. An output with files is a folder, written in a scratch folder and then
+//! renamed into place in one step, so a killed process never leaves a half-written object; one
+//! with no files but its `meta.json` is a line of the inline log (see [`inline`]).
+
+mod inline;
 
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use self::inline::Inline;
 use crate::steps::Artifact;
 
 /// The file in every object that holds the step's description of its output.
@@ -15,6 +19,7 @@ const META: &str = "meta.json";
 pub struct Store {
     root: PathBuf,
     counter: AtomicU64,
+    inline: Inline,
 }
 
 /// What committing an output produced.
@@ -33,7 +38,7 @@ impl Store {
         let probe = run_dir.join("tmp").join(format!(".probe-{}", std::process::id()));
         std::fs::write(&probe, b"")?;
         std::fs::remove_file(&probe)?;
-        Ok(Store { root: run_dir.to_path_buf(), counter: AtomicU64::new(0) })
+        Ok(Store { root: run_dir.to_path_buf(), counter: AtomicU64::new(0), inline: Inline::open(run_dir)? })
     }
 
     /// The run directory.
@@ -41,41 +46,49 @@ impl Store {
         &self.root
     }
 
-    /// A fresh, empty folder for one attempt of `node`.
+    /// Where one attempt of `node` writes its files: a path no other attempt uses, created
+    /// only when the step asks for it (`StepContext::out_dir`).
     pub fn work_dir(&self, node: &str) -> io::Result<PathBuf> {
         let n = self.counter.fetch_add(1, Ordering::Relaxed);
         let dir = self.root.join("tmp").join(format!("{}-{}-{n}", file_name(node), std::process::id()));
-        // The name is unique to this process and attempt; one left by a killed process with the
-        // same pid is the rare case, so it costs a retry rather than a check per attempt.
-        match std::fs::create_dir(&dir) {
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-                std::fs::remove_dir_all(&dir)?;
-                std::fs::create_dir(&dir)?;
-            }
-            other => other?,
+        // One left by a killed process with the same pid is the rare case.
+        match std::fs::remove_dir_all(&dir) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(dir),
+            other => other.map(|()| dir),
         }
-        Ok(dir)
     }
 
-    /// Moves a finished attempt's folder into the store under its content hash.
+    /// Stores a finished attempt's output under its content hash: its folder, moved into place,
+    /// or (when the step wrote no files) its meta alone, in the inline log.
     pub fn commit(&self, work: &Path, meta: &serde_json::Value) -> io::Result<Committed> {
         let meta_bytes = serde_json::to_vec_pretty(meta)?;
+        let dest = |hash: &str| self.root.join("objects").join(hash);
+        if !work.exists() {
+            let mut content = ContentHash::default();
+            content.add(META, &meta_bytes);
+            let (hash, bytes, files) = content.finish();
+            self.inline.put(&hash, meta)?;
+            return Ok(Committed { artifact: Artifact { dir: dest(&hash), hash, meta: meta.clone() }, bytes, files });
+        }
         std::fs::write(work.join(META), &meta_bytes)?;
         let (hash, bytes, files) = hash_dir(work, &meta_bytes)?;
-        let dest = self.root.join("objects").join(&hash);
-        if dest.exists() {
+        let dir = dest(&hash);
+        if dir.exists() {
             std::fs::remove_dir_all(work)?;
         } else {
-            std::fs::rename(work, &dest)?;
+            std::fs::rename(work, &dir)?;
         }
-        Ok(Committed { artifact: Artifact { hash, dir: dest, meta: meta.clone() }, bytes, files })
+        Ok(Committed { artifact: Artifact { hash, dir, meta: meta.clone() }, bytes, files })
     }
 
-    /// The stored output with this hash, if it is (still) there.
+    /// The stored output with this hash, if it is (still) there. An inline object's `dir` does
+    /// not exist: it has no files.
     pub fn object(&self, hash: &str) -> Option<Artifact> {
         let dir = self.root.join("objects").join(hash);
-        let meta = std::fs::read(dir.join(META)).ok()?;
-        let meta = serde_json::from_slice(&meta).ok()?;
+        let meta = match self.inline.get(hash) {
+            Some(meta) => meta,
+            None => serde_json::from_slice(&std::fs::read(dir.join(META)).ok()?).ok()?,
+        };
         Some(Artifact { hash: hash.to_string(), dir, meta })
     }
 
@@ -97,23 +110,45 @@ pub fn file_name(node: &str) -> String {
     node.replace(['/', '\\'], "_")
 }
 
-/// blake3 over every file (sorted relative path, length, bytes), total bytes, file count.
-/// `meta` is what was just written to `meta.json`, hashed from memory rather than read back.
+/// The hash of a folder's files (`meta` is what was just written to `meta.json`, hashed from
+/// memory rather than read back), its total bytes and file count.
 fn hash_dir(dir: &Path, meta: &[u8]) -> io::Result<(String, u64, u64)> {
-    let mut files = Vec::new();
-    collect(dir, dir, &mut files)?;
-    files.sort();
-    let mut hasher = blake3::Hasher::new();
-    let mut bytes = 0;
-    for rel in &files {
-        let data = if rel == META { std::borrow::Cow::Borrowed(meta) } else { std::fs::read(dir.join(rel))?.into() };
-        hasher.update(rel.as_bytes());
-        hasher.update(&[0]);
-        hasher.update(&(data.len() as u64).to_le_bytes());
-        hasher.update(&data);
-        bytes += data.len() as u64;
+    let mut names = Vec::new();
+    collect(dir, dir, &mut names)?;
+    names.sort();
+    let mut hash = ContentHash::default();
+    for rel in &names {
+        if rel == META {
+            hash.add(rel, meta);
+        } else {
+            hash.add(rel, &std::fs::read(dir.join(rel))?);
+        }
     }
-    Ok((hasher.finalize().to_hex()[..32].to_string(), bytes, files.len() as u64))
+    Ok(hash.finish())
+}
+
+/// blake3 over an object's files in sorted order (relative path, length, bytes), with the total
+/// bytes and the file count.
+#[derive(Default)]
+struct ContentHash {
+    hasher: blake3::Hasher,
+    bytes: u64,
+    files: u64,
+}
+
+impl ContentHash {
+    fn add(&mut self, rel: &str, data: &[u8]) {
+        self.hasher.update(rel.as_bytes());
+        self.hasher.update(&[0]);
+        self.hasher.update(&(data.len() as u64).to_le_bytes());
+        self.hasher.update(data);
+        self.bytes += data.len() as u64;
+        self.files += 1;
+    }
+
+    fn finish(self) -> (String, u64, u64) {
+        (self.hasher.finalize().to_hex()[..32].to_string(), self.bytes, self.files)
+    }
 }
 
 fn collect(root: &Path, dir: &Path, out: &mut Vec<String>) -> io::Result<()> {
@@ -133,4 +168,47 @@ pub fn hash_file(path: &Path) -> io::Result<String> {
     let mut hasher = blake3::Hasher::new();
     hasher.update_reader(std::fs::File::open(path)?)?;
     Ok(hasher.finalize().to_hex()[..32].to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        (dir, store)
+    }
+
+    #[test]
+    fn an_output_without_files_is_kept_inline_under_the_hash_its_folder_would_have() {
+        let (dir, store) = store();
+        let meta = serde_json::json!({ "value": 3 });
+        let work = store.work_dir("n").unwrap();
+        let inline = store.commit(&work, &meta).unwrap();
+        assert!(!inline.artifact.dir.exists(), "no folder for an output without files");
+        // The same meta committed as a folder (the step asked for its output folder).
+        let work = store.work_dir("n").unwrap();
+        std::fs::create_dir_all(&work).unwrap();
+        let folder = store.commit(&work, &meta).unwrap();
+        assert_eq!(inline.artifact.hash, folder.artifact.hash);
+        assert_eq!((inline.bytes, inline.files), (folder.bytes, folder.files));
+        drop(store);
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(store.object(&inline.artifact.hash).unwrap().meta, meta);
+    }
+
+    #[test]
+    fn an_output_with_files_is_a_folder_named_by_its_content() {
+        let (_dir, store) = store();
+        let work = store.work_dir("n").unwrap();
+        std::fs::create_dir_all(work.join("sub")).unwrap();
+        std::fs::write(work.join("sub/data.bin"), b"rows").unwrap();
+        let committed = store.commit(&work, &serde_json::json!({ "rows": 1 })).unwrap();
+        assert_eq!(committed.files, 2);
+        assert!(committed.artifact.dir.join("sub/data.bin").is_file());
+        assert!(!work.exists(), "the work folder moved into the store");
+        assert_eq!(store.object(&committed.artifact.hash).unwrap().meta["rows"], 1);
+        assert!(store.object("0123").is_none());
+    }
 }

@@ -144,6 +144,21 @@ pub fn output_dir(dir: &Dir, file: &str, node: &str) -> PathBuf {
     dir.path().join(".evoflow").join(stem).join("objects").join(hash)
 }
 
+/// The meta of the stored output `hash` under `run_dir`: its folder's `meta.json`, or, for an
+/// output without files, its line in the store's inline log.
+pub fn object_meta(run_dir: &Path, hash: &str) -> serde_json::Value {
+    let folder = run_dir.join("objects").join(hash).join("meta.json");
+    if let Ok(text) = std::fs::read(&folder) {
+        return serde_json::from_slice(&text).unwrap();
+    }
+    let log = std::fs::read_to_string(run_dir.join("objects/inline.jsonl")).unwrap_or_default();
+    log.lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|line| line["hash"] == hash)
+        .map(|line| line["meta"].clone())
+        .unwrap_or_else(|| panic!("no object {hash} under {}", run_dir.display()))
+}
+
 /// `(node, status, error)` of each `step_finished` event.
 pub fn finished(stdout: &str) -> Vec<(String, String, Option<String>)> {
     events(stdout)

@@ -1,16 +1,12 @@
-//! The cache index of a run directory: one append-only log, `cache/index.jsonl`. Each line says
-//! "node N finished with key K, whose output is E" and carries K's components for `explain`.
-//!
-//! Why a log and not a file per key: a file per entry costs an inode, a write and a rename per
-//! step, which dominated the engine's per-step cost. A line is appended with one `write` before
-//! the step counts as finished, so a SIGKILL can never lose a finished step's entry (the kernel
-//! keeps what `write` accepted); a torn last line (power loss mid-write) is cut off when the log
-//! is next opened for writing, and only costs that step a re-run.
+//! The cache index of a run directory: one append-only log (see [`crate::jsonl`]),
+//! `cache/index.jsonl`. Each line says "node N finished with key K, whose output is E" and
+//! carries K's components for `explain`. A line is appended before the step counts as finished,
+//! so a SIGKILL can never lose a finished step's entry; a torn one only costs that step a re-run.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::fs::{File, OpenOptions};
-use std::io::{self, Write};
+use std::fs::File;
+use std::io;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
@@ -18,6 +14,7 @@ use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize};
 
 use super::CacheKey;
+use crate::jsonl::{self, Log};
 
 /// The log's path under the run dir.
 const LOG: &str = "cache/index.jsonl";
@@ -65,8 +62,7 @@ pub struct Index {
 impl Index {
     /// Reads the index under `run_dir` (none yet is an empty index), for looking only.
     pub fn load(run_dir: &Path) -> io::Result<Index> {
-        let path = run_dir.join(LOG);
-        let (state, _) = read(&path)?;
+        let state = read(&Log::read(&run_dir.join(LOG))?);
         Ok(Index { state: Mutex::new(state) })
     }
 
@@ -74,12 +70,15 @@ impl Index {
     /// most of it is superseded, and opens it for appending.
     pub fn open(run_dir: &Path) -> io::Result<Index> {
         let path = run_dir.join(LOG);
-        let (mut state, sound) = read(&path)?;
-        if state.lines > 2 * state.entries.len() + SLACK || sound.is_some() {
+        let log = Log::read(&path)?;
+        let mut state = read(&log);
+        state.file = Some(if state.lines > 2 * state.entries.len() + SLACK || log.is_torn() {
             compact(&path, &state)?;
             state.lines = state.entries.len() + state.last.len();
-        }
-        state.file = Some(OpenOptions::new().create(true).append(true).open(&path)?);
+            jsonl::open_append(&path)?
+        } else {
+            log.append_to(&path)?
+        });
         Ok(Index { state: Mutex::new(state) })
     }
 
@@ -97,12 +96,10 @@ impl Index {
         if known && state.last.get(node) == Some(&entry.key) {
             return Ok(());
         }
-        let mut line = serde_json::to_string(&Line { node: node.into(), entry: entry.clone(), key })?;
-        line.push('\n');
+        let line = serde_json::to_string(&Line { node: node.into(), entry: entry.clone(), key })?;
         let file = state.file.as_mut().ok_or_else(|| io::Error::other("the cache index is open read-only"))?;
-        // One `write` per line: a line is in the log whole, or (torn by power loss) cut off later.
-        file.write_all(line.as_bytes())?;
-        state.entries.insert(entry.key.clone(), (entry.clone(), Arc::from(line.trim_end())));
+        jsonl::append(file, &line)?;
+        state.entries.insert(entry.key.clone(), (entry.clone(), Arc::from(line)));
         state.last.insert(node.to_string(), entry.key.clone());
         state.lines += 1;
         Ok(())
@@ -116,25 +113,17 @@ impl Index {
     }
 }
 
-/// Reads the log; the second value is the length of its sound prefix when a torn line follows.
-fn read(path: &Path) -> io::Result<(State, Option<u64>)> {
-    let bytes = match std::fs::read(path) {
-        Ok(bytes) => bytes,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok((State::default(), None)),
-        Err(e) => return Err(e),
-    };
-    let sound = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+/// What the log's lines say.
+fn read(log: &Log) -> State {
     let mut state = State::default();
-    for text in bytes[..sound].split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+    for text in log.lines() {
         state.lines += 1;
         // A line that does not parse was torn and then appended to; it only costs a re-run.
-        let Ok(text) = std::str::from_utf8(text) else { continue };
         let Ok(line) = serde_json::from_str::<Line<'_, IgnoredAny>>(text) else { continue };
         state.last.insert(line.node.to_string(), line.entry.key.clone());
         state.entries.insert(line.entry.key.clone(), (line.entry, Arc::from(text)));
     }
-    let torn = (sound < bytes.len()).then_some(sound as u64);
-    Ok((state, torn))
+    state
 }
 
 /// Rewrites the log with one line per live entry and per node, atomically (write, then rename).
@@ -158,4 +147,89 @@ fn compact(path: &Path, state: &State) -> io::Result<()> {
         }
     }
     super::write_atomic(path, &out)
+}
+
+#[cfg(test)]
+mod tests {
+    use indexmap::IndexMap;
+
+    use super::*;
+
+    fn key(n: u32) -> CacheKey {
+        CacheKey {
+            step: "std::debug::echo".into(),
+            version: 1,
+            args: [("value".to_string(), serde_json::json!(n))].into_iter().collect(),
+            upstream: IndexMap::new(),
+            files: IndexMap::new(),
+            blocks: IndexMap::new(),
+            stdlib: "0".into(),
+            state: None,
+        }
+    }
+
+    fn entry(node: &str, key: &CacheKey) -> Entry {
+        let hash = key.hash();
+        Entry { key: hash.clone(), node: node.into(), output: format!("out-{hash}"), bytes: 1, files: 1 }
+    }
+
+    fn lines(dir: &Path) -> usize {
+        std::fs::read_to_string(dir.join(LOG)).unwrap().lines().count()
+    }
+
+    #[test]
+    fn entries_and_each_nodes_last_key_survive_a_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("cache")).unwrap();
+        let index = Index::open(dir.path()).unwrap();
+        index.put("a", &entry("a", &key(1)), &key(1)).unwrap();
+        index.put("a", &entry("a", &key(2)), &key(2)).unwrap();
+        // An unchanged hit writes nothing.
+        index.put("a", &entry("a", &key(2)), &key(2)).unwrap();
+        drop(index);
+        assert_eq!(lines(dir.path()), 2);
+        let index = Index::load(dir.path()).unwrap();
+        assert_eq!(index.get(&key(1).hash()).unwrap().output, format!("out-{}", key(1).hash()));
+        assert_eq!(index.last_key("a"), Some(key(2)));
+    }
+
+    #[test]
+    fn a_torn_last_line_costs_only_its_entry_and_is_cut() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("cache")).unwrap();
+        let index = Index::open(dir.path()).unwrap();
+        index.put("a", &entry("a", &key(1)), &key(1)).unwrap();
+        index.put("b", &entry("b", &key(2)), &key(2)).unwrap();
+        drop(index);
+        let text = std::fs::read_to_string(dir.path().join(LOG)).unwrap();
+        // Power loss in the middle of the second line's write.
+        std::fs::write(dir.path().join(LOG), &text[..text.len() - 20]).unwrap();
+        let index = Index::open(dir.path()).unwrap();
+        assert!(index.get(&key(1).hash()).is_some());
+        assert!(index.get(&key(2).hash()).is_none(), "the torn entry is gone, so `b` runs again");
+        index.put("b", &entry("b", &key(2)), &key(2)).unwrap();
+        drop(index);
+        let index = Index::load(dir.path()).unwrap();
+        assert_eq!((index.last_key("a"), index.last_key("b")), (Some(key(1)), Some(key(2))));
+        assert_eq!(lines(dir.path()), 2, "no half line left in the log");
+    }
+
+    #[test]
+    fn a_mostly_superseded_log_is_compacted_on_open() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("cache")).unwrap();
+        let index = Index::open(dir.path()).unwrap();
+        // A node whose key flips back and forth: two live entries, thousands of lines.
+        for i in 0..2 * SLACK {
+            let k = key(i as u32 % 2);
+            index.put("a", &entry("a", &k), &k).unwrap();
+        }
+        index.put("b", &entry("b", &key(7)), &key(7)).unwrap();
+        drop(index);
+        assert_eq!(lines(dir.path()), 2 * SLACK + 1);
+        let index = Index::open(dir.path()).unwrap();
+        assert_eq!(lines(dir.path()), 3, "one line per live entry");
+        assert!(index.get(&key(0).hash()).is_some() && index.get(&key(1).hash()).is_some());
+        assert_eq!((index.last_key("a"), index.last_key("b")), (Some(key(1)), Some(key(7))));
+    }
 }

@@ -608,7 +608,7 @@ impl Loop {
             entries: self.entries,
         };
         let text = serde_json::to_vec_pretty(&file).map_err(|e| StepError::permanent(e.to_string()))?;
-        std::fs::write(ctx.out_dir.join("experiments.json"), text)
+        std::fs::write(ctx.out_dir()?.join("experiments.json"), text)
             .map_err(|e| StepError::transient(format!("cannot write experiments.json: {e}")))?;
         let agent = match &self.agent {
             Agent::Search(search) => {

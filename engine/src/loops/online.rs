@@ -350,7 +350,7 @@ fn finish(
         "rank_agreement": { "spearman": agreement, "pairs": pairs.len() },
     });
     let text = serde_json::to_vec_pretty(&value).map_err(|e| StepError::permanent(e.to_string()))?;
-    std::fs::write(ctx.out_dir.join("decisions.json"), text)
+    std::fs::write(ctx.out_dir()?.join("decisions.json"), text)
         .map_err(|e| StepError::transient(format!("cannot write decisions.json: {e}")))?;
     // The saved state is only needed to resume this study.
     let _ = std::fs::remove_file(ctx.run.run_dir.join("online").join(format!("{study}.json")));

@@ -43,7 +43,7 @@ impl Step for Top {
         trained.truncate(k);
 
         let copy = |entry: &Entry, from: &std::path::Path| -> Result<(), StepError> {
-            let to = ctx.out_dir.join(model_dir(&entry.record.key));
+            let to = ctx.out_dir()?.join(model_dir(&entry.record.key));
             std::fs::create_dir_all(&to)
                 .and_then(|_| copy_dir(from, &to))
                 .map_err(|e| StepError::transient(format!("cannot copy the model of `{}`: {e}", entry.record.key)))
@@ -81,7 +81,7 @@ impl Step for Top {
             candidates: trained.into_iter().cloned().collect(),
         };
         let text = serde_json::to_vec_pretty(&file).map_err(|e| StepError::permanent(e.to_string()))?;
-        std::fs::write(ctx.out_dir.join("candidates.json"), text)
+        std::fs::write(ctx.out_dir()?.join("candidates.json"), text)
             .map_err(|e| StepError::transient(format!("cannot write candidates.json: {e}")))?;
         Ok(serde_json::json!({
             "control": file.control.record.key,

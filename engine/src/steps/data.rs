@@ -60,7 +60,7 @@ impl Step for ReadTable {
             Some(Value::List(cols)) => cols.iter().map(column).collect::<Result<Vec<_>, _>>()?,
             _ => Vec::new(),
         };
-        let out = ctx.out_dir.clone();
+        let out = ctx.out_dir()?.to_path_buf();
         blocking(move || datasets::read_table(&path, &columns, &out)).await
     }
 }
@@ -104,7 +104,7 @@ impl Step for LoadInteractions {
         let (user, item) = (ctx.str("user")?.to_string(), ctx.str("item")?.to_string());
         let optional = |name: &str| ctx.str(name).map(|s| (!s.is_empty()).then(|| s.to_string()));
         let (rating, time) = (optional("rating")?, optional("time")?);
-        let out = ctx.out_dir.clone();
+        let out = ctx.out_dir()?.to_path_buf();
         blocking(move || datasets::load_interactions(&path, &user, &item, rating.as_deref(), time.as_deref(), &out))
             .await
     }
@@ -127,7 +127,7 @@ impl Step for FilterMin {
         let input = dataset_file(&ctx, "data")?;
         let (users, items) = (non_negative(&ctx, "users")?, non_negative(&ctx, "items")?);
         let min_rating = Some(ctx.float("min_rating")?).filter(|m| m.is_finite());
-        let out = ctx.out_dir.clone();
+        let out = ctx.out_dir()?.to_path_buf();
         blocking(move || datasets::filter_min(&input, users, items, min_rating, &out)).await
     }
 }
@@ -162,7 +162,7 @@ impl Step for Split {
 
     async fn run(&self, ctx: StepContext) -> Result<serde_json::Value, StepError> {
         let input = dataset_file(&ctx, "data")?;
-        let out = ctx.out_dir.clone();
+        let out = ctx.out_dir()?.to_path_buf();
         let seed = |ctx: &StepContext| ctx.int("seed").map(|s| s as u64);
         match self.0 {
             SplitKind::Random => {

@@ -10,7 +10,7 @@ pub mod tools;
 mod train;
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use dsl::types::Value;
@@ -50,7 +50,7 @@ pub trait Step: Send + Sync {
         Ok(None)
     }
 
-    /// Runs once. Outputs go to `ctx.out_dir`; the returned value describes them.
+    /// Runs once. Output files go to `ctx.out_dir()`; the returned value describes them.
     async fn run(&self, ctx: StepContext) -> Result<serde_json::Value, StepError>;
 }
 
@@ -61,8 +61,8 @@ pub struct StepContext {
     pub args: IndexMap<String, Value>,
     /// Outputs of the nodes this one reads, by node id.
     pub inputs: HashMap<String, Artifact>,
-    /// An empty folder for this attempt's output files.
-    pub out_dir: PathBuf,
+    /// Where this attempt's output files go; see [`StepContext::out_dir`].
+    pub(crate) out_dir: PathBuf,
     /// Which attempt this is, from 1.
     pub attempt: u32,
     pub progress: Progress,
@@ -73,6 +73,15 @@ pub struct StepContext {
 }
 
 impl StepContext {
+    /// An empty folder for this attempt's output files, made on first use: most steps write
+    /// none, and a folder per step was most of the engine's cost per step.
+    pub fn out_dir(&self) -> Result<&Path, StepError> {
+        std::fs::create_dir_all(&self.out_dir).map_err(|e| {
+            StepError::permanent(format!("cannot create the output folder {}: {e}", self.out_dir.display()))
+        })?;
+        Ok(&self.out_dir)
+    }
+
     /// The argument `name` (the checker guarantees every declared argument is present).
     pub fn arg(&self, name: &str) -> Result<&Value, StepError> {
         self.args.get(name).ok_or_else(|| StepError::permanent(format!("missing argument `{name}`")))

@@ -81,8 +81,8 @@ impl Step for ApplyReward {
             .cloned()
             .ok_or_else(|| StepError::permanent(format!("the program defines no reward `{name}`")))?;
         let column = ctx.str("column")?.to_string();
-        let output = ctx.out_dir.join(DATA_FILE);
-        let cache = module_cache(&ctx.out_dir);
+        let output = ctx.out_dir()?.join(DATA_FILE);
+        let cache = module_cache(ctx.out_dir()?);
         ctx.progress.report(0, 1, "scoring");
         let summary = tokio::task::spawn_blocking(move || {
             let engine = match &cache {

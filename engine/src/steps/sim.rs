@@ -66,7 +66,7 @@ impl Step for Logs {
     async fn run(&self, ctx: StepContext) -> Result<serde_json::Value, StepError> {
         let spec = WorldSpec::new(size(&ctx, "users")?, size(&ctx, "items")?, seed(&ctx)?);
         let days = days(&ctx)?;
-        let out = ctx.out_dir.clone();
+        let out = ctx.out_dir()?.to_path_buf();
         let meta = tokio::task::spawn_blocking(move || {
             let world = spec.build().map_err(|e| e.to_string())?;
             log_file::write(&world, days, spec.seed, &out)
@@ -94,7 +94,7 @@ impl Step for Satisfaction {
     async fn run(&self, ctx: StepContext) -> Result<serde_json::Value, StepError> {
         let world = WorldSpec::new(size(&ctx, "users")?, size(&ctx, "items")?, seed(&ctx)?);
         let spec = EnvSpec::Simulator { world, days: days(&ctx)?, return_window: DEFAULT_RETURN_WINDOW };
-        write_env(&ctx.out_dir, &spec)
+        write_env(ctx.out_dir()?, &spec)
     }
 }
 
@@ -127,7 +127,7 @@ impl Step for FromTable {
             .map_err(StepError::permanent)?;
         let rows = table.rows().len() as u64;
         let spec = EnvSpec::Table { path, return_window: DEFAULT_RETURN_WINDOW };
-        let mut value = write_env(&ctx.out_dir, &spec)?;
+        let mut value = write_env(ctx.out_dir()?, &spec)?;
         value["rows"] = rows.into();
         Ok(value)
     }

@@ -63,7 +63,7 @@ pub fn query_tool(
 }
 
 fn write_table(ctx: &StepContext, table: &Table) -> Result<serde_json::Value, StepError> {
-    std::fs::write(ctx.out_dir.join("table.json"), table.to_json())
+    std::fs::write(ctx.out_dir()?.join("table.json"), table.to_json())
         .map_err(|e| StepError::transient(format!("cannot write table.json: {e}")))?;
     Ok(serde_json::json!({ "columns": table.columns, "rows": table.rows.len(), "truncated": table.truncated }))
 }

@@ -113,7 +113,7 @@ impl Step for Train {
 
     async fn run(&self, ctx: StepContext) -> Result<serde_json::Value, StepError> {
         let req = request(&ctx)?;
-        let out = ctx.out_dir.clone();
+        let out = ctx.out_dir()?.to_path_buf();
         let progress = ctx.progress.clone();
         let epochs = req.epochs as u64;
         progress.report(0, epochs, "loading data");
