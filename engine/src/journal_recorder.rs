@@ -131,13 +131,15 @@ fn write_loop(
     let mut open = true;
     while open {
         let Ok(first) = receiver.recv() else { break };
+        // Sleep through the window rather than wait on the channel: a writer blocked in `recv`
+        // is woken (a futex and a context switch) by every record, and records come per step.
+        std::thread::sleep(BATCH_WINDOW);
         let mut batch = vec![first];
-        let deadline = std::time::Instant::now() + BATCH_WINDOW;
-        while let Some(left) = deadline.checked_duration_since(std::time::Instant::now()) {
-            match receiver.recv_timeout(left) {
+        loop {
+            match receiver.try_recv() {
                 Ok(r) => batch.push(r),
-                Err(mpsc::RecvTimeoutError::Timeout) => break,
-                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                Err(mpsc::TryRecvError::Empty) => break,
+                Err(mpsc::TryRecvError::Disconnected) => {
                     open = false;
                     break;
                 }

@@ -7,7 +7,7 @@ mod inline;
 
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use self::inline::Inline;
 use crate::steps::Artifact;
@@ -46,30 +46,27 @@ impl Store {
         &self.root
     }
 
-    /// Where one attempt of `node` writes its files: a path no other attempt uses, created
-    /// only when the step asks for it (`StepContext::out_dir`).
-    pub fn work_dir(&self, node: &str) -> io::Result<PathBuf> {
+    /// Where one attempt of `node` writes its files: a path no other attempt of this run uses
+    /// (a run starts by clearing `tmp/`, see [`Store::clean_scratch`]).
+    pub fn work_dir(&self, node: &str) -> WorkDir {
         let n = self.counter.fetch_add(1, Ordering::Relaxed);
-        let dir = self.root.join("tmp").join(format!("{}-{}-{n}", file_name(node), std::process::id()));
-        // One left by a killed process with the same pid is the rare case.
-        match std::fs::remove_dir_all(&dir) {
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(dir),
-            other => other.map(|()| dir),
-        }
+        let path = self.root.join("tmp").join(format!("{}-{}-{n}", file_name(node), std::process::id()));
+        WorkDir { path, made: AtomicBool::new(false) }
     }
 
     /// Stores a finished attempt's output under its content hash: its folder, moved into place,
     /// or (when the step wrote no files) its meta alone, in the inline log.
-    pub fn commit(&self, work: &Path, meta: &serde_json::Value) -> io::Result<Committed> {
+    pub fn commit(&self, work: &WorkDir, meta: &serde_json::Value) -> io::Result<Committed> {
         let meta_bytes = serde_json::to_vec_pretty(meta)?;
         let dest = |hash: &str| self.root.join("objects").join(hash);
-        if !work.exists() {
+        if !work.is_made() {
             let mut content = ContentHash::default();
             content.add(META, &meta_bytes);
             let (hash, bytes, files) = content.finish();
             self.inline.put(&hash, meta)?;
             return Ok(Committed { artifact: Artifact { dir: dest(&hash), hash, meta: meta.clone() }, bytes, files });
         }
+        let work = &work.path;
         std::fs::write(work.join(META), &meta_bytes)?;
         let (hash, bytes, files) = hash_dir(work, &meta_bytes)?;
         let dir = dest(&hash);
@@ -102,6 +99,41 @@ impl Store {
             }
         }
         Ok(())
+    }
+}
+
+/// The folder one attempt writes its output files to, made only when the step asks for it:
+/// most steps write none, and a folder per step was most of the engine's cost per step.
+pub struct WorkDir {
+    path: PathBuf,
+    made: AtomicBool,
+}
+
+impl WorkDir {
+    /// The folder, made if it is not yet.
+    pub fn make(&self) -> io::Result<&Path> {
+        if !self.made.load(Ordering::Acquire) {
+            std::fs::create_dir_all(&self.path)?;
+            self.made.store(true, Ordering::Release);
+        }
+        Ok(&self.path)
+    }
+
+    /// Whether the step asked for the folder.
+    pub fn is_made(&self) -> bool {
+        self.made.load(Ordering::Acquire)
+    }
+
+    /// Where the folder is (or would be).
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Removes what a failed attempt wrote.
+    pub fn discard(&self) {
+        if self.is_made() {
+            let _ = std::fs::remove_dir_all(&self.path);
+        }
     }
 }
 
@@ -184,12 +216,12 @@ mod tests {
     fn an_output_without_files_is_kept_inline_under_the_hash_its_folder_would_have() {
         let (dir, store) = store();
         let meta = serde_json::json!({ "value": 3 });
-        let work = store.work_dir("n").unwrap();
+        let work = store.work_dir("n");
         let inline = store.commit(&work, &meta).unwrap();
         assert!(!inline.artifact.dir.exists(), "no folder for an output without files");
         // The same meta committed as a folder (the step asked for its output folder).
-        let work = store.work_dir("n").unwrap();
-        std::fs::create_dir_all(&work).unwrap();
+        let work = store.work_dir("n");
+        work.make().unwrap();
         let folder = store.commit(&work, &meta).unwrap();
         assert_eq!(inline.artifact.hash, folder.artifact.hash);
         assert_eq!((inline.bytes, inline.files), (folder.bytes, folder.files));
@@ -201,13 +233,13 @@ mod tests {
     #[test]
     fn an_output_with_files_is_a_folder_named_by_its_content() {
         let (_dir, store) = store();
-        let work = store.work_dir("n").unwrap();
-        std::fs::create_dir_all(work.join("sub")).unwrap();
-        std::fs::write(work.join("sub/data.bin"), b"rows").unwrap();
+        let work = store.work_dir("n");
+        std::fs::create_dir_all(work.make().unwrap().join("sub")).unwrap();
+        std::fs::write(work.path().join("sub/data.bin"), b"rows").unwrap();
         let committed = store.commit(&work, &serde_json::json!({ "rows": 1 })).unwrap();
         assert_eq!(committed.files, 2);
         assert!(committed.artifact.dir.join("sub/data.bin").is_file());
-        assert!(!work.exists(), "the work folder moved into the store");
+        assert!(!work.path().exists(), "the work folder moved into the store");
         assert_eq!(store.object(&committed.artifact.hash).unwrap().meta["rows"], 1);
         assert!(store.object("0123").is_none());
     }

@@ -223,7 +223,14 @@ async fn execute(
             std::future::pending::<()>().await;
         }
     };
-    let report = exec::run(core, &plan, jobs, shutdown).await;
+    // On a worker thread, not the thread that blocks on the runtime: the steps it spawns then
+    // start on that worker and their ends wake it there, with no thread hand-off per step.
+    let scheduled = Arc::new(plan);
+    let plan = scheduled.clone();
+    let report = match tokio::spawn(async move { exec::run(core, &scheduled, jobs, shutdown).await }).await {
+        Ok(report) => report,
+        Err(e) => std::panic::resume_unwind(e.into_panic()),
+    };
     let journal_error = recorder.finish(report.status).err();
     events.emit(Event::RunFinished {
         status: report.status.as_str().into(),

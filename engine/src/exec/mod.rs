@@ -15,7 +15,6 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use dsl::Plan;
-use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use self::events::Event;
@@ -64,7 +63,7 @@ pub async fn run(core: Arc<Core>, plan: &Plan, jobs: usize, shutdown: impl Futur
         wall_ms: 0,
         outputs: HashMap::new(),
     };
-    let slots = Arc::new(Semaphore::new(jobs.max(1)));
+    let jobs = jobs.max(1);
     let mut running: JoinSet<(String, Outcome)> = JoinSet::new();
     let mut tasks: HashMap<tokio::task::Id, String> = HashMap::new();
     let mut in_flight: HashSet<String> = HashSet::new();
@@ -72,15 +71,16 @@ pub async fn run(core: Arc<Core>, plan: &Plan, jobs: usize, shutdown: impl Futur
     tokio::pin!(shutdown);
 
     loop {
-        while let Some(id) = ready.pop_front().filter(|_| !stop) {
+        // A task per free job slot, not per ready node: ten thousand ready steps waiting on a
+        // semaphore held ten thousand futures in memory.
+        while running.len() < jobs && !stop {
+            let Some(id) = ready.pop_front() else { break };
             let node = nodes[id].clone();
             let inputs: HashMap<String, Artifact> =
                 node.deps().into_iter().filter_map(|d| report.outputs.get(&d).map(|a| (d, a.clone()))).collect();
             let core = core.clone();
-            let slots = slots.clone();
             in_flight.insert(node.id.clone());
             let task = running.spawn(async move {
-                let _slot = slots.acquire_owned().await.expect("never closed");
                 let id = node.id.clone();
                 (id, core.execute(node, inputs, true).await)
             });

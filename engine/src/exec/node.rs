@@ -16,7 +16,7 @@ use super::resources::Resources;
 use super::retry::backoff;
 use crate::cache::{CacheKey, Entry, Index};
 use crate::steps::{Artifact, ErrorClass, Registry, Spawner, StepContext, StepError};
-use crate::store::Store;
+use crate::store::{Store, WorkDir};
 
 /// What a run shares between its nodes.
 pub struct Core {
@@ -110,11 +110,8 @@ impl Core {
         inputs: &HashMap<String, Artifact>,
         attempt: u32,
         step: Arc<dyn crate::steps::Step>,
-    ) -> Result<(std::path::PathBuf, serde_json::Value), StepError> {
-        let out_dir = self
-            .store
-            .work_dir(&node.id)
-            .map_err(|e| StepError::permanent(format!("cannot create a work folder in the run dir: {e}")))?;
+    ) -> Result<(Arc<WorkDir>, serde_json::Value), StepError> {
+        let out_dir = Arc::new(self.store.work_dir(&node.id));
         let ctx = StepContext {
             program: self.program.clone(),
             args: node.args.clone(),
@@ -138,7 +135,7 @@ impl Core {
             run.await
         };
         if result.is_err() {
-            let _ = std::fs::remove_dir_all(&out_dir);
+            out_dir.discard();
         }
         result.map(|meta| (out_dir, meta))
     }
@@ -149,7 +146,7 @@ impl Core {
         node: &Node,
         key: &CacheKey,
         hash: &str,
-        dir: &std::path::Path,
+        dir: &WorkDir,
         meta: &serde_json::Value,
         attempts: u32,
         started: Instant,

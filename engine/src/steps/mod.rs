@@ -62,7 +62,7 @@ pub struct StepContext {
     /// Outputs of the nodes this one reads, by node id.
     pub inputs: HashMap<String, Artifact>,
     /// Where this attempt's output files go; see [`StepContext::out_dir`].
-    pub(crate) out_dir: PathBuf,
+    pub(crate) out_dir: Arc<crate::store::WorkDir>,
     /// Which attempt this is, from 1.
     pub attempt: u32,
     pub progress: Progress,
@@ -73,13 +73,11 @@ pub struct StepContext {
 }
 
 impl StepContext {
-    /// An empty folder for this attempt's output files, made on first use: most steps write
-    /// none, and a folder per step was most of the engine's cost per step.
+    /// An empty folder for this attempt's output files, made on first use.
     pub fn out_dir(&self) -> Result<&Path, StepError> {
-        std::fs::create_dir_all(&self.out_dir).map_err(|e| {
-            StepError::permanent(format!("cannot create the output folder {}: {e}", self.out_dir.display()))
-        })?;
-        Ok(&self.out_dir)
+        self.out_dir.make().map_err(|e| {
+            StepError::permanent(format!("cannot create the output folder {}: {e}", self.out_dir.path().display()))
+        })
     }
 
     /// The argument `name` (the checker guarantees every declared argument is present).
