@@ -43,8 +43,15 @@ pub struct CacheKey {
 impl CacheKey {
     /// The key's hash: the cache entry's name.
     pub fn hash(&self) -> String {
-        let bytes = serde_json::to_vec(self).expect("keys serialise");
-        blake3::hash(&bytes).to_hex()[..32].to_string()
+        self.seal().1
+    }
+
+    /// The key as JSON (what the cache index records for `explain`) and its hash, from one
+    /// serialisation.
+    pub fn seal(&self) -> (Box<serde_json::value::RawValue>, String) {
+        let json = serde_json::to_string(self).expect("keys serialise");
+        let hash = blake3::hash(json.as_bytes()).to_hex()[..32].to_string();
+        (serde_json::value::RawValue::from_string(json).expect("serde_json wrote JSON"), hash)
     }
 
     /// What differs from an earlier key, one line per component.

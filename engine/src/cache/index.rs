@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex};
 
 use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 
 use super::CacheKey;
 use crate::jsonl::{self, Log};
@@ -90,7 +91,8 @@ impl Index {
     /// Records that `node` finished with `key`, whose output is `entry`: a new output, or a
     /// cache hit (written only when the node's last key was another, so a re-run of an
     /// unchanged workflow writes nothing).
-    pub fn put(&self, node: &str, entry: &Entry, key: &CacheKey) -> io::Result<()> {
+    /// `key` is the key's JSON, as [`CacheKey::seal`] gives it.
+    pub fn put(&self, node: &str, entry: &Entry, key: &RawValue) -> io::Result<()> {
         let mut state = self.state.lock().unwrap();
         let known = state.entries.get(&entry.key).is_some_and(|(e, _)| e.output == entry.output);
         if known && state.last.get(node) == Some(&entry.key) {
@@ -182,10 +184,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("cache")).unwrap();
         let index = Index::open(dir.path()).unwrap();
-        index.put("a", &entry("a", &key(1)), &key(1)).unwrap();
-        index.put("a", &entry("a", &key(2)), &key(2)).unwrap();
+        index.put("a", &entry("a", &key(1)), &key(1).seal().0).unwrap();
+        index.put("a", &entry("a", &key(2)), &key(2).seal().0).unwrap();
         // An unchanged hit writes nothing.
-        index.put("a", &entry("a", &key(2)), &key(2)).unwrap();
+        index.put("a", &entry("a", &key(2)), &key(2).seal().0).unwrap();
         drop(index);
         assert_eq!(lines(dir.path()), 2);
         let index = Index::load(dir.path()).unwrap();
@@ -198,8 +200,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("cache")).unwrap();
         let index = Index::open(dir.path()).unwrap();
-        index.put("a", &entry("a", &key(1)), &key(1)).unwrap();
-        index.put("b", &entry("b", &key(2)), &key(2)).unwrap();
+        index.put("a", &entry("a", &key(1)), &key(1).seal().0).unwrap();
+        index.put("b", &entry("b", &key(2)), &key(2).seal().0).unwrap();
         drop(index);
         let text = std::fs::read_to_string(dir.path().join(LOG)).unwrap();
         // Power loss in the middle of the second line's write.
@@ -207,7 +209,7 @@ mod tests {
         let index = Index::open(dir.path()).unwrap();
         assert!(index.get(&key(1).hash()).is_some());
         assert!(index.get(&key(2).hash()).is_none(), "the torn entry is gone, so `b` runs again");
-        index.put("b", &entry("b", &key(2)), &key(2)).unwrap();
+        index.put("b", &entry("b", &key(2)), &key(2).seal().0).unwrap();
         drop(index);
         let index = Index::load(dir.path()).unwrap();
         assert_eq!((index.last_key("a"), index.last_key("b")), (Some(key(1)), Some(key(2))));
@@ -222,9 +224,9 @@ mod tests {
         // A node whose key flips back and forth: two live entries, thousands of lines.
         for i in 0..2 * SLACK {
             let k = key(i as u32 % 2);
-            index.put("a", &entry("a", &k), &k).unwrap();
+            index.put("a", &entry("a", &k), &k.seal().0).unwrap();
         }
-        index.put("b", &entry("b", &key(7)), &key(7)).unwrap();
+        index.put("b", &entry("b", &key(7)), &key(7).seal().0).unwrap();
         drop(index);
         assert_eq!(lines(dir.path()), 2 * SLACK + 1);
         let index = Index::open(dir.path()).unwrap();

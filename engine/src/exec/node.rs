@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use dsl::program::Node;
 use dsl::types::Value;
 use indexmap::IndexMap;
+use serde_json::value::RawValue;
 
 use super::events::{Event, Events};
 use super::recorder::{Output, Recorder, StepDone};
@@ -54,7 +55,7 @@ impl Core {
             Ok(key) => key,
             Err(error) => return self.fail(&node, "", error, 0, started).await,
         };
-        let hash = key.hash();
+        let (key, hash) = key.seal();
         if !self.no_cache && !self.rerun.contains(&node.id) {
             if let Some(entry) = self.index.get(&hash) {
                 if let Some(artifact) = self.store.object(&entry.output) {
@@ -144,7 +145,7 @@ impl Core {
     async fn commit(
         &self,
         node: &Node,
-        key: &CacheKey,
+        key: &RawValue,
         hash: &str,
         dir: &WorkDir,
         meta: &serde_json::Value,
@@ -188,7 +189,7 @@ impl Core {
         Ok(committed.artifact)
     }
 
-    async fn cached(&self, node: &Node, key: &CacheKey, entry: Entry, artifact: Artifact) -> Outcome {
+    async fn cached(&self, node: &Node, key: &RawValue, entry: Entry, artifact: Artifact) -> Outcome {
         let hash = entry.key.as_str();
         if let Err(e) = self.index.put(&node.id, &entry, key) {
             let error = StepError::permanent(format!("cannot write the cache entry: {e}"));
