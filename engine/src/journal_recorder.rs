@@ -117,8 +117,8 @@ impl Recorder for JournalRecorder {
         self.send(Record::Started { node: node.into(), step: step.into(), key: key.into(), attempt, at })
     }
 
-    fn step_finished(&self, done: &StepDone) -> Result<(), String> {
-        self.send(Record::Finished { done: done.clone(), at: journal::now_micros() })
+    fn step_finished(&self, done: StepDone) -> Result<(), String> {
+        self.send(Record::Finished { done, at: journal::now_micros() })
     }
 }
 

@@ -256,7 +256,7 @@ impl Core {
     /// Records how a step ended (also used for steps interrupted or skipped by the scheduler).
     pub async fn record_finish(&self, done: StepDone) -> Result<(), StepError> {
         self.recorder
-            .step_finished(&done)
+            .step_finished(done)
             .map_err(|e| StepError::permanent(format!("the journal cannot record the step: {e}")))
     }
 }

@@ -34,5 +34,5 @@ pub trait Recorder: Send + Sync {
     /// An attempt of `node` started.
     fn step_started(&self, node: &str, step: &str, key: &str, attempt: u32) -> Result<(), String>;
     /// `node` ended; its output, if any, is recorded in the same transaction.
-    fn step_finished(&self, done: &StepDone) -> Result<(), String>;
+    fn step_finished(&self, done: StepDone) -> Result<(), String>;
 }
