@@ -1,11 +1,32 @@
 #!/usr/bin/env bash
-# Runs every benchmark and prints a table of results; see BENCHMARKS.md for recorded numbers.
+# Runs every benchmark and prints its tables; BENCHMARKS.md records the results and the commands.
+# Each comparison runs its anchor in the same invocation, so read the ratios, not the seconds.
+#   SNAKEMAKE=PATH        the snakemake to compare against (default: the one on PATH; none: skipped)
+#   TORCH_PYTHON=PATH     a Python that imports torch, for the trainer comparison (default: python3)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-${EVOFLOW_CACHE:-$HOME/.cache/evoflow}/target}"
+scripts/setup.sh --quiet --write-cargo-config .
 cargo build --release --locked -p evoflow
+BIN="$CARGO_TARGET_DIR/release/evoflow"
+SNAKEMAKE="${SNAKEMAKE:-$(command -v snakemake || true)}"
+
 echo "## Front end, in process (criterion)"
 cargo bench --locked -p evoflow --bench frontend -- --noplot 2>/dev/null | grep -E "^frontend|time:" || true
 echo
-echo "## Front end vs Snakemake, whole processes"
-python3 benches/compare.py "$CARGO_TARGET_DIR/release/evoflow"
+if [ -n "$SNAKEMAKE" ]; then
+  echo "## Front end vs Snakemake, whole processes"
+  PATH="$(dirname "$SNAKEMAKE"):$PATH" python3 benches/compare.py "$BIN"
+  echo
+fi
+echo "## Engine overhead per step (and the same DAG under Snakemake)"
+python3 benches/engine_run.py "$BIN" --repeat 3 --snakemake "$SNAKEMAKE"
+echo
+echo "## Trainer vs PyTorch eager, CPU"
+python3 benches/trainer_compare.py --python "${TORCH_PYTHON:-python3}" || echo "(skipped: see the message above)"
+echo
+echo "## Reward sandbox (wasmtime vs native vs DuckDB)"
+cargo bench --locked -p sandboxes --bench reward
+echo
+echo "## Simulator: generating logs"
+cargo bench --locked -p simulator --bench logs -- --noplot
