@@ -4,7 +4,8 @@ on random (user, positive, negative) triples over 943 users x 1,682 items, batch
 
     python3 throughput.py [--device cpu|cuda] [--threads 2] [--steps 200]
 
-Needs PyTorch (not installable on the 2-core dev machines; the GPU machine has 2.11).
+Needs PyTorch: the 2.11.0 wheel from the package index runs CPU-only on the dev machines (in a
+venv outside the repo); `benches/trainer_compare.py` runs this beside the Rust bench.
 """
 import argparse
 import time
