@@ -76,6 +76,34 @@ fn reopening_migrates_nothing_and_keeps_data() {
 }
 
 #[test]
+fn an_older_journal_is_migrated_in_a_copy_that_keeps_its_rows_and_leaves_nothing_beside_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("journal.duckdb");
+    {
+        let mut conn = Connection::open(&path).unwrap();
+        assert_eq!(apply_migrations(&mut conn, "v1", &MIGRATIONS[..1]).unwrap(), vec![1]);
+        // A row that only the WAL holds when the file is opened again.
+        conn.execute_batch("PRAGMA disable_checkpoint_on_shutdown").unwrap();
+        conn.execute(
+            "INSERT INTO runs (workflow, file, started_at, status, evoflow_version)
+             VALUES ('w', 'w.evo', now()::TIMESTAMP, 'succeeded', '0.1.0')",
+            [],
+        )
+        .unwrap();
+    }
+    let journal = Journal::open(&path).unwrap();
+    assert_eq!(journal.schema_version().unwrap(), CURRENT_VERSION);
+    let runs: i64 = journal.connection().query_row("SELECT count(*) FROM runs", [], |row| row.get(0)).unwrap();
+    assert_eq!(runs, 1, "the row from before the migration is kept");
+    let left: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.contains("migrating"))
+        .collect();
+    assert!(left.is_empty(), "the migration copy is gone: {left:?}");
+}
+
+#[test]
 fn a_file_from_a_newer_evoflow_is_refused_clearly() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("journal.duckdb");
