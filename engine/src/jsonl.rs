@@ -42,11 +42,25 @@ impl Log {
         self.sound < self.bytes.len()
     }
 
-    /// Opens the log at `path` for appending, cutting the torn line this read found, if any.
-    pub fn append_to(&self, path: &Path) -> io::Result<File> {
+    /// Where the whole lines end: all a writer needs to keep of the read.
+    pub fn end(&self) -> End {
+        End { sound: self.sound as u64, torn: self.is_torn() }
+    }
+}
+
+/// Where a log's whole lines end, as a read found it.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct End {
+    sound: u64,
+    torn: bool,
+}
+
+impl End {
+    /// Opens the log at `path` for appending, cutting the torn line the read found, if any.
+    pub fn open(self, path: &Path) -> io::Result<File> {
         let file = open_append(path)?;
-        if self.is_torn() {
-            file.set_len(self.sound as u64)?;
+        if self.torn {
+            file.set_len(self.sound)?;
         }
         Ok(file)
     }

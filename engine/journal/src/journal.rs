@@ -55,13 +55,13 @@ impl Journal {
 
     /// Opens a fresh journal that lives only in memory (for tests and dry runs).
     pub fn open_in_memory() -> Result<Journal> {
-        Journal::init(Connection::open_in_memory()?, None, None)
+        let mut conn = Connection::open_in_memory()?;
+        apply_migrations(&mut conn, ":memory:", MIGRATIONS)?;
+        Journal::init(conn, None, None)
     }
 
-    fn init(mut conn: Connection, path: Option<PathBuf>, registration: Option<Registration>) -> Result<Journal> {
-        let label = path.as_ref().map_or_else(|| ":memory:".to_string(), |p| p.display().to_string());
-        // A file is current already (see `open`); this migrates in-memory journals.
-        apply_migrations(&mut conn, &label, MIGRATIONS)?;
+    /// A journal on `conn`, which is at the current schema.
+    fn init(conn: Connection, path: Option<PathBuf>, registration: Option<Registration>) -> Result<Journal> {
         // Room for every statement the batch writer prepares (see `batch`), and some.
         conn.set_prepared_statement_cache_capacity(64);
         Ok(Journal { conn, path, _registration: registration })

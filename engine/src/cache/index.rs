@@ -78,7 +78,7 @@ impl Index {
             state.lines = state.entries.len() + state.last.len();
             jsonl::open_append(&path)?
         } else {
-            log.append_to(&path)?
+            log.end().open(&path)?
         });
         Ok(Index { state: Mutex::new(state) })
     }
@@ -175,15 +175,21 @@ mod tests {
         Entry { key: hash.clone(), node: node.into(), output: format!("out-{hash}"), bytes: 1, files: 1 }
     }
 
+    /// A run dir with an empty index, open for a run.
+    fn fresh() -> (tempfile::TempDir, Index) {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("cache")).unwrap();
+        let index = Index::open(dir.path()).unwrap();
+        (dir, index)
+    }
+
     fn lines(dir: &Path) -> usize {
         std::fs::read_to_string(dir.join(LOG)).unwrap().lines().count()
     }
 
     #[test]
     fn entries_and_each_nodes_last_key_survive_a_reopen() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::create_dir_all(dir.path().join("cache")).unwrap();
-        let index = Index::open(dir.path()).unwrap();
+        let (dir, index) = fresh();
         index.put("a", &entry("a", &key(1)), &key(1).seal().0).unwrap();
         index.put("a", &entry("a", &key(2)), &key(2).seal().0).unwrap();
         // An unchanged hit writes nothing.
@@ -197,9 +203,7 @@ mod tests {
 
     #[test]
     fn a_torn_last_line_costs_only_its_entry_and_is_cut() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::create_dir_all(dir.path().join("cache")).unwrap();
-        let index = Index::open(dir.path()).unwrap();
+        let (dir, index) = fresh();
         index.put("a", &entry("a", &key(1)), &key(1).seal().0).unwrap();
         index.put("b", &entry("b", &key(2)), &key(2).seal().0).unwrap();
         drop(index);
@@ -218,9 +222,7 @@ mod tests {
 
     #[test]
     fn a_mostly_superseded_log_is_compacted_on_open() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::create_dir_all(dir.path().join("cache")).unwrap();
-        let index = Index::open(dir.path()).unwrap();
+        let (dir, index) = fresh();
         // A node whose key flips back and forth: two live entries, thousands of lines.
         for i in 0..2 * SLACK {
             let k = key(i as u32 % 2);

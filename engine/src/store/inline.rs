@@ -12,7 +12,7 @@ use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
 
-use crate::jsonl::{self, Log};
+use crate::jsonl::{self, End, Log};
 
 /// The log's path under the run dir.
 const LOG: &str = "objects/inline.jsonl";
@@ -31,8 +31,8 @@ pub struct Inline {
     metas: Mutex<HashMap<String, serde_json::Value>>,
     /// Opened on the first new object, so that only runs write.
     file: Mutex<Option<File>>,
-    /// The log as read, for cutting a torn line before the first append.
-    log: Log,
+    /// Where the log's whole lines end, for cutting a torn one before the first append.
+    end: End,
 }
 
 impl Inline {
@@ -45,7 +45,7 @@ impl Inline {
             .filter_map(|text| serde_json::from_str::<Line<'_>>(text).ok())
             .map(|line| (line.hash.into_owned(), line.meta.into_owned()))
             .collect();
-        Ok(Inline { path, metas: Mutex::new(metas), file: Mutex::new(None), log })
+        Ok(Inline { path, metas: Mutex::new(metas), file: Mutex::new(None), end: log.end() })
     }
 
     /// The meta of the object `hash`, if it is an inline one.
@@ -62,7 +62,7 @@ impl Inline {
         let mut file = self.file.lock().unwrap();
         let file = match &mut *file {
             Some(file) => file,
-            none => none.insert(self.log.append_to(&self.path)?),
+            none => none.insert(self.end.open(&self.path)?),
         };
         let line = serde_json::to_string(&Line { hash: hash.into(), meta: Cow::Borrowed(meta) })?;
         jsonl::append(file, &line)?;
