@@ -6,6 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --quiet --write-cargo-config .
+scripts/fetch-data.sh --quiet   # MovieLens-100K for the real-data workflows (the quick start itself simulates)
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-${EVOFLOW_CACHE:-$HOME/.cache/evoflow}/target}"
 cargo build --release --locked -p evoflow
 evoflow="$CARGO_TARGET_DIR/release/evoflow"

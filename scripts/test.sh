@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --quiet --write-cargo-config .
+scripts/fetch-data.sh --quiet   # the real data tests read (MovieLens-100K), into ~/.cache/evoflow-data
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-${EVOFLOW_CACHE:-$HOME/.cache/evoflow}/target}"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 

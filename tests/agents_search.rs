@@ -9,12 +9,11 @@ mod support;
 use serde_json::Value;
 use support::Dir;
 
-/// ML latest-small cut to users with at least 50 ratings and movies with at least 30: real data,
+/// MovieLens-100K cut to users with at least 50 ratings and movies with at least 30: real data,
 /// small enough for a debug build. The baseline learns (well above chance) but has room: small
 /// embeddings and three epochs of Adam at a modest rate.
 fn workflow() -> String {
-    let csv = support::repo_root().join("../shared/data/ml-latest-small/ratings.csv");
-    let csv = csv.canonicalize().unwrap_or(csv);
+    let csv = testdata::ml_100k().ratings_csv();
     format!(
         r#"use std::data::{{load_interactions, filter_min, random_split}}
 use std::personas::{{optimizer, architecture}}

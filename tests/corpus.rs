@@ -30,6 +30,11 @@ impl dsl::Loader for RootLoader {
     fn exists(&self, path: &str) -> bool {
         self.root.join(path).is_file()
     }
+
+    /// A fixed environment, the same on every machine: a home folder and nothing else.
+    fn var(&self, name: &str) -> Option<String> {
+        (name == "HOME").then(|| "/home/corpus".to_string())
+    }
 }
 
 /// `tests/corpus/invalid/x.evo` for a path anywhere under the root.
@@ -139,7 +144,7 @@ fn invalid_programs_report_their_mistake() {
 #[rustfmt::skip]
 const FILE_CODES: &[&str] = &[
     "E0101", "E0102", "E0103", "E0104", "E0105", "E0106", // syntax
-    "E0201", "E0202", "E0203", "E0204", "E0205", "E0206", // names and modules
+    "E0201", "E0202", "E0203", "E0204", "E0205", "E0206", "E0207", // names, modules and paths
     "E0301", "E0302", "E0303", "E0304", "E0305", "E0306", "E0307", "E0308", "E0309", "E0310", "E0311",
     "E0312", "E0313", // types and arguments
     "E0401", "E0402", "E0403", "E0404", "E0405", "E0406", "E0407", "E0408", // model shapes

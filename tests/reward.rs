@@ -93,8 +93,7 @@ fn liked_ir() -> RewardIr {
 
 #[test]
 fn a_reward_over_real_movielens_events_matches_the_interpreter_on_every_row() {
-    let csv = support::repo_root().join("../shared/data/ml-latest-small/ratings.csv");
-    assert!(csv.is_file(), "MovieLens is missing at {}", csv.display());
+    let csv = testdata::ml_100k().ratings_csv();
     let dir = Dir::new();
     dir.file("ml.evo", MOVIELENS);
     // The real events, with 2% of the ratings removed so `??` has nulls to fill.

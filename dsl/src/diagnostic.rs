@@ -68,6 +68,7 @@ pub enum ErrorKind {
     UnknownImport { module: String, name: String },
     Duplicate { name: String },
     ModuleNotFound { path: String, reason: String },
+    UnsetVariable { name: String, path: String },
     // -- types and arguments
     TypeMismatch { expected: String, found: String },
     UnknownArgument { callee: String, arg: String },
@@ -135,6 +136,7 @@ impl ErrorKind {
             UnknownImport { .. } => "E0204",
             Duplicate { .. } => "E0205",
             ModuleNotFound { .. } => "E0206",
+            UnsetVariable { .. } => "E0207",
             TypeMismatch { .. } => "E0301",
             UnknownArgument { .. } => "E0302",
             MissingArgument { .. } => "E0303",
@@ -197,6 +199,7 @@ impl std::fmt::Display for ErrorKind {
             UnknownImport { module, name } => write!(f, "module `{module}` has no `{name}`"),
             Duplicate { name } => write!(f, "`{name}` is defined more than once"),
             ModuleNotFound { path, reason } => write!(f, "cannot read module `{path}`: {reason}"),
+            UnsetVariable { name, path } => write!(f, "`{name}` is not set, so the path `{path}` has no value"),
             TypeMismatch { expected, found } => write!(f, "expected {expected}, found {found}"),
             UnknownArgument { callee, arg } => write!(f, "`{callee}` has no argument `{arg}`"),
             MissingArgument { callee, arg } => {

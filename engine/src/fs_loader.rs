@@ -1,6 +1,7 @@
 //! The file-system [`dsl::Loader`]: what the CLI plugs into the I/O-free compiler.
 
-/// Reads imports and prompt files from disk, relative to the current directory.
+/// Reads imports and prompt files from disk, relative to the current directory; data paths see
+/// the process's environment (`~`, `${EVOFLOW_DATA}`).
 pub struct FsLoader;
 
 impl dsl::Loader for FsLoader {
@@ -10,6 +11,10 @@ impl dsl::Loader for FsLoader {
 
     fn exists(&self, path: &str) -> bool {
         std::path::Path::new(path).is_file()
+    }
+
+    fn var(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok()
     }
 }
 

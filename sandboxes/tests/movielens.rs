@@ -1,7 +1,5 @@
 //! End to end: a realistic reward over the real MovieLens ratings, compiled and interpreted.
 
-use std::path::PathBuf;
-
 use sandboxes::interp::Interpreter;
 use sandboxes::ir::{BinaryOp, Builtin, Expr};
 use sandboxes::{Columns, Field, Limits, RewardIr, SandboxEngine, Type};
@@ -14,7 +12,7 @@ struct Ratings {
 }
 
 fn ratings() -> Ratings {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/ml-latest-small/ratings.csv");
+    let path = testdata::ml_100k().ratings_csv();
     let mut reader = csv::Reader::from_path(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
     let mut r = Ratings { user: Vec::new(), movie: Vec::new(), rating: Vec::new(), timestamp: Vec::new() };
     for record in reader.records() {
@@ -107,7 +105,7 @@ fn by_hand(user: i64, movie: i64, rating: Option<f64>, ts: i64) -> f64 {
 #[test]
 fn engaged_reward_over_movielens_matches_interpreter() {
     let r = ratings();
-    assert!(r.rating.len() > 100_000, "expected the full ml-latest-small ratings");
+    assert_eq!(r.rating.len(), 100_000, "expected all of MovieLens-100K");
     // Every 13th rating is treated as missing, to exercise `??` on real data.
     let nulls: Vec<bool> = (0..r.rating.len()).map(|i| i % 13 == 0).collect();
     let cols = Columns::new()

@@ -6,6 +6,7 @@ mod args;
 mod model;
 mod modules;
 mod overrides;
+mod paths;
 mod persona;
 mod reward;
 mod value;

@@ -16,6 +16,11 @@ pub trait Loader {
     fn read(&self, path: &str) -> Result<String, String>;
     /// Whether a file exists at `path` (for non-text files such as `.wasm`).
     fn exists(&self, path: &str) -> bool;
+    /// An environment variable, for `~` and `${NAME}` in data paths; none by default, so a
+    /// loader that gives no environment makes such paths an error rather than a guess.
+    fn var(&self, _name: &str) -> Option<String> {
+        None
+    }
 }
 
 /// One loaded module.

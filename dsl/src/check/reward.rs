@@ -51,13 +51,13 @@ impl Checker<'_> {
                         return ok;
                     }
                 };
-                let joined = super::modules::join(&self.modules.get(module).path, &path);
+                // Point at the path itself when it is written as `wasm("...")`.
+                let at = match &expr.kind {
+                    ExprKind::Call { args, .. } if args.len() == 1 => args[0].value.span,
+                    _ => expr.span,
+                };
+                let joined = self.data_path(module, &path, at);
                 if !self.loader.exists(&joined) {
-                    // Point at the path itself when it is written as `wasm("...")`.
-                    let at = match &expr.kind {
-                        ExprKind::Call { args, .. } if args.len() == 1 => args[0].value.span,
-                        _ => expr.span,
-                    };
                     self.error(Diagnostic::new(
                         ErrorKind::FileNotFound { path: joined.clone(), reason: "no such file".into() },
                         at,

@@ -21,9 +21,9 @@ fn movielens_each_users_latest_is_tested() {
     let data = load_movielens(&dir.path().join("load"));
     let out = dir.path().join("split");
     let meta = leave_one_out(&data, 3, &out).unwrap();
-    // Every MovieLens latest-small user has at least 20 ratings.
+    // Every MovieLens-100K user has at least 20 ratings.
     let c = meta.splits.unwrap();
-    assert_eq!((c.train, c.valid, c.test), (100_836 - 2 * 610, 610, 610));
+    assert_eq!((c.train, c.valid, c.test), (100_000 - 2 * 943, 943, 943));
     assert_partition(&data, &out);
 
     let [train, valid, test] = parts(&out).map(|p| read(&p));
@@ -34,8 +34,8 @@ fn movielens_each_users_latest_is_tested() {
     }
     let test_time: HashMap<i64, i64> = test.iter().map(|&(u, _, t)| (u, t)).collect();
     let valid_time: HashMap<i64, i64> = valid.iter().map(|&(u, _, t)| (u, t)).collect();
-    assert_eq!(test_time.len(), 610, "one test row per user");
-    assert_eq!(valid_time.len(), 610, "one valid row per user");
+    assert_eq!(test_time.len(), 943, "one test row per user");
+    assert_eq!(valid_time.len(), 943, "one valid row per user");
     for (u, t) in &test_time {
         assert_eq!(latest[u], *t, "user {u}'s test row is not their latest");
         assert!(valid_time[u] <= *t);

@@ -6,27 +6,27 @@ use common::*;
 use datasets::{load_interactions, Error, DATA_FILE};
 
 #[test]
-fn loads_movielens_latest_small() {
+fn loads_movielens_100k() {
     let dir = tempfile::tempdir().unwrap();
     let meta =
         load_interactions(&movielens_ratings(), "userId", "movieId", Some("rating"), Some("timestamp"), dir.path())
             .unwrap();
-    assert_eq!((meta.rows, meta.users, meta.items), (100_836, Some(610), Some(9_724)));
+    assert_eq!((meta.rows, meta.users, meta.items), (100_000, Some(943), Some(1_682)));
     let out = dir.path().join(DATA_FILE);
     let names: Vec<String> = schema(&out).into_iter().map(|(n, _)| n).collect();
     assert_eq!(names, ["user", "item", "rating", "time"]);
-    // Half-star ratings from 0.5 to 5, and times within 1996-2018 (README.txt).
+    // Whole-star ratings from 1 to 5, and times within 1997-98 (GroupLens' README).
     let (lo, hi, odd): (f64, f64, i64) = (
         value(&format!("SELECT min(rating) FROM {}", pq(&out))),
         value(&format!("SELECT max(rating) FROM {}", pq(&out))),
-        value(&format!("SELECT count(*) FROM {} WHERE rating * 2 <> round(rating * 2)", pq(&out))),
+        value(&format!("SELECT count(*) FROM {} WHERE rating <> round(rating)", pq(&out))),
     );
-    assert_eq!((lo, hi, odd), (0.5, 5.0, 0));
+    assert_eq!((lo, hi, odd), (1.0, 5.0, 0));
     let years: Vec<i64> = column(&format!(
         "SELECT year(to_timestamp(min(time))) FROM {0} UNION ALL SELECT year(to_timestamp(max(time))) FROM {0}",
         pq(&out)
     ));
-    assert_eq!(years, [1996, 2018]);
+    assert_eq!(years, [1997, 1998]);
 }
 
 #[test]
@@ -35,7 +35,7 @@ fn optional_columns_are_left_out() {
     let meta = load_interactions(&movielens_ratings(), "userId", "movieId", None, None, dir.path()).unwrap();
     let names: Vec<&str> = meta.columns.iter().map(|c| c.name.as_str()).collect();
     assert_eq!(names, ["user", "item"]);
-    assert_eq!(meta.rows, 100_836);
+    assert_eq!(meta.rows, 100_000);
 }
 
 #[test]

@@ -15,13 +15,13 @@ fn movielens_8_1_1_is_exact_disjoint_and_covering() {
     let loaded = started.elapsed();
     let out = dir.path().join("split");
     let meta = random_split(&data, 0.1, 0.1, 7, &out).unwrap();
-    eprintln!("MovieLens latest-small: load {loaded:?}, load + random_split {:?}", started.elapsed());
-    // round(100836 * 0.1) = round(10083.6) = 10084 each.
+    eprintln!("MovieLens-100K: load {loaded:?}, load + random_split {:?}", started.elapsed());
+    // 100000 * 0.1 = 10000 each.
     let counts = meta.splits.unwrap();
-    assert_eq!((counts.train, counts.valid, counts.test), (80_668, 10_084, 10_084));
+    assert_eq!((counts.train, counts.valid, counts.test), (80_000, 10_000, 10_000));
     let [train, valid, test] = parts(&out);
-    assert_eq!((count(&train), count(&valid), count(&test)), (80_668, 10_084, 10_084));
-    assert_eq!(meta.rows, 100_836);
+    assert_eq!((count(&train), count(&valid), count(&test)), (80_000, 10_000, 10_000));
+    assert_eq!(meta.rows, 100_000);
     assert_partition(&data, &out);
     assert_eq!(schema(&test), schema(&data));
 }
@@ -134,9 +134,9 @@ fn seed_7_on_movielens_is_pinned() {
     assert_eq!(
         &test[..3],
         [
-            "{'user': 1, 'item': 47, 'rating': 5.0, 'time': 964983815}",
-            "{'user': 1, 'item': 157, 'rating': 5.0, 'time': 964984100}",
-            "{'user': 1, 'item': 231, 'rating': 5.0, 'time': 964981179}",
+            "{'user': 196, 'item': 242, 'rating': 3.0, 'time': 881250949}",
+            "{'user': 291, 'item': 1042, 'rating': 4.0, 'time': 874834944}",
+            "{'user': 225, 'item': 193, 'rating': 4.0, 'time': 879539727}",
         ]
     );
 }

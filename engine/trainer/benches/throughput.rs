@@ -1,17 +1,14 @@
 //! Training throughput (examples/s) of the stdlib two-tower and MF with BPR + Adam at batch 1024
 //! and 8192, and the time of one full-ranking evaluation over ML-100K (943 users × 1,682 items).
 //! CPU only; `BENCH_THREADS` sets torch's threads (default 2), `BENCH_EPOCHS` the measured epochs
-//! (default 2). Uses `~/.cache/evoflow-data/ml-100k/ml-100k.inter` when present (or the file in
-//! `EVOFLOW_ML100K`), else random interactions of the same size.
+//! (default 2). ML-100K comes from `scripts/fetch-data.sh` (run on first use).
 //!
 //! Run: `cargo bench -p trainer --bench throughput` (a plain main that prints a table).
 
-use std::path::PathBuf;
 use std::time::Instant;
 
-use rand::{Rng, SeedableRng};
 use tch::Device;
-use trainer::data::{read_recbole_inter, split_by_user, Interactions, Row};
+use trainer::data::{read_recbole_inter, split_by_user, Interactions};
 use trainer::metrics::{evaluate, Ranking};
 use trainer::model::FeatureTensors;
 use trainer::optim::{OptimizerConfig, OptimizerKind};
@@ -35,21 +32,9 @@ fn stdlib(name: &str) -> dsl::shape::ModelDef {
 }
 
 fn data() -> (Interactions, &'static str) {
-    let path = std::env::var_os("EVOFLOW_ML100K").map(PathBuf::from).unwrap_or_else(|| {
-        PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/evoflow-data/ml-100k")
-    });
-    let rows = match read_recbole_inter(&path.join("ml-100k.inter")) {
-        Ok(rows) => (rows, "ML-100K"),
-        Err(_) => {
-            let mut rng = rand::rngs::StdRng::seed_from_u64(1);
-            (
-                (0..100_000).map(|_| Row::implicit(rng.gen_range(0..943), rng.gen_range(0..1682))).collect(),
-                "random 943x1682",
-            )
-        }
-    };
-    let (tr, va, te) = split_by_user(&rows.0, [0.8, 0.1, 0.1], 2020);
-    (Interactions::new(&tr, &va, &te).unwrap(), rows.1)
+    let rows = read_recbole_inter(&testdata::ml_100k().inter()).expect("ML-100K reads");
+    let (tr, va, te) = split_by_user(&rows, [0.8, 0.1, 0.1], 2020);
+    (Interactions::new(&tr, &va, &te).unwrap(), "ML-100K")
 }
 
 fn main() {

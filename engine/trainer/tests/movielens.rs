@@ -3,8 +3,6 @@
 //! stdlib `bpr_mf` (64-d) trained with BPR + Adam and early stopping on valid NDCG@10 reaches
 //! RecBole's published BPR test NDCG@10 0.292 within ±10% (Recall@10 0.2523 reported beside it).
 
-use std::path::PathBuf;
-use std::process::Command;
 use std::time::Instant;
 
 use tch::Device;
@@ -16,28 +14,10 @@ use trainer::{train, Split, TrainConfig};
 
 mod common;
 
-/// `ml-100k.inter`, fetched by the shared script when absent.
-fn ml100k() -> PathBuf {
-    let dir = std::env::var_os("EVOFLOW_ML100K").map(PathBuf::from).unwrap_or_else(|| {
-        let cache = std::env::var_os("XDG_CACHE_HOME")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").expect("HOME is set")).join(".cache"));
-        cache.join("evoflow-data/ml-100k")
-    });
-    let file = dir.join("ml-100k.inter");
-    if !file.exists() {
-        // The repo root is two levels up from this crate; shared/ sits beside the repo.
-        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/fetch-ml-100k.sh");
-        let status = Command::new("bash").arg(&script).arg(&dir).status().expect("run fetch-ml-100k.sh");
-        assert!(status.success(), "{} failed", script.display());
-    }
-    file
-}
-
 #[test]
 fn bpr_mf_on_movielens_100k_matches_recbole() {
     let start = Instant::now();
-    let rows = read_recbole_inter(&ml100k()).unwrap();
+    let rows = read_recbole_inter(&testdata::ml_100k().inter()).unwrap();
     assert_eq!(rows.len(), 100_000);
     let (tr, va, te) = split_by_user(&rows, [0.8, 0.1, 0.1], 2020);
     let data = Interactions::new(&tr, &va, &te).unwrap();

@@ -7,18 +7,9 @@ use std::path::{Path, PathBuf};
 use duckdb::types::FromSql;
 use duckdb::Connection;
 
-/// `../shared/data` beside the repository root (read-only real data; see its README).
-pub fn shared_data() -> PathBuf {
-    // CARGO_MANIFEST_DIR is <repo>/engine/datasets.
-    let repo_root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let data = repo_root.join("../shared/data");
-    assert!(data.is_dir(), "real test data missing: expected {} (see shared/data/README.md)", data.display());
-    data
-}
-
-/// MovieLens latest-small `ratings.csv`: 100,836 ratings by 610 users of 9,724 movies.
+/// MovieLens-100K `ratings.csv`: 100,000 ratings by 943 users of 1,682 movies.
 pub fn movielens_ratings() -> PathBuf {
-    shared_data().join("ml-latest-small/ratings.csv")
+    testdata::ml_100k().ratings_csv()
 }
 
 /// Writes `contents` to `dir/name` and returns the path.
