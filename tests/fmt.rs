@@ -96,6 +96,16 @@ fn shipped_files_are_formatted() {
     }
 }
 
+#[test]
+fn a_comment_inside_a_statement_after_a_blank_line_moves_above_it_once() {
+    // Found by `the_checker_never_panics_on_damaged_programs`: the comment moved out of the
+    // statement saw the statement's blank line again, and the second pass removed the extra one.
+    let text = "use std::sim::{logs}\n\nparam seed: events = logs(users: 100, # note\n  seed: seed)\n";
+    let once = format(text).unwrap();
+    assert_eq!(once, "use std::sim::{logs}\n\n# note\nparam seed: events = logs(users: 100, seed: seed)\n");
+    assert_eq!(format(&once).unwrap(), once);
+}
+
 // ---------------------------------------------------------------- generated programs
 
 fn ws() -> impl Strategy<Value = &'static str> {

@@ -58,11 +58,18 @@ impl<'a> Printer<'a> {
         &self.src[span.start as usize..span.end as usize]
     }
 
-    /// Emits a blank line when the source had one before `start`.
+    /// Emits a blank line when the source had one before `start` (and none was emitted yet: a
+    /// comment moved out of a statement sees the statement's own gap again).
     fn blank_line_before(&mut self, start: u32) {
         let gap = &self.src[(self.last_pos as usize).min(start as usize)..start as usize];
         let at_line_start = self.out.is_empty() || self.out.ends_with('\n');
-        if !self.out.is_empty() && at_line_start && gap.matches('\n').count() >= 2 && !self.out.ends_with("{\n") {
+        let blank_already = self.out.ends_with("\n\n");
+        if !self.out.is_empty()
+            && at_line_start
+            && !blank_already
+            && gap.matches('\n').count() >= 2
+            && !self.out.ends_with("{\n")
+        {
             self.out.push('\n');
         }
     }
