@@ -422,3 +422,120 @@ async fn a_provider_that_needs_a_key_without_one_fails_the_loop_naming_the_varia
     assert!(out.stderr.contains(&format!("set the environment variable `{KEY_ENV}`")), "{}", out.stderr);
     assert!(server.received().is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn asking_another_model_reruns_the_loop_and_the_same_model_reuses_it() {
+    let shared = "reward watched(e: events) -> float {\n  let shared = if e.share { 2.0 } else { 0.0 }\n  \
+                  if e.click { 1.0 + 0.1 * log1p(e.watch_seconds) + shared } else { 0.0 }\n}";
+    let server = ScriptedServer::start(
+        ProviderKind::Openai,
+        vec![
+            Turn::text(json!([proposal("watched", LIKED_REWARD)]).to_string()),
+            Turn::text(json!([proposal("watched", shared)]).to_string()),
+        ],
+    )
+    .await
+    .unwrap();
+    let dir = Dir::new();
+    dir.file("w.evo", &workflow(1, 1, false));
+    dir.file("evoflow.toml", &config(&server, "openai", 20.0, ""));
+    run(&dir);
+    run(&dir);
+    assert_eq!(server.received().len(), 1, "the same model: the loop is cached");
+    dir.file("evoflow.toml", &config(&server, "openai", 20.0, "").replace("scripted-model", "scripted-model-2"));
+    run(&dir);
+    let received = server.received();
+    assert_eq!(received.len(), 2, "{:#?}", bodies(&received));
+    assert_eq!(received[1].body["model"], "scripted-model-2");
+}
+
+/// The optimizer and architecture personas of the stdlib, and one of the workflow's own that
+/// reads the journal, under an LLM.
+const THREE_PERSONAS: &str = r#"
+use std::sim::{logs}
+use std::data::{random_split}
+use std::personas::{optimizer, architecture}
+use std::loops::{offline}
+
+dataset events = logs(users: 200, items: 60, days: 2, seed: 3)
+let split = random_split(events, valid: 0.1, test: 0.1, seed: 3)
+
+model mf {
+  input user: id, item: id
+  score = dot(embed(user, 8), embed(item, 8))
+}
+
+optimizer opt = adam(lr: 0.01)
+
+persona historian {
+  description: "Reads what was tried before and widens the model."
+  edits: model
+  tools: [read_journal]
+  prompt: "Widen the model; read the journal first."
+}
+
+let fast = offline(
+  baseline: { model: mf, optimizer: opt },
+  data: split,
+  personas: [optimizer, architecture, historian],
+  quota: { explore: 1, exploit: 0, innovate: 0 },
+  budget: 3,
+  epochs: 1,
+  seed: 3,
+)
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn optimizer_and_architecture_personas_probe_the_loss_and_read_the_journal_under_an_llm() {
+    let faster = "optimizer opt = adam(lr: 0.03)";
+    let wider = "model mf {\n  input user: id, item: id\n  score = dot(embed(user, 16), embed(item, 16))\n}";
+    let widest = "model mf {\n  input user: id, item: id\n  score = dot(embed(user, 24), embed(item, 24))\n}";
+    let server = ScriptedServer::start(
+        ProviderKind::Openai,
+        vec![
+            // optimizer: probes a learning rate with compute_loss, then proposes it.
+            Turn::tool_call(
+                "call_loss",
+                "compute_loss",
+                json!({ "delta": { "op": "replace", "block": "opt", "source": faster } }),
+            ),
+            Turn::text(json!([proposal("opt", faster)]).to_string()),
+            // architecture: proposes a wider model at once.
+            Turn::text(json!([proposal("mf", wider)]).to_string()),
+            // historian: reads the journal's best, then proposes wider still.
+            Turn::tool_call("call_journal", "read_journal", json!({ "top": 3 })),
+            Turn::text(json!([proposal("mf", widest)]).to_string()),
+        ],
+    )
+    .await
+    .unwrap();
+    let dir = Dir::new();
+    dir.file("w.evo", THREE_PERSONAS);
+    dir.file("evoflow.toml", &config(&server, "openai", 20.0, ""));
+    run(&dir);
+    assert_eq!(server.remaining(), 0, "the script was not played to its end");
+
+    let received = server.received();
+    let offered = |k: usize| -> Vec<String> {
+        received[k].body["tools"]
+            .as_array()
+            .map(|t| t.iter().map(|t| t["function"]["name"].as_str().unwrap().to_string()).collect())
+            .unwrap_or_default()
+    };
+    assert_eq!(offered(0), ["compute_loss"], "the optimizer persona's tools");
+    assert_eq!(offered(3), ["read_journal"], "the historian's tools");
+    let loss = received[1].body["messages"].as_array().unwrap().iter().find(|m| m["role"] == "tool").unwrap().clone();
+    assert!(loss["content"].as_str().unwrap().contains("valid_loss"), "{loss}");
+    let journal =
+        received[4].body["messages"].as_array().unwrap().iter().find(|m| m["role"] == "tool").unwrap().clone();
+    assert!(journal["content"].as_str().unwrap().contains("baseline"), "the journal holds the baseline: {journal}");
+
+    let tools = sql(&dir, "SELECT tool, status FROM tool_calls ORDER BY id");
+    assert_eq!(tools, vec![json!(["compute_loss", "ok"]), json!(["read_journal", "ok"])], "{tools:?}");
+    let trained = sql(&dir, "SELECT persona, status FROM experiments WHERE operator = 'llm' ORDER BY id");
+    assert_eq!(
+        trained,
+        vec![json!(["optimizer", "trained"]), json!(["architecture", "trained"]), json!(["historian", "trained"])],
+        "{trained:?}"
+    );
+}

@@ -120,3 +120,30 @@ fn an_external_reward_module_change_reruns_the_steps_that_use_it() {
     dir.file("r.wat", "(module (memory 1))");
     assert_eq!(ran(&dir.status(["run", "p.evo", "--json"], 0).stdout), ["m"], "the module's bytes are in the key");
 }
+
+#[test]
+fn a_key_names_the_evoflow_release_so_an_upgrade_recomputes() {
+    let dir = Dir::new();
+    dir.file("p.evo", PIPELINE);
+    run(&dir, &[]);
+    let out = dir.status(["explain", "p.evo", "a"], 0);
+    let key = out.stdout.split_once("key ").map(|(_, k)| k).unwrap_or_default();
+    let json = key.split_once(":\n").map(|(_, j)| j).unwrap_or_default();
+    let key: serde_json::Value = serde_json::from_str(json.trim()).unwrap_or_else(|e| panic!("{e}: {}", out.stdout));
+    assert_eq!(key["evoflow"], env!("CARGO_PKG_VERSION"), "{key}");
+    assert_eq!(key["version"], 1, "{key}");
+}
+
+#[test]
+fn a_persona_prompt_template_change_reruns_the_steps_that_use_the_persona() {
+    let dir = Dir::new();
+    dir.file("tune.j2", "Tune the optimizer of {{ baseline }}.\n").file(
+        "p.evo",
+        "persona tuner {\n  description: \"tunes\"\n  edits: optimizer\n  prompt: file(\"tune.j2\")\n}\n\
+         let m = std::debug::echo(tuner)\nlet c = std::debug::echo(1)\n",
+    );
+    assert_eq!(ran(&dir.status(["run", "p.evo", "--json"], 0).stdout), ["c", "m"]);
+    assert_eq!(ran(&dir.status(["run", "p.evo", "--json"], 0).stdout), Vec::<String>::new());
+    dir.file("tune.j2", "Tune the optimizer of {{ baseline }}; keep the learning rate small.\n");
+    assert_eq!(ran(&dir.status(["run", "p.evo", "--json"], 0).stdout), ["m"], "the template is in the key");
+}

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use dsl::program::Node;
 use dsl::types::Value;
 
-use crate::steps::{Artifact, Registry, StepError};
+use crate::steps::{Artifact, KeyEnv, Registry, StepError};
 use crate::store::hash_file;
 
 mod index;
@@ -22,7 +22,11 @@ pub use index::{Entry, Index};
 /// Everything that decides a step's output.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CacheKey {
-    /// The step's qualified name and version.
+    /// The evoflow release that computed the output: an upgrade recomputes everything once, so
+    /// no result of older code is reused (a key without it, from before, never matches).
+    #[serde(default)]
+    pub evoflow: String,
+    /// The step's qualified name and version (bumped when its output changes within a release).
     pub step: String,
     pub version: u32,
     /// Resolved arguments; upstream outputs appear as `{"node": id}`, their content in `upstream`.
@@ -57,6 +61,10 @@ impl CacheKey {
     /// What differs from an earlier key, one line per component.
     pub fn diff(&self, old: &CacheKey) -> Vec<String> {
         let mut out = Vec::new();
+        if self.evoflow != old.evoflow {
+            let show = |v: &str| if v.is_empty() { "before 0.1.0".to_string() } else { v.to_string() };
+            out.push(format!("evoflow: {} (was {})", show(&self.evoflow), show(&old.evoflow)));
+        }
         if self.step != old.step || self.version != old.version {
             out.push(format!("step: {} v{} (was {} v{})", self.step, self.version, old.step, old.version));
         }
@@ -124,14 +132,20 @@ pub fn key_of(
     program: &dsl::Program,
     registry: &Registry,
     stdlib: &str,
-    run_dir: &Path,
+    env: &KeyEnv,
     node: &Node,
     inputs: &HashMap<String, Artifact>,
 ) -> Result<CacheKey, StepError> {
     let step = registry
         .get(&node.step)
         .ok_or_else(|| StepError::permanent(format!("the step `{}` is not built yet", node.step)))?;
-    let args = node.args.iter().map(|(k, v)| (k.clone(), serde_json::to_value(v).expect("values serialise"))).collect();
+    let (args, read) = match step.key_args(&node.args).map_err(StepError::permanent)? {
+        Some(key) => (key.args, key.files),
+        None => (
+            node.args.iter().map(|(k, v)| (k.clone(), serde_json::to_value(v).expect("values serialise"))).collect(),
+            Vec::new(),
+        ),
+    };
     let mut upstream = IndexMap::new();
     for dep in node.deps() {
         let artifact =
@@ -146,6 +160,11 @@ pub fn key_of(
             files.insert(path.clone(), hash);
         }
     }
+    for path in read {
+        let hash =
+            hash_file(Path::new(&path)).map_err(|e| StepError::permanent(format!("cannot read `{path}`: {e}")))?;
+        files.insert(path, hash);
+    }
     // An external reward's module is read at run time: its bytes decide the output too.
     for name in node.blocks.keys() {
         if let Some(dsl::reward::RewardDef::External { path, .. }) = program.rewards.get(name) {
@@ -157,9 +176,20 @@ pub fn key_of(
     let blocks = node
         .blocks
         .iter()
-        .map(|(name, source)| (name.clone(), blake3::hash(source.as_bytes()).to_hex()[..16].to_string()))
+        .map(|(name, source)| {
+            let mut h = blake3::Hasher::new();
+            h.update(source.as_bytes());
+            // A persona's prompt template may live in a file of its own: its text shapes the
+            // prompts as much as the block does.
+            if let Some(persona) = program.personas.get(name) {
+                h.update(b"\0");
+                h.update(persona.prompt.as_bytes());
+            }
+            (name.clone(), h.finalize().to_hex()[..16].to_string())
+        })
         .collect();
     Ok(CacheKey {
+        evoflow: env!("CARGO_PKG_VERSION").to_string(),
         step: node.step.clone(),
         version: step.version(),
         args,
@@ -167,6 +197,6 @@ pub fn key_of(
         files,
         blocks,
         stdlib: stdlib.to_string(),
-        state: step.state_key(run_dir).map_err(StepError::permanent)?,
+        state: step.state_key(env).map_err(StepError::permanent)?,
     })
 }

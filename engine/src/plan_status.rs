@@ -4,7 +4,7 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::cache::{key_of, CacheKey, Index};
-use crate::steps::{Artifact, Registry};
+use crate::steps::{Artifact, KeyEnv, Registry};
 use crate::store::Store;
 
 /// Why a step would or would not run.
@@ -38,6 +38,7 @@ pub fn statuses(
     plan: &dsl::Plan,
     registry: &Registry,
     store: &Store,
+    llm: Option<&llm::Config>,
     no_cache: bool,
     rerun: &[String],
 ) -> Vec<NodeStatus> {
@@ -65,7 +66,8 @@ pub fn statuses(
             out.push(NodeStatus { node: node.id.clone(), step: node.step.clone(), key: None, status });
             continue;
         }
-        let (key, status) = match key_of(program, registry, &stdlib, store.root(), node, &outputs) {
+        let env = KeyEnv { run_dir: store.root(), llm };
+        let (key, status) = match key_of(program, registry, &stdlib, &env, node, &outputs) {
             Err(e) => (None, Status::Error { message: e.message }),
             Ok(key) => {
                 let hit = index.get(&key.hash()).and_then(|e| store.object(&e.output));

@@ -159,6 +159,7 @@ mod tests {
 
     fn key(n: u32) -> CacheKey {
         CacheKey {
+            evoflow: "0.1.0".into(),
             step: "std::debug::echo".into(),
             version: 1,
             args: [("value".to_string(), serde_json::json!(n))].into_iter().collect(),

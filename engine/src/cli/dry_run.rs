@@ -12,10 +12,11 @@ pub fn print(
     plan: &dsl::Plan,
     registry: &Registry,
     store: &Store,
+    llm: Option<&llm::Config>,
     no_cache: bool,
     rerun: &[String],
 ) -> ExitCode {
-    let all = statuses(program, plan, registry, store, no_cache, rerun);
+    let all = statuses(program, plan, registry, store, llm, no_cache, rerun);
     let mut text = String::new();
     let mut would_run = 0;
     for s in &all {

@@ -38,7 +38,8 @@ pub fn run(args: Args) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let all = statuses(&prepared.program, &prepared.plan, &Registry::builtin(), &store, false, &[]);
+    let llm = prepared.config.llm.as_ref();
+    let all = statuses(&prepared.program, &prepared.plan, &Registry::builtin(), &store, llm, false, &[]);
     let mut text = String::new();
     let mut current = args.step.clone();
     loop {

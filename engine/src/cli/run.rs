@@ -159,7 +159,8 @@ async fn execute(
         [("cpu".to_string(), jobs as f64), ("gpu".to_string(), 1.0), ("llm".to_string(), 4.0)].into();
     capacities.extend(config.resources.clone());
     if args.dry_run {
-        return super::dry_run::print(&program, &plan, &registry, &store, args.no_cache, &args.rerun);
+        let llm = config.llm.as_ref();
+        return super::dry_run::print(&program, &plan, &registry, &store, llm, args.no_cache, &args.rerun);
     }
     if let Err(e) = store.clean_scratch() {
         eprintln!("error: cannot clean `{}`: {e}", run_dir.join("tmp").display());

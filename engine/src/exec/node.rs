@@ -44,7 +44,8 @@ pub enum Outcome {
 impl Core {
     /// The cache key of `node` given its inputs, or why it cannot be computed.
     pub fn key(&self, node: &Node, inputs: &HashMap<String, Artifact>) -> Result<CacheKey, StepError> {
-        crate::cache::key_of(&self.program, &self.registry, &self.stdlib, self.store.root(), node, inputs)
+        let env = crate::steps::KeyEnv { run_dir: self.store.root(), llm: self.run.llm.as_ref() };
+        crate::cache::key_of(&self.program, &self.registry, &self.stdlib, &env, node, inputs)
     }
 
     /// Runs `node` (or reuses its cached output). `hold` says whether it takes resource units

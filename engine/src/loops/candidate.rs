@@ -1,14 +1,18 @@
-//! The hidden step that trains one candidate of a loop: the candidate's whole source is an
-//! argument, so its cache key is the candidate itself, and a loop re-run after a kill finds the
-//! candidates it had trained. Workflows cannot call it; loops add it to the running graph.
+//! The hidden step that trains one candidate of a loop. The candidate's whole source is an
+//! argument (it is compiled as the workflow file, imports and all), but its cache key holds only
+//! what training reads: the resolved model, optimizer and reward blocks (an external reward's
+//! bytes too), the split and the settings. So a loop re-run after a kill, or with another budget,
+//! finds the candidates it had trained, and a change in an imported module retrains exactly the
+//! candidates it reaches. Workflows cannot call it; loops add it to the running graph.
 
 use std::sync::Arc;
 
+use dsl::metrics::MetricAt;
 use dsl::types::Value;
 use indexmap::IndexMap;
 
 use crate::fs_loader::FsLoader;
-use crate::steps::{Step, StepContext, StepError};
+use crate::steps::{KeyArgs, Step, StepContext, StepError};
 use crate::training::{train_candidate, TrainFailure, TrainRequest};
 
 /// The step's name in the graph and the journal.
@@ -19,6 +23,8 @@ pub struct TrainCandidate;
 
 /// What a loop asks of one training.
 pub struct Settings {
+    /// The validation metric candidates are ranked by (and early-stopped on).
+    pub metric: MetricAt,
     pub epochs: i64,
     pub batch: i64,
     pub loss: String,
@@ -48,6 +54,7 @@ pub fn args(
     args.insert("optimizer".into(), Value::Str(blocks.optimizer.clone().unwrap_or_default()));
     args.insert("reward".into(), Value::Str(blocks.reward.clone().unwrap_or_default()));
     args.insert("data".into(), Value::Node(data.into()));
+    args.insert("metric".into(), Value::Str(settings.metric.to_string()));
     args.insert("epochs".into(), Value::Int(settings.epochs));
     args.insert("batch".into(), Value::Int(settings.batch));
     args.insert("loss".into(), Value::Str(settings.loss.clone()));
@@ -55,6 +62,45 @@ pub fn args(
     args.insert("device".into(), Value::Str(settings.device.clone()));
     args.insert("max_seconds".into(), Value::Float(settings.max_seconds));
     args
+}
+
+/// The `--set` pairs a candidate node carries as `NAME=VALUE` strings.
+fn overrides(args: &IndexMap<String, Value>) -> Vec<(String, String)> {
+    match args.get("overrides") {
+        Some(Value::List(items)) => items
+            .iter()
+            .filter_map(|v| match v {
+                Value::Str(s) => s.split_once('=').map(|(k, v)| (k.to_string(), v.to_string())),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn str_arg<'a>(args: &'a IndexMap<String, Value>, name: &str) -> Result<&'a str, String> {
+    match args.get(name) {
+        Some(Value::Str(s)) => Ok(s),
+        other => Err(format!("a candidate's `{name}` should be a string, is {other:?}")),
+    }
+}
+
+/// A checked block as its meaning: spans and canonical text dropped, so moving the block or
+/// commenting it keeps the key, while a resolved width, learning rate or reward term changes it.
+fn meaning(block: &impl serde::Serialize) -> serde_json::Value {
+    fn strip(v: serde_json::Value) -> serde_json::Value {
+        match v {
+            serde_json::Value::Object(map) => map
+                .into_iter()
+                .filter(|(k, _)| k != "span" && k != "source")
+                .map(|(k, v)| (k, strip(v)))
+                .collect::<serde_json::Map<_, _>>()
+                .into(),
+            serde_json::Value::Array(items) => items.into_iter().map(strip).collect(),
+            other => other,
+        }
+    }
+    strip(serde_json::to_value(block).expect("checked blocks serialise"))
 }
 
 /// Compiles a candidate's source as the workflow file `workflow`.
@@ -70,20 +116,43 @@ impl Step for TrainCandidate {
     }
 
     fn version(&self) -> u32 {
-        1
+        // 2: scored at the loop's own metric and cut-off; metrics named as the language names them.
+        2
+    }
+
+    fn key_args(&self, args: &IndexMap<String, Value>) -> Result<Option<KeyArgs>, String> {
+        let program = compile(str_arg(args, "workflow")?, str_arg(args, "source")?, &overrides(args))
+            .map_err(|e| format!("the candidate does not compile:\n{e}"))?;
+        let mut key = IndexMap::new();
+        let mut files = Vec::new();
+        let model = str_arg(args, "model")?;
+        let def = program.models.get(model).ok_or_else(|| format!("the candidate defines no model `{model}`"))?;
+        key.insert("model".to_string(), meaning(def));
+        let optimizer = str_arg(args, "optimizer")?;
+        if !optimizer.is_empty() {
+            let def = program.optimizers.get(optimizer).ok_or_else(|| format!("no optimizer `{optimizer}`"))?;
+            key.insert("optimizer".to_string(), meaning(&def.value));
+        }
+        let reward = str_arg(args, "reward")?;
+        if !reward.is_empty() {
+            let def = program.rewards.get(reward).ok_or_else(|| format!("no reward `{reward}`"))?;
+            if let dsl::reward::RewardDef::External { path, .. } = def {
+                files.push(path.clone());
+            }
+            key.insert("reward".to_string(), meaning(def));
+        }
+        // The settings as given; `workflow`, `overrides` and `source` are how to compile, and the
+        // blocks above are what came of it.
+        for (name, value) in args {
+            if !["workflow", "overrides", "source", "model", "optimizer", "reward"].contains(&name.as_str()) {
+                key.insert(name.clone(), serde_json::to_value(value).expect("values serialise"));
+            }
+        }
+        Ok(Some(KeyArgs { args: key, files }))
     }
 
     async fn run(&self, ctx: StepContext) -> Result<serde_json::Value, StepError> {
-        let overrides: Vec<(String, String)> = match ctx.arg("overrides")? {
-            Value::List(items) => items
-                .iter()
-                .filter_map(|v| match v {
-                    Value::Str(s) => s.split_once('=').map(|(k, v)| (k.to_string(), v.to_string())),
-                    _ => None,
-                })
-                .collect(),
-            _ => Vec::new(),
-        };
+        let overrides = overrides(&ctx.args);
         let program = compile(ctx.str("workflow")?, ctx.str("source")?, &overrides)
             .map_err(|e| StepError::permanent(format!("the candidate does not compile:\n{e}")))?;
         let mut req = TrainRequest::new(Arc::new(program), ctx.str("model")?, ctx.input("data")?.dir.clone());
@@ -93,6 +162,7 @@ impl Step for TrainCandidate {
         }
         let reward = ctx.str("reward")?;
         req.reward = (!reward.is_empty()).then(|| reward.to_string());
+        req.metric = ctx.str("metric")?.parse().map_err(StepError::permanent)?;
         req.epochs = ctx.int("epochs")?.max(1) as usize;
         req.batch = ctx.int("batch")?.max(1) as usize;
         req.loss = ctx.str("loss")?.to_string();

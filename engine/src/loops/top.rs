@@ -19,8 +19,8 @@ impl Step for Top {
         1
     }
 
-    fn state_key(&self, run_dir: &std::path::Path) -> Result<Option<String>, String> {
-        Production::new(run_dir).state_key()
+    fn state_key(&self, env: &crate::steps::KeyEnv) -> Result<Option<String>, String> {
+        Production::new(env.run_dir).state_key()
     }
 
     async fn run(&self, ctx: StepContext) -> Result<serde_json::Value, StepError> {

@@ -33,6 +33,13 @@ pub trait Step: Send + Sync {
         &[]
     }
 
+    /// What of `args` decides the output, for a step whose arguments say more than its result
+    /// depends on (a loop's candidate carries the whole workflow to compile, but its result
+    /// depends only on the blocks it trains); `None`: every argument, as given.
+    fn key_args(&self, _args: &IndexMap<String, Value>) -> Result<Option<KeyArgs>, String> {
+        Ok(None)
+    }
+
     /// Resource units the step holds while it runs, unless the workflow says otherwise.
     fn resources(&self) -> &'static [(&'static str, f64)] {
         &[("cpu", 1.0)]
@@ -45,13 +52,30 @@ pub trait Step: Send + Sync {
     }
 
     /// State outside the workflow that decides the output (the production baseline a loop
-    /// starts from); it enters the cache key. `run_dir` is the run's directory.
-    fn state_key(&self, _run_dir: &std::path::Path) -> Result<Option<String>, String> {
+    /// starts from, the model its agents ask); it enters the cache key.
+    fn state_key(&self, _env: &KeyEnv) -> Result<Option<String>, String> {
         Ok(None)
     }
 
     /// Runs once. Output files go to `ctx.out_dir()`; the returned value describes them.
     async fn run(&self, ctx: StepContext) -> Result<serde_json::Value, StepError>;
+}
+
+/// What outside the workflow a cache key may read: the run dir, and the LLM the run's agents ask.
+#[derive(Clone, Copy)]
+pub struct KeyEnv<'a> {
+    /// The run's directory.
+    pub run_dir: &'a Path,
+    /// The `[llm]` settings, when agents ask a model.
+    pub llm: Option<&'a llm::Config>,
+}
+
+/// The part of a step's arguments its cache key holds ([`Step::key_args`]).
+pub struct KeyArgs {
+    /// Arguments (or what they resolve to) by name.
+    pub args: IndexMap<String, serde_json::Value>,
+    /// Files read besides the `file_args`: their contents enter the key.
+    pub files: Vec<String>,
 }
 
 /// Everything a running step may look at.

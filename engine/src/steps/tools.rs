@@ -85,9 +85,9 @@ impl Step for RunSqlQuery {
         1
     }
 
-    fn state_key(&self, run_dir: &std::path::Path) -> Result<Option<String>, String> {
+    fn state_key(&self, env: &super::KeyEnv) -> Result<Option<String>, String> {
         // The answer depends on the journal, which every run changes: never reuse it.
-        Ok(Some(format!("{} {}", run_dir.display(), journal::now_micros())))
+        Ok(Some(format!("{} {}", env.run_dir.display(), journal::now_micros())))
     }
 
     async fn run(&self, ctx: StepContext) -> Result<serde_json::Value, StepError> {
@@ -115,8 +115,8 @@ impl Step for ReadJournal {
         1
     }
 
-    fn state_key(&self, run_dir: &std::path::Path) -> Result<Option<String>, String> {
-        Ok(Some(format!("{} {}", run_dir.display(), journal::now_micros())))
+    fn state_key(&self, env: &super::KeyEnv) -> Result<Option<String>, String> {
+        Ok(Some(format!("{} {}", env.run_dir.display(), journal::now_micros())))
     }
 
     async fn run(&self, ctx: StepContext) -> Result<serde_json::Value, StepError> {
