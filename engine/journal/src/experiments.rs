@@ -45,7 +45,8 @@ pub struct OnlineValue {
     pub day: i64,
     pub metric: String,
     pub value: f64,
-    pub n: i64,
+    /// Users behind the value; `None` when the source (a team's table) does not say.
+    pub n: Option<i64>,
 }
 
 /// A launch decision of the slow loop.

@@ -59,7 +59,7 @@ fn a_resumed_online_day_replaces_its_values() {
         day: 3,
         metric: "return_rate".into(),
         value: v,
-        n: 100,
+        n: Some(100),
     };
     journal.transaction(|tx| tx.upsert_online_value(&value(0.5))).unwrap();
     journal.transaction(|tx| tx.upsert_online_value(&value(0.6))).unwrap();

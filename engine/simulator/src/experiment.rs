@@ -274,29 +274,37 @@ impl Experiment {
             let n = slots.len() as f64;
             for day in 0..=last {
                 let mut day_units = [(0.0f64, 0.0f64); Metric::ALL.len()];
+                // Users whose visits of the day gave a ratio metric a non-zero denominator.
+                let mut contributors = [0u64; Metric::ALL.len()];
                 for &slot in &slots {
                     let visits = &self.state.visits[slot];
+                    let mut user_x = [0.0f64; Metric::ALL.len()];
                     for (k, v) in visits.iter().enumerate().filter(|(_, v)| v.day == day) {
-                        for (m, acc) in Metric::ALL.iter().zip(day_units.iter_mut()) {
+                        for ((m, acc), ux) in Metric::ALL.iter().zip(day_units.iter_mut()).zip(user_x.iter_mut()) {
                             if let Some((y, x)) = visit_units(*m, visits, k, v, window, last) {
                                 acc.0 += y;
                                 acc.1 += x;
+                                *ux += x;
                             }
                         }
                     }
+                    for (c, ux) in contributors.iter_mut().zip(user_x) {
+                        *c += u64::from(ux > 0.0);
+                    }
                 }
-                for (m, (y, x)) in Metric::ALL.iter().zip(day_units) {
+                for ((m, (y, x)), contributed) in Metric::ALL.iter().zip(day_units).zip(contributors) {
                     if day + m.delay(window) > last {
                         continue;
                     }
-                    let value = match m {
-                        Metric::ActiveUsers => y,
-                        _ if per_user(*m) => y / n,
-                        _ if x > 0.0 => y / x,
+                    let (value, users) = match m {
+                        Metric::ActiveUsers => (y, slots.len() as u64),
+                        _ if per_user(*m) => (y / n, slots.len() as u64),
+                        _ if x > 0.0 => (y / x, contributed),
                         _ => continue,
                     };
                     if value.is_finite() {
-                        rows.push(MetricRow { arm: arm_name(arm), day, metric: m.name().to_string(), value });
+                        let metric = m.name().to_string();
+                        rows.push(MetricRow { arm: arm_name(arm), day, metric, value, n: Some(users) });
                     }
                 }
             }

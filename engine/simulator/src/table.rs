@@ -20,6 +20,10 @@ pub struct MetricRow {
     pub metric: String,
     /// Its value.
     pub value: f64,
+    /// Users behind the value: the arm's users for a per-user metric, those with a non-zero
+    /// denominator for a ratio; `None` when the source does not say (a team's table without `n`).
+    #[serde(default)]
+    pub n: Option<u64>,
 }
 
 /// A table of [`MetricRow`]s.
@@ -124,7 +128,7 @@ mod tests {
     use super::*;
 
     fn row(arm: &str, day: u32, metric: &str, value: f64) -> MetricRow {
-        MetricRow { arm: arm.into(), day, metric: metric.into(), value }
+        MetricRow { arm: arm.into(), day, metric: metric.into(), value, n: None }
     }
 
     #[test]

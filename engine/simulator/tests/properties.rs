@@ -33,7 +33,7 @@ proptest! {
         let metrics = ["watch_time", "return_rate", "clicks"];
         let mut rows: Vec<MetricRow> = days
             .iter()
-            .map(|&(day, m)| MetricRow { arm: "control".into(), day, metric: metrics[m].into(), value: 1.0 })
+            .map(|&(day, m)| MetricRow { arm: "control".into(), day, metric: metrics[m].into(), value: 1.0, n: None })
             .collect();
         rows.sort_by(|a, b| (a.day, &a.metric).cmp(&(b.day, &b.metric)));
         rows.dedup_by(|a, b| a.day == b.day && a.metric == b.metric);

@@ -59,7 +59,7 @@ impl Step for Online {
             Value::Percent(p) => p / 100.0,
             other => return Err(StepError::permanent(format!("`traffic` should be a percentage, is {other}"))),
         };
-        let days = ctx.int("days")?.max(1) as u32;
+        let days = study_days(&ctx, &env)?;
 
         // 1. selection: what an earlier study decided is not tried again.
         let decided: Vec<String> =
@@ -93,7 +93,19 @@ impl Step for Online {
                 let table = crate::steps::sim::read_metric_table(path).map_err(StepError::permanent)?;
                 let known = table.observed(days.saturating_sub(1), *return_window);
                 record_values(&ctx, &study, known.rows())?;
-                table_verdicts(&known, chosen.len(), primary_metric, &guardrails, level)?
+                // A team's table names arms by the candidates' places in `top`'s list, decided
+                // or not: `treatment_k` is always the k-th candidate.
+                let arms: Vec<usize> = chosen
+                    .iter()
+                    .map(|c| {
+                        1 + file
+                            .candidates
+                            .iter()
+                            .position(|e| e.record.key == c.record.key)
+                            .expect("chosen from the file")
+                    })
+                    .collect();
+                table_verdicts(&known, &arms, primary_metric, &guardrails, level)?
             }
         };
         // 5. decisions, promotion, cleanup.
@@ -223,23 +235,25 @@ async fn simulate(
         .map_err(|e| StepError::permanent(format!("metric synthesis: {e}")))
 }
 
-/// Verdicts from a team's metric table: arms `control`, then `treatment_1`... in the
-/// candidates' order, days as units.
+/// Verdicts from a team's metric table for the candidates at `arms` (1-based places in `top`'s
+/// list, so `treatment_k` is the k-th candidate), days as units.
 fn table_verdicts(
     table: &MetricTable,
-    candidates: usize,
+    arms_of: &[usize],
     primary: Metric,
     guardrails: &[Guardrail],
     level: f64,
 ) -> Result<Vec<Verdict>, StepError> {
     let arms = table.arms();
-    if arms.first().map(String::as_str) != Some("control") || arms.len() < candidates + 1 {
+    let needed = arms_of.iter().copied().max().unwrap_or(0);
+    if arms.first().map(String::as_str) != Some("control") || arms.len() < needed + 1 {
         return Err(StepError::permanent(format!(
-            "the metric table has arms {arms:?}; it needs `control` and one arm per candidate ({candidates})"
+            "the metric table has arms {arms:?}; it needs `control` and one arm per candidate ({needed})"
         )));
     }
-    (1..=candidates)
-        .map(|k| {
+    arms_of
+        .iter()
+        .map(|&k| {
             let arm = simulator::arm_name(k);
             let delta = |metric: &str| {
                 table.delta(metric, "control", &arm, level).map_err(|e| StepError::permanent(format!("{arm}: {e}")))
@@ -260,10 +274,26 @@ fn record_values(ctx: &StepContext, study: &str, rows: &[MetricRow]) -> Result<(
             day: i64::from(r.day),
             metric: r.metric.clone(),
             value: r.value,
-            n: 0,
+            n: r.n.and_then(|n| i64::try_from(n).ok()),
         })
         .collect();
     ctx.run.journal.record_online(values).map_err(StepError::transient)
+}
+
+/// How long the study runs: `online(days:)` when given, else the environment's own length
+/// (`satisfaction(days:)`, or every day a team's table holds).
+fn study_days(ctx: &StepContext, env: &EnvSpec) -> Result<u32, StepError> {
+    match ctx.args.get("days") {
+        Some(Value::Int(days)) => Ok((*days).max(1) as u32),
+        None | Some(Value::Unset) => match env {
+            EnvSpec::Simulator { days, .. } => Ok((*days).max(1)),
+            EnvSpec::Table { path, .. } => {
+                let table = crate::steps::sim::read_metric_table(path).map_err(StepError::permanent)?;
+                Ok(table.rows().iter().map(|r| r.day + 1).max().unwrap_or(1))
+            }
+        },
+        Some(other) => Err(StepError::permanent(format!("`days` should be an int, is {other}"))),
+    }
 }
 
 /// Writes the experiment's state after a day: to a scratch file, then renamed over the old one.

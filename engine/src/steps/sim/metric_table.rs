@@ -9,7 +9,8 @@ use simulator::{MetricRow, MetricTable};
 
 use super::log_file::literal;
 
-/// The columns a metric table must have, in the order they are read.
+/// The columns a metric table must have, in the order they are read (an `n` column, the users
+/// behind each value, is read when present).
 pub const COLUMNS: [&str; 4] = ["arm", "day", "metric", "value"];
 
 /// Reads a metric table, checking columns and values: arm and metric as text, day a whole
@@ -26,12 +27,13 @@ pub fn read_metric_table(path: &Path) -> Result<MetricTable, String> {
                 r.get::<_, Option<i64>>(1)?,
                 r.get::<_, Option<String>>(2)?,
                 r.get::<_, Option<f64>>(3)?,
+                r.get::<_, Option<i64>>(4)?,
             ))
         })
         .map_err(wrap)?;
     let mut out = Vec::new();
     for (k, row) in rows.enumerate() {
-        let (arm, day, metric, value) = row.map_err(wrap)?;
+        let (arm, day, metric, value, n) = row.map_err(wrap)?;
         let missing = |col: &str| {
             let what = if col == "day" { "a whole number" } else { "a number" };
             let what =
@@ -44,7 +46,8 @@ pub fn read_metric_table(path: &Path) -> Result<MetricTable, String> {
         let day = day.ok_or_else(|| missing("day"))?;
         let day = u32::try_from(day)
             .map_err(|_| format!("{}: data row {} has day {day}; days count from 0", path.display(), k + 1))?;
-        out.push(MetricRow { arm, day, metric, value });
+        let n = n.and_then(|n| u64::try_from(n).ok());
+        out.push(MetricRow { arm, day, metric, value, n });
     }
     MetricTable::new(out).map_err(|e| format!("{}: {e}", path.display()))
 }
@@ -87,8 +90,10 @@ fn normalised(conn: &Connection, path: &Path) -> Result<String, String> {
             ));
         }
     }
+    // `n`, the users behind a value, is optional: platforms that export it have it journaled.
+    let n = if found.iter().any(|f| f == "n") { "TRY_CAST(n AS BIGINT)" } else { "NULL::BIGINT" };
     Ok(format!(
         "SELECT CAST(arm AS VARCHAR) AS arm, TRY_CAST(day AS BIGINT) AS day, CAST(metric AS VARCHAR) AS metric, \
-         TRY_CAST(value AS DOUBLE) AS value FROM {reader}"
+         TRY_CAST(value AS DOUBLE) AS value, {n} AS n FROM {reader}"
     ))
 }
