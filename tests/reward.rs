@@ -121,7 +121,7 @@ fn a_reward_over_real_movielens_events_matches_the_interpreter_on_every_row() {
         .unwrap()
         .map(Result::unwrap)
         .collect();
-    assert_eq!(rows.len(), 100_836, "every MovieLens rating is scored");
+    assert_eq!(rows.len(), 100_000, "every MovieLens rating is scored");
 
     // The rows come out in the file's order.
     let mut stmt = conn
@@ -149,13 +149,16 @@ fn a_reward_over_real_movielens_events_matches_the_interpreter_on_every_row() {
 
     let meta: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(object.join("meta.json")).unwrap()).unwrap();
-    assert_eq!(meta["rows"], 100_836);
+    assert_eq!(meta["rows"], 100_000);
     assert_eq!(meta["column"], "score");
     assert_eq!(meta["nan"], 0);
     let mean = expected.iter().sum::<f64>() / expected.len() as f64;
     assert!((meta["mean"].as_f64().unwrap() - mean).abs() < 1e-9, "{meta}");
-    assert_eq!(meta["min"].as_f64().unwrap(), expected.iter().copied().fold(f64::INFINITY, f64::min));
-    assert_eq!(meta["max"].as_f64().unwrap(), expected.iter().copied().fold(f64::NEG_INFINITY, f64::max));
+    // The summary's extremes pass through DuckDB's text form: equal to the last digit or so
+    // (every row's bits are compared above).
+    let (min, max) = expected.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &x| (lo.min(x), hi.max(x)));
+    assert!((meta["min"].as_f64().unwrap() - min).abs() < 1e-12, "{meta} vs {min}");
+    assert!((meta["max"].as_f64().unwrap() - max).abs() < 1e-12, "{meta} vs {max}");
 
     // A second run takes the output from the cache.
     let again = dir.status(["run", "ml.evo", "--json"], 0);

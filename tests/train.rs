@@ -7,11 +7,10 @@ mod support;
 
 use support::{events, Dir};
 
-/// ML latest-small, cut to users with at least 100 ratings and movies with at least 20 (fast in
+/// MovieLens-100K, cut to users with at least 100 ratings and movies with at least 20 (fast in
 /// debug builds, still real data).
 fn workflow(extra: &str) -> String {
-    let csv = support::repo_root().join("../shared/data/ml-latest-small/ratings.csv");
-    let csv = csv.canonicalize().unwrap_or(csv);
+    let csv = testdata::ml_100k().ratings_csv();
     format!(
         r#"use std::models::{{bpr_mf}}
 use std::data::{{load_interactions, filter_min, random_split}}
@@ -23,7 +22,7 @@ dataset ratings = load_interactions("{}", user: "userId", item: "movieId", ratin
 let core = filter_min(ratings, users: 100, items: 20)
 let split = random_split(core, valid: 0.1, test: 0.1, seed: 1)
 let model = train(bpr_mf, split, optimizer: adam(lr: 0.01), epochs: 4, batch: 2048, seed: seed, device: "cpu")
-let metrics = evaluate(model, split, metrics: [ndcg@10, recall@10, hitrate@10, mrr@10])
+let metrics = evaluate(model, split, metrics: [ndcg@10, recall@10, hitrate@10, mrr@10, map@10])
 {extra}"#,
         csv.display()
     )
@@ -58,21 +57,21 @@ fn bpr_mf_trains_on_movielens_beats_chance_is_cached_and_reproducible() {
 
     let trained = meta(&dir, "t.evo", "a", "model");
     let metrics = meta(&dir, "t.evo", "a", "metrics");
-    for name in ["ndcg@10", "recall@10", "hitrate@10", "mrr@10"] {
+    for name in ["ndcg@10", "recall@10", "hitrate@10", "mrr@10", "map@10"] {
         assert!(metrics["test"][name].is_f64(), "no test {name}: {metrics}");
         assert!(metrics["valid"][name].is_f64(), "no valid {name}: {metrics}");
     }
-    // Chance: 10 guesses among ~1,300 movies hit one of a user's ~20 test movies with p ≈ 0.15.
+    // Chance is far lower: 10 guesses among about a thousand movies seldom hit a user's test movies.
     let items = trained["data"]["rows"][0].as_u64().unwrap();
     assert!(items > 10_000, "the filtered data is real: {trained}");
     let hit = metrics["test"]["hitrate@10"].as_f64().unwrap();
     let ndcg = metrics["test"]["ndcg@10"].as_f64().unwrap();
     assert!(hit > 0.5 && ndcg > 0.05, "BPR-MF should beat chance by far: hit@10 {hit}, ndcg@10 {ndcg}");
     // The step's own test metrics and evaluate's agree: same weights, same protocol.
-    let own = trained["test"]["ndcg@10"].as_f64().unwrap();
+    let own = trained["test"]["values"]["ndcg@10"].as_f64().unwrap();
     assert!((own - ndcg).abs() < 1e-6, "train says {own}, evaluate says {ndcg}");
-    assert!(trained["model_summary"]["params"].as_i64().unwrap() > 10_000, "{trained}");
-    assert!(trained["model_summary"]["flops"].as_i64().unwrap() > 0, "{trained}");
+    assert!(trained["summary"]["params"].as_i64().unwrap() > 10_000, "{trained}");
+    assert!(trained["summary"]["flops"].as_i64().unwrap() > 0, "{trained}");
 
     // Second run: everything from the cache.
     let second = dir.status(["run", "t.evo", "--json", "--run-dir", "a"], 0);
@@ -102,7 +101,7 @@ fn bpr_mf_trains_on_movielens_beats_chance_is_cached_and_reproducible() {
         ],
         0,
     );
-    let params = trained["model_summary"]["params"].as_i64().unwrap();
+    let params = trained["summary"]["params"].as_i64().unwrap();
     assert!(out.stdout.contains(&format!("bpr_mf,{params},")), "{}", out.stdout);
     assert!(out.stdout.trim_end().ends_with("true"), "{}", out.stdout);
 }

@@ -85,9 +85,6 @@ impl Signature {
 /// The pseudo-module of names visible everywhere.
 pub const PRELUDE: &str = "prelude";
 
-/// Metric names accepted in `name@k` literals.
-pub const RANKING_METRICS: &[&str] = &["ndcg", "recall", "hitrate", "mrr", "precision", "map"];
-
 /// Online metrics that the simulator and experiment tables report, for guardrails and `primary`.
 pub const ONLINE_METRICS: &[&str] = &[
     "return_rate",
@@ -360,7 +357,8 @@ fn build() -> Vec<Signature> {
             .req("env", Type::Env)
             .req("primary", Type::OnlineMetric)
             .opt("guardrails", list(Type::Guardrail), Value::List(vec![]))
-            .opt("days", Type::Int, Value::Int(14))
+            // Unset: the environment's own length (`satisfaction(days:)`, a table's days).
+            .opt("days", Type::Int, Value::Unset)
             .at_least(1.0)
             .opt("traffic", Type::Percent, Value::Percent(10.0))
             .within(0.0, 50.0, true)

@@ -8,6 +8,7 @@ pub mod builtins;
 pub mod check;
 pub mod diagnostic;
 pub mod fmt;
+pub mod metrics;
 pub mod parse;
 pub mod plan;
 pub mod program;

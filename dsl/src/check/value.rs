@@ -92,7 +92,7 @@ impl Checker<'_> {
         let declared = decl.schema.as_ref().map(|cols| self.check_schema(cols));
         let (ty, value) = match &decl.source.kind {
             ExprKind::Str { value: path, .. } => {
-                let path = super::modules::join(&self.modules.get(module).path, path);
+                let path = self.data_path(module, path, decl.source.span);
                 let mut args = indexmap::IndexMap::new();
                 args.insert("path".to_string(), Value::Str(path));
                 self.add_node(&id, "std::data::read_table", args, StepOptions::default(), decl.span);
@@ -401,9 +401,11 @@ impl Checker<'_> {
     }
 
     fn check_metric(&mut self, name: &str, k: u32, span: Span) -> (Type, Value) {
-        if !builtins::RANKING_METRICS.contains(&name) {
-            let help = did_you_mean(name, builtins::RANKING_METRICS.iter().copied())
-                .or_else(|| Some(format!("ranking metrics are {}", builtins::RANKING_METRICS.join(", "))));
+        use crate::metrics::RankingMetric;
+        if RankingMetric::from_name(name).is_none() {
+            let help = did_you_mean(name, RankingMetric::names()).or_else(|| {
+                Some(format!("ranking metrics are {}", RankingMetric::names().collect::<Vec<_>>().join(", ")))
+            });
             self.error(Diagnostic::new(ErrorKind::UnknownMetric { name: name.to_string() }, span).maybe_help(help));
             return (Type::Error, Value::Invalid);
         }
@@ -638,8 +640,14 @@ impl Checker<'_> {
         if sig.kind == CallKind::Step {
             // A step's `path` is relative to the `.evo` file that wrote it, like `use` and
             // `dataset d = "..."`; the engine runs from anywhere.
-            if let Some(Value::Str(path)) = values.get_mut("path") {
-                *path = super::modules::join(&self.modules.get(module).path, path);
+            if let Some(Value::Str(path)) = values.get("path") {
+                let at = args
+                    .iter()
+                    .find(|a| a.name.as_ref().is_some_and(|n| n.name == "path"))
+                    .or_else(|| args.first().filter(|a| a.name.is_none()))
+                    .map_or(span, |a| a.value.span);
+                let resolved = self.data_path(module, &path.clone(), at);
+                values.insert("path".to_string(), Value::Str(resolved));
             }
         }
         match sig.kind {

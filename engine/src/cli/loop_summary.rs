@@ -26,7 +26,7 @@ fn score(v: &serde_json::Value) -> String {
 fn offline(id: &str, meta: &serde_json::Value) -> String {
     let counts = &meta["counts"];
     let count = |k: &str| counts[k].as_u64().unwrap_or(0);
-    format!(
+    let mut line = format!(
         "{id}: {} candidates trained, {} rejected, {} failed; best {} {} (baseline {})",
         meta["trained"].as_u64().unwrap_or(0),
         count("rejected"),
@@ -34,7 +34,16 @@ fn offline(id: &str, meta: &serde_json::Value) -> String {
         meta["metric"].as_str().unwrap_or("score"),
         score(&meta["best"]["score"]),
         score(&meta["baseline_score"]),
-    )
+    );
+    // A budget not spent is said, with why, never left for the reader to notice.
+    if let Some(why) = meta["shortfall"].as_str() {
+        line.push_str(&format!(
+            "; {} of a budget of {} spent: {why}",
+            meta["spent"].as_u64().unwrap_or(0),
+            meta["budget"].as_u64().unwrap_or(0)
+        ));
+    }
+    line
 }
 
 fn online(id: &str, meta: &serde_json::Value) -> String {

@@ -13,6 +13,7 @@ use agents::{
     apply_as, parse_proposals, render_prompt, Baseline, Outcome, PromptContext, PromptOptions, Proposal, SqlResult,
 };
 use agents::{ProposalRequest, Proposer};
+use dsl::metrics::MetricAt;
 use dsl::types::Value;
 use journal::QueryLimits;
 use serde_json::json;
@@ -37,7 +38,6 @@ pub struct LlmAgent {
     run: Arc<RunInfo>,
     split: PathBuf,
     blocks: Blocks,
-    metric: String,
     training: Training,
     /// Journal entries a prompt shows when the persona does not say (the loop's `history:`).
     history: usize,
@@ -50,6 +50,8 @@ pub struct LlmAgent {
 /// How the tools train: the loop's own settings, so a tool's numbers match the loop's training.
 #[derive(Clone)]
 struct Training {
+    /// The metric candidates are ranked by, which `compute_eval` reports.
+    metric: MetricAt,
     seed: u64,
     loss: String,
     batch: usize,
@@ -62,7 +64,6 @@ impl LlmAgent {
         run: &Arc<RunInfo>,
         split: PathBuf,
         blocks: Blocks,
-        metric: &str,
         settings: &Settings,
         history: usize,
     ) -> Result<Option<LlmAgent>, String> {
@@ -76,8 +77,8 @@ impl LlmAgent {
             run: run.clone(),
             split,
             blocks,
-            metric: metric.to_string(),
             training: Training {
+                metric: settings.metric,
                 seed: settings.seed as u64,
                 loss: settings.loss.clone(),
                 batch: settings.batch.max(1) as usize,
@@ -93,7 +94,7 @@ impl LlmAgent {
         let persona = req.persona;
         let context = PromptContext {
             task: None,
-            metric: self.metric.clone(),
+            metric: self.training.metric.to_string(),
             sql_results: self.recent_sql.clone(),
             history: req.history.to_vec(),
             quota: req.quota,
@@ -249,6 +250,8 @@ impl Tools {
         req.batch = self.training.batch;
         req.device = self.training.device.clone();
         req.epochs = 2;
+        req.metric = self.training.metric;
+        req.scratch = self.run.run_dir.join("tmp");
         Ok(req)
     }
 }
@@ -295,10 +298,11 @@ impl llm::ToolHandler for Tools {
             }
             "compute_eval" => {
                 let req = self.request(arguments)?;
-                tokio::task::spawn_blocking(move || compute_eval(&req, "ndcg@10"))
+                let metric = req.metric;
+                tokio::task::spawn_blocking(move || compute_eval(&req))
                     .await
                     .map_err(|e| e.to_string())?
-                    .map(|v| format!("ndcg@10 {v:.5}"))
+                    .map(|v| format!("{metric} {v:.5}"))
                     .map_err(|e| e.to_string())
             }
             other => Err(format!("`{other}` is not one of this persona's tools")),

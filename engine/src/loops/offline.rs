@@ -10,6 +10,7 @@ use std::time::Instant;
 
 use agents::scope::Persona;
 use agents::{apply_as, Baseline, HistoryEntry, Outcome, Proposal, ProposalKind, ProposalRequest, Proposer, Quota};
+use dsl::metrics::MetricAt;
 use dsl::types::Value;
 use journal::ExperimentRecord;
 
@@ -18,8 +19,8 @@ use super::llm_agent::LlmAgent;
 use super::production::Production;
 use super::{short, Blocks, Entry, Experiments};
 use crate::fs_loader::FsLoader;
-use crate::steps::{Artifact, Step, StepContext, StepError};
-use crate::training::{compute_loss, TrainFailure, TrainRequest};
+use crate::steps::{Artifact, KeyEnv, Step, StepContext, StepError};
+use crate::training::{compute_loss, TrainFailure, TrainReport, TrainRequest};
 
 /// The fast loop.
 pub struct Offline;
@@ -34,7 +35,6 @@ struct Args {
     quota: Quota,
     budget: usize,
     rounds: usize,
-    metric: String,
     warm_start: usize,
     max_params: Option<i64>,
     max_flops: Option<i64>,
@@ -92,7 +92,6 @@ impl Args {
             quota: Quota::new(count("explore", 2), count("exploit", 2), count("innovate", 1)),
             budget: int("budget")?.max(0) as usize,
             rounds: int("rounds")?.max(1) as usize,
-            metric: metric_name(ctx.arg("metric")?),
             warm_start: int("warm_start")?.max(0) as usize,
             max_params: match cost.get("params") {
                 Some(Value::Int(n)) => Some(*n),
@@ -105,6 +104,12 @@ impl Args {
             wall_ms: ctx.duration_ms("wall_time")?,
             seed: int("seed")? as u64,
             settings: Settings {
+                metric: MetricAt::from_value(ctx.arg("metric")?).ok_or_else(|| {
+                    StepError::permanent(format!(
+                        "`metric` should be a ranking metric such as ndcg@10, is {}",
+                        ctx.arg("metric").map(ToString::to_string).unwrap_or_default()
+                    ))
+                })?,
                 epochs: int("epochs")?,
                 batch: int("batch")?,
                 loss: ctx.str("loss")?.to_string(),
@@ -150,14 +155,6 @@ fn blocks_in(program: &dsl::Program, parent: &Blocks) -> Blocks {
     }
 }
 
-/// `ndcg@10` for a metric value.
-pub fn metric_name(value: &Value) -> String {
-    match value {
-        Value::Metric { name, k } => format!("{name}@{k}"),
-        other => other.to_string(),
-    }
-}
-
 #[async_trait::async_trait]
 impl Step for Offline {
     fn name(&self) -> &'static str {
@@ -168,9 +165,16 @@ impl Step for Offline {
         1
     }
 
-    fn state_key(&self, run_dir: &std::path::Path) -> Result<Option<String>, String> {
-        // The loop starts from the production baseline: a launch must re-run it.
-        Production::new(run_dir).state_key()
+    fn state_key(&self, env: &KeyEnv) -> Result<Option<String>, String> {
+        // The loop starts from the production baseline: a launch must re-run it. Its proposals
+        // come from the model the run asks (not from how it is reached or paid for).
+        let production = Production::new(env.run_dir).state_key()?;
+        let Some(llm) = env.llm else { return Ok(production) };
+        let asked = serde_json::json!({
+            "provider": llm.provider, "model": llm.model,
+            "temperature": llm.temperature, "max_tokens": llm.max_tokens,
+        });
+        Ok(Some(format!("{} llm {asked}", production.unwrap_or_default())))
     }
 
     async fn run(&self, ctx: StepContext) -> Result<serde_json::Value, StepError> {
@@ -188,8 +192,12 @@ struct Loop {
     started: Instant,
     split: Artifact,
     production: Option<String>,
-    /// The current starting point and its entry.
+    /// The current starting point and its entry: one of `parents`, in turn.
     parent: (Baseline, Entry),
+    /// The starting points of this round: the baseline, then the best `warm_start` so far.
+    parents: Vec<(Baseline, Entry)>,
+    /// Persona turns taken, to hand each the next parent.
+    turns: usize,
     personas: Vec<Persona>,
     agent: Agent,
     history: Vec<HistoryEntry>,
@@ -197,6 +205,10 @@ struct Loop {
     entries: Vec<Entry>,
     trained: usize,
     counts: HashMap<&'static str, usize>,
+    /// Where screening probes put their scratch folders: the run dir's `tmp`.
+    scratch: std::path::PathBuf,
+    /// Persona turns that proposed nothing (`round 2: architecture`), for the summary.
+    silent: Vec<String>,
 }
 
 impl Loop {
@@ -234,7 +246,7 @@ impl Loop {
         let personas = personas.into_iter().filter(|p| p.enabled).collect();
         let past = run.journal.experiments().map_err(StepError::transient)?;
         let history: Vec<HistoryEntry> =
-            past.iter().enumerate().map(|(i, e)| history_entry(e, &args.metric, i)).collect();
+            past.iter().enumerate().map(|(i, e)| history_entry(e, &args.settings.metric.to_string(), i)).collect();
         let seen = past.iter().map(|e| e.key.clone()).collect();
         let key = format!("baseline-{}", &blake3::hash(source.as_bytes()).to_hex()[..16]);
         let record = ExperimentRecord {
@@ -252,7 +264,7 @@ impl Loop {
         let blocks = blocks_in(&baseline.program, launched_blocks.as_ref().unwrap_or(&args.blocks));
         let entry = Entry { record, source: Some(source), blocks: blocks.clone(), checkpoint: None };
         let shown = ctx.int("history")?.max(0) as usize;
-        let llm = LlmAgent::from_run(&run, split.dir.clone(), blocks.clone(), &args.metric, &args.settings, shown);
+        let llm = LlmAgent::from_run(&run, split.dir.clone(), blocks.clone(), &args.settings, shown);
         let agent = match llm.map_err(StepError::permanent)? {
             Some(llm) => Agent::Llm(Box::new(llm)),
             None => Agent::Search(Box::new(agents::SearchAgent::new(args.seed))),
@@ -262,6 +274,8 @@ impl Loop {
             split,
             production: current.map(|v| v.name),
             parent: (baseline.clone(), entry.clone()),
+            parents: Vec::new(),
+            turns: 0,
             personas,
             agent,
             history,
@@ -269,6 +283,8 @@ impl Loop {
             entries: Vec::new(),
             trained: 0,
             counts: HashMap::new(),
+            scratch: run.run_dir.join("tmp"),
+            silent: Vec::new(),
             args,
         };
         let entry = lp.train(ctx, entry, "baseline").await?;
@@ -279,6 +295,7 @@ impl Loop {
             )));
         }
         lp.parent = (baseline, entry);
+        lp.parents = vec![lp.parent.clone()];
         Ok(lp)
     }
 
@@ -338,7 +355,13 @@ impl Loop {
                     return Ok(());
                 }
                 let persona = self.personas[p].clone();
+                // Turns take the round's parents in turn, so proposals spread over all of them.
+                self.parent = self.parents[self.turns % self.parents.len()].clone();
+                self.turns += 1;
                 let proposals = self.propose(&persona);
+                if proposals.is_empty() {
+                    self.silent.push(format!("round {round}: {}", persona.name));
+                }
                 if let Agent::Llm(llm) = &mut self.agent {
                     if let Some(error) = llm.last_error.take() {
                         let stop = matches!(error, llm::Error::Budget(_));
@@ -468,6 +491,8 @@ impl Loop {
         }
         req.reward = blocks.reward.clone();
         req.seed = self.args.seed;
+        req.metric = self.args.settings.metric;
+        req.scratch = self.scratch.clone();
         req.loss = self.args.settings.loss.clone();
         req.batch = self.args.settings.batch.max(1) as usize;
         req.device = self.args.settings.device.clone();
@@ -503,29 +528,33 @@ impl Loop {
         let inputs = HashMap::from([(self.args.data.clone(), self.split.clone())]);
         let artifact = ctx.spawner.run(name, CANDIDATE_STEP, args, inputs).await?;
         let meta = &artifact.meta;
+        let report = TrainReport::from_meta(meta);
         let (status, reason) = if let Some(reason) = meta.get("reason").and_then(|r| r.as_str()) {
             ("failed", Some(reason.to_string()))
-        } else {
-            let valid = &meta["valid"]["values"];
+        } else if let Some(report) = report {
             entry.record.offline_metrics = Some(serde_json::json!({
-                "valid": valid,
-                "test": meta["test"]["values"],
-                "protocol": meta["valid"]["protocol"],
+                "valid": report.valid.values,
+                "test": report.test.values,
+                "protocol": report.valid.protocol,
             }));
-            entry.record.offline_score = valid.get(&self.args.metric).and_then(|v| v.as_f64());
+            entry.record.offline_score = report.valid_metric(self.args.settings.metric);
             entry.record.cost = Some(serde_json::json!({
-                "params": meta["summary"]["params"],
-                "flops": meta["summary"]["flops"],
-                "train_seconds": meta["wall_seconds"],
+                "params": report.summary.params,
+                "flops": report.summary.flops,
+                "train_seconds": report.wall_seconds,
             }));
             entry.checkpoint = Some(artifact.hash.clone());
-            match self.args.max_params.filter(|l| meta["summary"]["params"].as_i64().is_some_and(|p| p > *l)) {
-                Some(limit) => (
-                    "rejected",
-                    Some(format!("cost: {} parameters exceed the limit of {limit}", meta["summary"]["params"])),
-                ),
+            let params = report.summary.params;
+            match self.args.max_params.filter(|limit| params > *limit) {
+                Some(limit) => ("rejected", Some(format!("cost: {params} parameters exceed the limit of {limit}"))),
+                // A candidate is ranked by its score: one without it must say so, not vanish.
+                None if entry.record.offline_score.is_none() => {
+                    ("failed", Some(format!("its validation metrics have no `{}`", self.args.settings.metric)))
+                }
                 None => ("trained", None),
             }
+        } else {
+            return Err(StepError::permanent(format!("the output of `{name}` is not a training report: {meta}")));
         };
         entry.record.status = status.into();
         entry.record.reason = reason;
@@ -544,7 +573,7 @@ impl Loop {
         record.reason = reason;
         *self.counts.entry(status).or_default() += 1;
         self.seen.insert(record.key.clone());
-        self.history.push(history_entry(&record, &self.args.metric, self.history.len()));
+        self.history.push(history_entry(&record, &self.args.settings.metric.to_string(), self.history.len()));
         ctx.run.journal.record_experiment(record).map_err(StepError::transient)
     }
 
@@ -564,34 +593,66 @@ impl Loop {
     }
 
     /// The next round starts from the best candidate so far, when it beats the current start.
+    /// The next round starts from the best `warm_start` candidates trained so far (the paper's
+    /// warm start from the top K), each a parent in turn; with none better than the baseline,
+    /// from the baseline still.
     fn warm_start(&mut self) {
         if self.args.warm_start == 0 {
             return;
         }
-        let best = self.entries.iter().filter(|e| e.record.status == "trained" && e.source.is_some()).max_by(|a, b| {
-            a.record.offline_score.partial_cmp(&b.record.offline_score).unwrap_or(std::cmp::Ordering::Equal)
+        let mut ranked: Vec<&Entry> =
+            self.entries.iter().filter(|e| e.record.status == "trained" && e.source.is_some()).collect();
+        // Stable: ties keep the order they were trained in, so a re-run picks the same parents.
+        ranked.sort_by(|a, b| {
+            b.record.offline_score.partial_cmp(&a.record.offline_score).unwrap_or(std::cmp::Ordering::Equal)
         });
-        let Some(best) = best.cloned() else { return };
-        if best.record.offline_score <= self.parent.1.record.offline_score
-            || best.record.key == self.parent.1.record.key
-        {
-            return;
-        }
-        let parent = &self.parent.0;
-        if let Ok(next) = Baseline::new(
-            &parent.path,
-            best.source.clone().unwrap_or_default(),
-            Arc::new(FsLoader),
-            parent.overrides.clone(),
-        ) {
-            self.parent = (
-                next.with_blocks(parent.model.as_deref(), parent.optimizer.as_deref(), parent.reward.as_deref()),
-                best,
+        let root = self.parents[0].0.clone();
+        let mut parents = Vec::new();
+        for best in ranked.into_iter().take(self.args.warm_start) {
+            let built = Baseline::new(
+                &root.path,
+                best.source.clone().unwrap_or_default(),
+                Arc::new(FsLoader),
+                root.overrides.clone(),
             );
+            if let Ok(next) = built {
+                let next = next.with_blocks(root.model.as_deref(), root.optimizer.as_deref(), root.reward.as_deref());
+                parents.push((next, best.clone()));
+            }
+        }
+        if !parents.is_empty() {
+            self.parents = parents;
+            self.turns = 0;
         }
     }
 
+    /// Why the budget was not spent, in words; `None` when it was.
+    fn shortfall(&self) -> Option<String> {
+        if self.trained >= self.args.budget || self.personas.is_empty() {
+            return None;
+        }
+        if self.args.wall_ms > 0 && self.started.elapsed().as_millis() as u64 >= self.args.wall_ms {
+            return Some("the wall time ran out".into());
+        }
+        let count = |k: &str| self.counts.get(k).copied().unwrap_or(0);
+        let mut why = vec![format!("{} round(s) ended", self.args.rounds)];
+        for (n, what) in [
+            (count("duplicate"), "duplicate(s) of earlier candidates"),
+            (count("rejected"), "rejected by Verify"),
+            (count("failed"), "failed"),
+        ] {
+            if n > 0 {
+                why.push(format!("{n} {what}"));
+            }
+        }
+        if !self.silent.is_empty() {
+            why.push(format!("no proposal in {}", self.silent.join(", ")));
+        }
+        Some(why.join("; "))
+    }
+
     fn finish(self, ctx: &StepContext) -> Result<serde_json::Value, StepError> {
+        let shortfall = self.shortfall();
         let baseline = self.entries.first().map(|e| e.record.key.clone()).unwrap_or_default();
         let best = self
             .entries
@@ -600,7 +661,7 @@ impl Loop {
             .max_by(|a, b| a.record.offline_score.partial_cmp(&b.record.offline_score).unwrap_or(std::cmp::Ordering::Equal))
             .map(|e| serde_json::json!({ "key": e.record.key, "score": e.record.offline_score, "persona": e.record.persona }));
         let file = Experiments {
-            metric: self.args.metric.clone(),
+            metric: self.args.settings.metric.to_string(),
             workflow: ctx.run.workflow.clone(),
             overrides: ctx.run.overrides.clone(),
             baseline,
@@ -618,9 +679,14 @@ impl Loop {
             }
             Agent::Llm(_) => serde_json::json!({ "kind": "llm" }),
         };
+        let trained =
+            file.entries.iter().filter(|e| e.record.status == "trained" && e.record.key != file.baseline).count();
         Ok(serde_json::json!({
             "metric": file.metric,
-            "trained": self.trained,
+            "trained": trained,
+            "budget": self.args.budget,
+            "spent": self.trained,
+            "shortfall": shortfall,
             "counts": self.counts,
             "baseline_score": file.baseline().and_then(|b| b.record.offline_score),
             "best": best,

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
 
+use dsl::metrics::MetricAt;
 use dsl::types::Value;
 use indexmap::IndexMap;
 use tch::Device;
@@ -12,7 +13,7 @@ use trainer::model::FeatureTensors;
 use trainer::{DeviceChoice, Split};
 
 use super::{Step, StepContext, StepError};
-use crate::training::{self, metric_key, TrainFailure, TrainRequest};
+use crate::training::{self, TrainFailure, TrainRequest};
 
 pub fn steps() -> Vec<Arc<dyn Step>> {
     vec![Arc::new(Train), Arc::new(Evaluate), Arc::new(ComputeLoss), Arc::new(ComputeEval)]
@@ -41,6 +42,7 @@ fn request(ctx: &StepContext) -> Result<TrainRequest, StepError> {
     };
     let split = ctx.input("data")?.dir.clone();
     let mut req = TrainRequest::new(ctx.program.clone(), model, split);
+    req.scratch = ctx.run.run_dir.join("tmp");
     if let Some(v) = ctx.args.get("optimizer") {
         req.optimizer = v.clone();
     }
@@ -104,7 +106,8 @@ impl Step for Train {
     }
 
     fn version(&self) -> u32 {
-        1
+        // 2: the meta is the typed `TrainReport`; metrics are named as the language names them.
+        2
     }
 
     fn resources_for(&self, args: &IndexMap<String, Value>) -> Vec<(String, f64)> {
@@ -123,20 +126,7 @@ impl Step for Train {
             })
         })
         .await?;
-        Ok(serde_json::json!({
-            "model": report.summary.model,
-            "model_summary": { "params": report.summary.params, "flops": report.summary.flops },
-            "device": report.summary.device,
-            "valid": report.valid.values,
-            "test": report.test.values,
-            "protocol": report.test.protocol,
-            "final_loss": finite(report.final_loss),
-            "losses": report.losses.iter().map(|l| finite(*l)).collect::<Vec<_>>(),
-            "epochs": report.epochs,
-            "best_epoch": report.best_epoch,
-            "data": report.data,
-            "examples_per_second": report.examples_per_second,
-        }))
+        serde_json::to_value(&report).map_err(|e| StepError::permanent(e.to_string()))
     }
 }
 
@@ -159,7 +149,8 @@ impl Step for Evaluate {
     }
 
     fn version(&self) -> u32 {
-        1
+        // 2: `hitrate@k` and `map@k` are named as the language names them.
+        2
     }
 
     async fn run(&self, ctx: StepContext) -> Result<serde_json::Value, StepError> {
@@ -167,7 +158,7 @@ impl Step for Evaluate {
         let split = ctx.input("data")?.dir.clone();
         let names = metric_names(ctx.arg("metrics")?)?;
         let ks: Vec<usize> = {
-            let mut ks: Vec<usize> = names.iter().map(|(_, k)| *k).collect();
+            let mut ks: Vec<usize> = names.iter().map(|m| m.cutoff()).collect();
             ks.sort_unstable();
             ks.dedup();
             ks
@@ -182,14 +173,11 @@ impl Step for Evaluate {
                 let m = evaluate(&model, &data, &features, split, Ranking::Full, &ks, "as the split step received it")
                     .map_err(|e| TrainFailure::ModelBuild(e.to_string()))?;
                 let mut values = BTreeMap::new();
-                for (name, _) in &names {
-                    let v = m.get(&metric_key(name)).ok_or_else(|| {
-                        TrainFailure::Config(format!(
-                            "the trainer does not compute `{name}`; it computes {:?}",
-                            m.values.keys()
-                        ))
-                    })?;
-                    values.insert(name.clone(), v);
+                for metric in &names {
+                    let v = m
+                        .metric(*metric)
+                        .ok_or_else(|| TrainFailure::Internal(format!("the trainer did not report `{metric}`")))?;
+                    values.insert(metric.to_string(), v);
                 }
                 out.insert(split.name().into(), serde_json::json!(values));
                 out.insert(format!("{}_users", split.name()), serde_json::json!(m.users));
@@ -202,17 +190,17 @@ impl Step for Evaluate {
     }
 }
 
-/// `[ndcg@10, hitrate@20]` → (`.evo` name, trainer key).
-fn metric_names(v: &Value) -> Result<Vec<(String, usize)>, StepError> {
+/// `[ndcg@10, hitrate@20]` as the metrics they name.
+fn metric_names(v: &Value) -> Result<Vec<MetricAt>, StepError> {
     let list = match v {
         Value::List(items) => items.as_slice(),
         one @ Value::Metric { .. } => std::slice::from_ref(one),
         other => return Err(StepError::permanent(format!("`metrics` should be a list of metrics, is {other}"))),
     };
     list.iter()
-        .map(|m| match m {
-            Value::Metric { name, k } => Ok((format!("{name}@{k}"), *k as usize)),
-            other => Err(StepError::permanent(format!("`{other}` is not a metric such as ndcg@10"))),
+        .map(|m| {
+            MetricAt::from_value(m)
+                .ok_or_else(|| StepError::permanent(format!("`{m}` is not a metric such as ndcg@10")))
         })
         .collect()
 }
@@ -295,14 +283,15 @@ impl Step for ComputeEval {
     }
 
     async fn run(&self, ctx: StepContext) -> Result<serde_json::Value, StepError> {
-        let req = request(&ctx)?;
-        let metric = match ctx.arg("metric")? {
-            Value::Metric { name, k } => format!("{name}@{k}"),
-            other => return Err(StepError::permanent(format!("`metric` should be a metric, is {other}"))),
-        };
-        let key = metric_key(&metric);
-        let name = metric.clone();
-        let value = blocking(move || training::compute_eval(&req, &key)).await?;
+        let mut req = request(&ctx)?;
+        req.metric = MetricAt::from_value(ctx.arg("metric")?).ok_or_else(|| {
+            StepError::permanent(format!(
+                "`metric` should be a metric, is {}",
+                ctx.arg("metric").map(ToString::to_string).unwrap_or_default()
+            ))
+        })?;
+        let name = req.metric.to_string();
+        let value = blocking(move || training::compute_eval(&req)).await?;
         Ok(serde_json::json!({ "metric": name, "value": finite(value), "split": "valid" }))
     }
 }

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use dsl::metrics::MetricAt;
 use sandboxes::{Limits, SandboxEngine};
 use serde::{Deserialize, Serialize};
 use trainer::metrics::{evaluate, Ranking, RankingMetrics};
@@ -37,13 +38,13 @@ pub struct ModelSummary {
 /// What a successful training produced.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TrainReport {
-    /// Full-ranking metrics on validation (`ndcg@10`, `recall@10`, `hit@10`, `mrr@10`,
-    /// `precision@10`) with their protocol.
+    /// Full-ranking metrics on validation (every [`dsl::metrics::RankingMetric`] at 10 and at
+    /// the request's own cut-off) with their protocol.
     pub valid: RankingMetrics,
     /// The same on test.
     pub test: RankingMetrics,
-    /// Mean training loss of the last epoch.
-    pub final_loss: f64,
+    /// Mean training loss of the last epoch (none when no epoch ran).
+    pub final_loss: Option<f64>,
     /// Mean training loss of every epoch.
     pub losses: Vec<f64>,
     /// Epochs run (early stopping may end before the budget).
@@ -65,22 +66,20 @@ pub struct TrainReport {
 }
 
 impl TrainReport {
-    /// A validation metric by name (`ndcg@10`; `hitrate@10` is read as `hit@10`).
-    pub fn valid_metric(&self, name: &str) -> Option<f64> {
-        self.valid.get(&metric_key(name))
+    /// The report a step's output meta holds, if it holds one: the one way `train`'s and the
+    /// loops' outputs are read (the journal's `models` table, `offline`'s scores).
+    pub fn from_meta(meta: &serde_json::Value) -> Option<TrainReport> {
+        serde_json::from_value(meta.clone()).ok()
     }
 
-    /// A test metric by name.
-    pub fn test_metric(&self, name: &str) -> Option<f64> {
-        self.test.get(&metric_key(name))
+    /// A validation metric, if its cut-off was evaluated.
+    pub fn valid_metric(&self, metric: MetricAt) -> Option<f64> {
+        self.valid.metric(metric)
     }
-}
 
-/// The trainer's key for a `.evo` metric name: `hitrate@10` → `hit@10`.
-pub fn metric_key(name: &str) -> String {
-    match name.strip_prefix("hitrate@") {
-        Some(k) => format!("hit@{k}"),
-        None => name.to_string(),
+    /// A test metric, if its cut-off was evaluated.
+    pub fn test_metric(&self, metric: MetricAt) -> Option<f64> {
+        self.test.metric(metric)
     }
 }
 
@@ -121,6 +120,7 @@ pub fn train_candidate(
     let start = Instant::now();
     let def = req.model_def()?;
     let cfg = req.config()?;
+    let ks = cfg.ks.clone();
     let prep = prepare(req, &out_dir.join(".scratch"))?;
     let _ = std::fs::remove_dir_all(out_dir.join(".scratch"));
     let mut trainer = Trainer::new(def, &prep.data, cfg, prep.device)?;
@@ -141,7 +141,7 @@ pub fn train_candidate(
     let report = &trained.report;
     let features = FeatureTensors::new(&prep.data, prep.device);
     let metrics = |split: Split| -> Result<RankingMetrics, TrainFailure> {
-        evaluate(&trained.model, &prep.data, &features, split, Ranking::Full, &[10], "as the split step received it")
+        evaluate(&trained.model, &prep.data, &features, split, Ranking::Full, &ks, "as the split step received it")
             .map_err(|e| TrainFailure::ModelBuild(e.to_string()))
     };
     let valid = metrics(Split::Valid)?;
@@ -153,7 +153,7 @@ pub fn train_candidate(
     let out = TrainReport {
         valid,
         test,
-        final_loss: losses.last().copied().unwrap_or(f64::NAN),
+        final_loss: losses.last().copied(),
         losses,
         epochs: report.state.epoch,
         best_epoch: report.state.best.map(|(e, _)| e + 1),
@@ -214,10 +214,9 @@ pub fn compute_loss(
 ) -> Result<LossProbe, TrainFailure> {
     let def = req.model_def()?;
     let cfg = req.config()?;
-    let scratch = std::env::temp_dir().join(format!("evoflow-probe-{}", std::process::id()));
-    let prep = prepare(req, &scratch);
-    let _ = std::fs::remove_dir_all(&scratch);
-    let mut prep = prep?;
+    let scratch = req.scratch_dir()?;
+    let mut prep = prepare(req, scratch.path())?;
+    drop(scratch);
     sample(&mut prep.data, sample_users, sample_rows);
     let curve = trainer::compute_loss(def, &prep.data, &cfg, steps.max(1), prep.device)?;
     Ok(LossProbe { curve: curve.train, valid_loss: curve.valid, rows: prep.data.train.len() })
@@ -239,31 +238,20 @@ fn sample(data: &mut Interactions, users: usize, rows: usize) {
 }
 
 /// `compute_eval`: trains like [`train_candidate`] (without writing anything) and returns one
-/// validation metric (e.g. `ndcg@10`), computed against the reward-independent ground truth.
-pub fn compute_eval(req: &TrainRequest, metric: &str) -> Result<f64, TrainFailure> {
-    let key = metric_key(metric);
-    let k: usize = key
-        .split_once('@')
-        .and_then(|(_, k)| k.parse().ok())
-        .ok_or_else(|| TrainFailure::Config(format!("metric `{metric}` should read name@k, e.g. ndcg@10")))?;
+/// validation metric (`ndcg@10`, the request's [`TrainRequest::metric`]), computed against the
+/// reward-independent ground truth.
+pub fn compute_eval(req: &TrainRequest) -> Result<f64, TrainFailure> {
+    let metric = req.metric;
     let def = req.model_def()?;
-    let mut cfg = req.config()?;
-    cfg.ks = vec![k];
-    if let Some(es) = &mut cfg.early_stopping {
-        es.metric = key.clone();
-    }
-    let scratch = std::env::temp_dir().join(format!("evoflow-eval-{}", std::process::id()));
-    let prep = prepare(req, &scratch);
-    let _ = std::fs::remove_dir_all(&scratch);
-    let prep = prep?;
+    let cfg = req.config()?;
+    let scratch = req.scratch_dir()?;
+    let prep = prepare(req, scratch.path())?;
+    drop(scratch);
     let trained = trainer::train(def, &prep.data, &cfg, prep.device)?;
     let features = FeatureTensors::new(&prep.data, prep.device);
-    let m = evaluate(&trained.model, &prep.data, &features, Split::Valid, Ranking::Full, &[k], "")
+    let m = evaluate(&trained.model, &prep.data, &features, Split::Valid, Ranking::Full, &[metric.cutoff()], "")
         .map_err(|e| TrainFailure::ModelBuild(e.to_string()))?;
-    m.get(&key).ok_or_else(|| {
-        let known: Vec<&String> = m.values.keys().collect();
-        TrainFailure::Config(format!("unknown metric `{metric}`; known: {known:?}"))
-    })
+    m.metric(metric).ok_or_else(|| TrainFailure::Internal(format!("the trainer did not report `{metric}`")))
 }
 
 /// Metrics as a flat name → value map, for meta and tables.

@@ -137,7 +137,8 @@ pub fn load_for_eval(dir: &Path, users: &[i64], items: &[i64]) -> Result<(Intera
 /// Scores `file` with the reward into a scratch copy holding one more column.
 fn score(sandbox: &Sandbox, file: &Path, scratch: &Path) -> Result<PathBuf, TrainFailure> {
     std::fs::create_dir_all(scratch).map_err(|e| TrainFailure::Internal(format!("{}: {e}", scratch.display())))?;
-    let out = scratch.join(format!("train-scored-{}.parquet", std::process::id()));
+    // The folder is the caller's own (a node's output folder or a probe's scratch folder).
+    let out = scratch.join("train-scored.parquet");
     let _ = std::fs::remove_file(&out);
     crate::steps::reward::apply(sandbox, file, &out, REWARD_COLUMN).map_err(|e| TrainFailure::Reward(e.message))?;
     Ok(out)

@@ -12,7 +12,7 @@
 //! req.reward = Some("satisfaction_aware".into());
 //! req.epochs = 5;
 //! let report = train_candidate(&req, &out_dir, |epoch, loss| eprintln!("{epoch}: {loss}"))?;
-//! let ndcg = report.valid_metric("ndcg@10");
+//! let ndcg = report.valid_metric("ndcg@10".parse()?);
 //! let scores = Scorer::load(&report.checkpoint)?.scores(&[1, 2], &[10, 20, 30])?;
 //! ```
 
@@ -27,8 +27,7 @@ mod request;
 mod scorer;
 
 pub use candidate::{
-    compute_eval, compute_loss, flat, metric_key, train_candidate, LossProbe, ModelSummary, TrainReport, IDS_FILE,
-    REPORT_FILE,
+    compute_eval, compute_loss, flat, train_candidate, LossProbe, ModelSummary, TrainReport, IDS_FILE, REPORT_FILE,
 };
 pub use failure::TrainFailure;
 pub use request::{optimizer, ResolvedOptimizer, TrainRequest};

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use dsl::builtins::{self, PRELUDE};
+use dsl::metrics::{MetricAt, RankingMetric};
 use dsl::shape::ModelDef;
 use dsl::types::Value;
 use trainer::data::SamplerKind;
@@ -32,8 +33,11 @@ pub struct TrainRequest {
     pub split_dir: PathBuf,
     /// `bpr`, `bce`, `softmax` (sampled softmax) or `mse`.
     pub loss: String,
-    /// Maximum epochs (early stopping on validation NDCG@10 may end sooner).
+    /// Maximum epochs (early stopping on validation `metric` may end sooner).
     pub epochs: usize,
+    /// The validation metric early stopping watches and a loop ranks by; metrics are reported
+    /// at its cut-off and at 10.
+    pub metric: MetricAt,
     /// Positives per mini-batch.
     pub batch: usize,
     /// How negatives are sampled: `uniform` or `popularity` (one per positive).
@@ -44,6 +48,9 @@ pub struct TrainRequest {
     pub device: String,
     /// Fail with [`TrainFailure::TooSlow`] when the run would take longer than this.
     pub max_train_seconds: Option<f64>,
+    /// Where probes put scratch files, each in a folder of its own made there: the run dir's
+    /// `tmp` in a run (the system's temporary folder by default).
+    pub scratch: PathBuf,
 }
 
 impl TrainRequest {
@@ -58,11 +65,13 @@ impl TrainRequest {
             split_dir: split_dir.into(),
             loss: "bpr".into(),
             epochs: 10,
+            metric: MetricAt::new(RankingMetric::Ndcg, 10),
             batch: 1024,
             negatives: "uniform".into(),
             seed: 0,
             device: "auto".into(),
             max_train_seconds: None,
+            scratch: std::env::temp_dir(),
         }
     }
 
@@ -102,6 +111,22 @@ impl TrainRequest {
         self.device.parse().map_err(|e: trainer::device::DeviceError| TrainFailure::Config(e.to_string()))
     }
 
+    /// A fresh scratch folder of this request's own under [`TrainRequest::scratch`], removed
+    /// when dropped: concurrent probes never share files.
+    pub fn scratch_dir(&self) -> Result<tempfile::TempDir, TrainFailure> {
+        let fail = |e: std::io::Error| TrainFailure::Internal(format!("scratch under {}: {e}", self.scratch.display()));
+        std::fs::create_dir_all(&self.scratch).map_err(fail)?;
+        tempfile::Builder::new().prefix("probe-").tempdir_in(&self.scratch).map_err(fail)
+    }
+
+    /// The cut-offs evaluated: 10 (comparable across runs) and the metric's own, sorted.
+    pub fn cutoffs(&self) -> Vec<usize> {
+        let mut ks = vec![10, self.metric.cutoff()];
+        ks.sort_unstable();
+        ks.dedup();
+        ks
+    }
+
     /// The trainer configuration this request stands for.
     pub fn config(&self) -> Result<TrainConfig, TrainFailure> {
         if self.epochs == 0 || self.batch == 0 {
@@ -127,9 +152,9 @@ impl TrainRequest {
             negatives: usize::from(loss != Loss::Mse),
             sampler,
             clip_grad_norm: opt.clip,
-            early_stopping: Some(EarlyStopping { metric: "ndcg@10".into(), patience: 5 }),
+            early_stopping: Some(EarlyStopping { metric: self.metric.to_string(), patience: 5 }),
             eval_every: 1,
-            ks: vec![10],
+            ks: self.cutoffs(),
             seed: self.seed,
             threads: None,
             max_steps_per_epoch: None,
@@ -192,4 +217,47 @@ pub fn optimizer(program: &dsl::Program, value: &Value) -> Result<ResolvedOptimi
         schedule,
         clip,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct NoFiles;
+
+    impl dsl::Loader for NoFiles {
+        fn read(&self, path: &str) -> Result<String, String> {
+            Err(format!("{path}: no files here"))
+        }
+        fn exists(&self, _: &str) -> bool {
+            false
+        }
+    }
+
+    #[test]
+    fn concurrent_probes_get_scratch_folders_of_their_own_under_the_run_dir() {
+        let program = dsl::check("t.evo", "let x = std::debug::echo(1)\n", &NoFiles, &[]).result.unwrap();
+        let run_tmp = tempfile::tempdir().unwrap();
+        let mut req = TrainRequest::new(Arc::new(program), "m", "split");
+        req.scratch = run_tmp.path().join("tmp");
+        let (a, b) = (req.scratch_dir().unwrap(), req.scratch_dir().unwrap());
+        assert_ne!(a.path(), b.path());
+        assert!(a.path().starts_with(&req.scratch) && b.path().starts_with(&req.scratch));
+        let kept = a.path().to_path_buf();
+        drop(a);
+        assert!(!kept.exists(), "a probe's folder goes when the probe does");
+        assert!(b.path().is_dir());
+    }
+
+    #[test]
+    fn the_metric_decides_early_stopping_and_the_cutoffs() {
+        let program = dsl::check("t.evo", "let x = std::debug::echo(1)\n", &NoFiles, &[]).result.unwrap();
+        let mut req = TrainRequest::new(Arc::new(program), "m", "split");
+        assert_eq!(req.cutoffs(), [10]);
+        req.metric = "mrr@5".parse().unwrap();
+        assert_eq!(req.cutoffs(), [5, 10]);
+        let cfg = req.config().unwrap();
+        assert_eq!(cfg.ks, [5, 10]);
+        assert_eq!(cfg.early_stopping.unwrap().metric, "mrr@5");
+    }
 }

@@ -1,5 +1,5 @@
-//! Offline metrics. Top-K ranking metrics (Recall, NDCG, Hit, MRR, Precision) as RecBole defines
-//! them, computed per user over users that have at least one item in the scored split, then
+//! Offline metrics. Top-K ranking metrics (every [`RankingMetric`] the language accepts: NDCG,
+//! Recall, HitRate, MRR, Precision, MAP) as RecBole defines them, computed per user over users that have at least one item in the scored split, then
 //! averaged; plus AUC and log-loss for pointwise 0/1 labels. Every result carries its protocol.
 //!
 //! Scoring is batched on the model's device: a chunk of users × all items, seen items masked to
@@ -7,6 +7,7 @@
 
 use std::collections::BTreeMap;
 
+use dsl::metrics::{MetricAt, RankingMetric};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 use tch::{Device, Kind, Tensor};
@@ -54,7 +55,7 @@ pub struct RankingMetrics {
     pub protocol: Protocol,
     /// Users averaged over.
     pub users: usize,
-    /// `recall@10`, `ndcg@10`, `hit@10`, `mrr@10`, `precision@10`, … for each K.
+    /// Every [`RankingMetric`] at each K, keyed by [`MetricAt`]'s spelling (`ndcg@10`, `hitrate@10`, `map@10`, …).
     pub values: BTreeMap<String, f64>,
 }
 
@@ -62,6 +63,11 @@ impl RankingMetrics {
     /// The value called `name` (e.g. `ndcg@10`).
     pub fn get(&self, name: &str) -> Option<f64> {
         self.values.get(name).copied()
+    }
+
+    /// The value of `metric`, if its cut-off was evaluated.
+    pub fn metric(&self, metric: MetricAt) -> Option<f64> {
+        self.get(&metric.to_string())
     }
 }
 
@@ -99,14 +105,23 @@ impl Accum {
             let dcg: f64 = h.iter().enumerate().filter(|(_, &x)| x).map(|(r, _)| 1.0 / ((r + 2) as f64).log2()).sum();
             let idcg: f64 = (0..k.min(positives.len())).map(|r| 1.0 / ((r + 2) as f64).log2()).sum();
             let first = h.iter().position(|&x| x).map_or(0.0, |r| 1.0 / (r + 1) as f64);
-            for (name, v) in [
-                ("recall", n_hits / positives.len() as f64),
-                ("precision", n_hits / k as f64),
-                ("hit", f64::from(n_hits > 0.0)),
-                ("ndcg", dcg / idcg),
-                ("mrr", first),
-            ] {
-                *self.sums.entry(format!("{name}@{k}")).or_default() += v;
+            // Precision at each hit's rank, summed: average precision before normalising.
+            let (mut seen, mut ap) = (0.0, 0.0);
+            for (r, _) in h.iter().enumerate().filter(|(_, &x)| x) {
+                seen += 1.0;
+                ap += seen / (r + 1) as f64;
+            }
+            for metric in RankingMetric::ALL {
+                let v = match metric {
+                    RankingMetric::Recall => n_hits / positives.len() as f64,
+                    RankingMetric::Precision => n_hits / k as f64,
+                    RankingMetric::HitRate => f64::from(n_hits > 0.0),
+                    RankingMetric::Ndcg => dcg / idcg,
+                    RankingMetric::Mrr => first,
+                    RankingMetric::Map => ap / k.min(positives.len()) as f64,
+                };
+                let key = MetricAt::new(metric, u32::try_from(k).unwrap_or(u32::MAX)).to_string();
+                *self.sums.entry(key).or_default() += v;
             }
         }
     }

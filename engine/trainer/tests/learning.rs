@@ -183,7 +183,7 @@ fn sampled_ranking_is_easier_than_full_and_says_so() {
     assert_eq!(full.protocol.excluded, vec![Split::Train, Split::Valid]);
     assert!(s.get("recall@10").unwrap() >= full.get("recall@10").unwrap());
     // With only 20 negatives + 2 positives per user, 10 slots catch most positives.
-    assert!(s.get("hit@10").unwrap() > 0.9, "{:?}", s.values);
+    assert!(s.get("hitrate@10").unwrap() > 0.9, "{:?}", s.values);
     let json = serde_json::to_string(&s).unwrap();
     assert!(json.contains("\"mode\":\"sampled\"") && json.contains("\"negatives\":20"), "{json}");
 }
