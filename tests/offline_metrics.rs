@@ -48,7 +48,7 @@ fn every_accepted_metric_scores_every_candidate_and_top_keeps_them() {
         dir.file("w.evo", WORKFLOW);
         dir.status(["run", "w.evo", "-q", "--set", &format!("metric={metric}")], 0);
         let experiments =
-            rows(&dir, "SELECT key, status, offline_score, offline_metrics FROM experiments ORDER BY key");
+            rows(&dir, "SELECT key, status, offline_score, offline_metrics, test_score FROM experiments ORDER BY key");
         assert_eq!(experiments.len(), 2, "{metric}: the baseline and one listed variant: {experiments:?}");
         for e in &experiments {
             assert_eq!(e[1], "trained", "{metric}: {e:?}");
@@ -56,11 +56,18 @@ fn every_accepted_metric_scores_every_candidate_and_top_keeps_them() {
             let metrics: serde_json::Value = serde_json::from_str(e[3].as_str().unwrap()).unwrap();
             assert_eq!(metrics["valid"][metric].as_f64(), Some(score), "{metric}: the score is the named metric");
             assert!(metrics["test"][metric].is_number(), "{metric}: test has it too: {metrics}");
+            assert_eq!(e[4].as_f64(), metrics["test"][metric].as_f64(), "{metric}: a column holds the test score");
         }
         // Each trained candidate is a model in the journal, with its size and metrics.
         let models = rows(&dir, "SELECT count(*), min(params) FROM models WHERE step = 'std::loops::candidate'");
         assert_eq!(models[0][0], 2, "{metric}: {models:?}");
         assert!(models[0][1].as_i64().unwrap() > 0, "{metric}: {models:?}");
+        // Every value a person may ask for, by the language's names, in the `metrics` table.
+        let query = format!(
+            "SELECT split, count(*) FROM metrics WHERE step = 'std::loops::candidate' AND metric = '{metric}' \
+             GROUP BY split ORDER BY split"
+        );
+        assert_eq!(rows(&dir, &query), [serde_json::json!(["test", 2]), serde_json::json!(["valid", 2])], "{metric}");
         let top = support::object_meta(&dir.path().join(".evoflow/w"), &output_hash(&dir, "best"));
         let kept = top["candidates"].as_array().unwrap();
         assert_eq!(kept.len(), 1, "{metric}: top keeps the scored variant: {top}");

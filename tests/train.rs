@@ -104,6 +104,23 @@ fn bpr_mf_trains_on_movielens_beats_chance_is_cached_and_reproducible() {
     let params = trained["summary"]["params"].as_i64().unwrap();
     assert!(out.stdout.contains(&format!("bpr_mf,{params},")), "{}", out.stdout);
     assert!(out.stdout.trim_end().ends_with("true"), "{}", out.stdout);
+
+    // evaluate()'s results are queryable by name, beside the training's own.
+    let query =
+        "SELECT node_id, metric, value FROM metrics WHERE split = 'test' AND metric = 'map@10' ORDER BY node_id";
+    let out = dir.status(["journal", "t.evo", "--run-dir", "a", "--format", "csv", "--sql", query], 0);
+    let map = metrics["test"]["map@10"].as_f64().unwrap();
+    let journaled: f64 = out
+        .stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("metrics,map@10,"))
+        .unwrap_or_else(|| panic!("no map@10 of `metrics`: {}", out.stdout))
+        .parse()
+        .unwrap();
+    assert!((journaled - map).abs() < 1e-12, "{journaled} vs {map}");
+    let query = "SELECT count(*) FROM metrics WHERE node_id = 'model' AND metric = 'hitrate@10'";
+    let out = dir.status(["journal", "t.evo", "--run-dir", "a", "--format", "csv", "--sql", query], 0);
+    assert!(out.stdout.trim_end().ends_with('2'), "valid and test: {}", out.stdout);
 }
 
 #[test]

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use std::collections::HashMap;
 
-use journal::{Journal, ModelRecord, RunStart, StepStatus, StepUpdate, StepWriter};
+use journal::{Journal, MetricValue, ModelRecord, RunStart, StepStatus, StepUpdate, StepWriter};
 
 use crate::exec::recorder::{Recorder, StepDone};
 
@@ -166,21 +166,24 @@ fn write_batch(journal: &mut Journal, steps: &mut StepWriter, records: Vec<Recor
     if records.is_empty() {
         return;
     }
-    let (updates, artifacts, models) = collapse(records);
-    let result =
-        steps.write(journal, &updates, &artifacts, |tx| models.iter().try_for_each(|m| tx.record_model(m).map(drop)));
+    let (updates, artifacts, models, metrics) = collapse(records);
+    let result = steps.write(journal, &updates, &artifacts, |tx| {
+        models.iter().try_for_each(|m| tx.record_model(m).map(drop))?;
+        tx.record_metrics(&metrics)
+    });
     if let Err(e) = result {
         error.lock().unwrap().get_or_insert(e.to_string());
     }
 }
 
 /// One update per node: its latest start, and its end if the batch holds it; with the outputs
-/// and the models among them.
-fn collapse(batch: Vec<Record>) -> (Vec<StepUpdate>, Vec<journal::Artifact>, Vec<ModelRecord>) {
+/// and the models and metric values among them.
+fn collapse(batch: Vec<Record>) -> (Vec<StepUpdate>, Vec<journal::Artifact>, Vec<ModelRecord>, Vec<MetricValue>) {
     let mut updates: Vec<StepUpdate> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
     let mut artifacts = Vec::new();
     let mut models = Vec::new();
+    let mut metrics = Vec::new();
     for record in batch {
         let node = match &record {
             Record::Started { node, .. } => node.clone(),
@@ -237,9 +240,10 @@ fn collapse(batch: Vec<Record>) -> (Vec<StepUpdate>, Vec<journal::Artifact>, Vec
                         files: output.files as u32,
                     });
                     models.extend(output.model.map(|m| *m));
+                    metrics.extend(output.metrics);
                 }
             }
         }
     }
-    (updates, artifacts, models)
+    (updates, artifacts, models, metrics)
 }

@@ -1,8 +1,8 @@
-//! Trained models for the journal's `models` table: a step whose output meta is a
-//! [`TrainReport`] (`std::train::train`, the loops' candidates) is one model, with its size,
-//! cost and metrics read from that report.
+//! What a step's output gives the journal besides its row: a trained model for the `models`
+//! table (a [`TrainReport`]: `std::train::train`, the loops' candidates), and offline metric
+//! values for the `metrics` table (those reports' and `std::train::evaluate`'s).
 
-use journal::ModelRecord;
+use journal::{MetricValue, ModelRecord};
 
 use crate::training::TrainReport;
 
@@ -19,6 +19,36 @@ pub fn from_meta(node: &str, step: &str, hash: &str, meta: &serde_json::Value) -
         device: report.summary.device,
         metrics: serde_json::json!({ "valid": report.valid.values, "test": report.test.values }),
     })
+}
+
+/// The offline metric values a step's output meta holds, by split, named as the language names them.
+pub fn metrics_from_meta(node: &str, step: &str, hash: &str, meta: &serde_json::Value) -> Vec<MetricValue> {
+    let splits: Vec<(&str, serde_json::Value)> = match TrainReport::from_meta(meta) {
+        Some(report) => {
+            vec![("valid", serde_json::json!(report.valid.values)), ("test", serde_json::json!(report.test.values))]
+        }
+        None if step == "std::train::evaluate" => {
+            vec![("valid", meta["valid"].clone()), ("test", meta["test"].clone())]
+        }
+        None => return Vec::new(),
+    };
+    let mut out = Vec::new();
+    for (split, values) in splits {
+        let Some(values) = values.as_object() else { continue };
+        for (metric, value) in values {
+            if let Some(value) = value.as_f64() {
+                out.push(MetricValue {
+                    hash: hash.to_string(),
+                    node_id: node.to_string(),
+                    step: step.to_string(),
+                    split: split.to_string(),
+                    metric: metric.clone(),
+                    value,
+                });
+            }
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -49,6 +79,27 @@ mod tests {
         assert_eq!((m.model.as_str(), m.params, m.flops, m.device.as_str()), ("bpr_mf", 640, 128, "cpu"));
         assert_eq!(m.metrics["test"]["ndcg@10"], 0.3);
         assert_eq!(m.metrics["valid"]["hitrate@10"], 0.5);
+        let values = metrics_from_meta("m", "std::loops::candidate", "h", &report());
+        let named: Vec<(&str, &str, f64)> =
+            values.iter().map(|v| (v.split.as_str(), v.metric.as_str(), v.value)).collect();
+        assert_eq!(
+            named,
+            [
+                ("valid", "hitrate@10", 0.5),
+                ("valid", "ndcg@10", 0.2),
+                ("test", "hitrate@10", 0.5),
+                ("test", "ndcg@10", 0.3)
+            ]
+        );
+    }
+
+    #[test]
+    fn evaluate_results_are_metric_values() {
+        let meta = serde_json::json!({ "valid": { "map@10": 0.1 }, "test": { "map@10": 0.2 }, "protocol": "full" });
+        let values = metrics_from_meta("e", "std::train::evaluate", "h", &meta);
+        assert_eq!(values.len(), 2);
+        assert_eq!((values[1].split.as_str(), values[1].metric.as_str(), values[1].value), ("test", "map@10", 0.2));
+        assert!(metrics_from_meta("e", "std::debug::echo", "h", &meta).is_empty());
     }
 
     #[test]

@@ -32,6 +32,9 @@ pub struct ExperimentRecord {
     pub reason: Option<String>,
     pub offline_metrics: Option<serde_json::Value>,
     pub offline_score: Option<f64>,
+    /// The same metric on the test split (never used to choose).
+    #[serde(default)]
+    pub test_score: Option<f64>,
     pub online_metrics: Option<serde_json::Value>,
     /// Parameters, FLOPs per example, training seconds.
     pub cost: Option<serde_json::Value>,
@@ -96,7 +99,7 @@ impl JournalTx<'_> {
         let updated = conn.execute(
             "UPDATE experiments SET parent_id = ?, round = ?, persona = ?, kind = ?, operator = ?,
                  explanation = ?, delta = ?, program_hash = ?, status = ?, reason = ?,
-                 offline_metrics = ?, offline_score = ?, online_metrics = COALESCE(?, online_metrics),
+                 offline_metrics = ?, offline_score = ?, test_score = ?, online_metrics = COALESCE(?, online_metrics),
                  cost = ?, updated_at = make_timestamp(?)
              WHERE key = ?",
             params![
@@ -112,6 +115,7 @@ impl JournalTx<'_> {
                 e.reason,
                 json(&e.offline_metrics),
                 e.offline_score,
+                e.test_score,
                 json(&e.online_metrics),
                 json(&e.cost),
                 now,
@@ -121,9 +125,9 @@ impl JournalTx<'_> {
         if updated == 0 {
             conn.execute(
                 "INSERT INTO experiments (key, run_id, parent_id, round, persona, kind, operator, explanation,
-                     delta, program_hash, status, reason, offline_metrics, offline_score, online_metrics,
-                     cost, created_at, updated_at)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, make_timestamp(?), make_timestamp(?))",
+                     delta, program_hash, status, reason, offline_metrics, offline_score, test_score,
+                     online_metrics, cost, created_at, updated_at)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, make_timestamp(?), make_timestamp(?))",
                 params![
                     e.key,
                     e.run_id,
@@ -139,6 +143,7 @@ impl JournalTx<'_> {
                     e.reason,
                     json(&e.offline_metrics),
                     e.offline_score,
+                    e.test_score,
                     json(&e.online_metrics),
                     json(&e.cost),
                     now,
@@ -197,7 +202,7 @@ impl Journal {
         let mut stmt = self.conn.prepare(
             "SELECT e.key, e.run_id, p.key, e.round, e.persona, e.kind, e.operator, e.explanation,
                     e.delta::VARCHAR, e.program_hash, e.status, e.reason, e.offline_metrics::VARCHAR,
-                    e.offline_score, e.online_metrics::VARCHAR, e.cost::VARCHAR
+                    e.offline_score, e.online_metrics::VARCHAR, e.cost::VARCHAR, e.test_score
              FROM experiments e LEFT JOIN experiments p ON p.id = e.parent_id
              WHERE e.key IS NOT NULL ORDER BY e.id",
         )?;
@@ -220,6 +225,7 @@ impl Journal {
                 offline_score: row.get(13)?,
                 online_metrics: json(row.get(14)?),
                 cost: json(row.get(15)?),
+                test_score: row.get(16)?,
             })
         })?;
         Ok(rows.collect::<std::result::Result<_, _>>()?)

@@ -170,9 +170,26 @@ CREATE TABLE models (
 );
 "#;
 
+/// Version 4: offline metrics a person can query by name: one row per output, split and metric
+/// (`train`'s and the loops' trained models, `evaluate`'s results), and each experiment's score
+/// on test beside its validation score.
+const V4: &str = r#"
+CREATE TABLE metrics (
+    hash       VARCHAR NOT NULL,
+    node_id    VARCHAR,
+    step       VARCHAR,
+    split      VARCHAR NOT NULL,
+    metric     VARCHAR NOT NULL,
+    value      DOUBLE,
+    created_at TIMESTAMP NOT NULL,
+    PRIMARY KEY (hash, split, metric)
+);
+ALTER TABLE experiments ADD COLUMN test_score DOUBLE;
+"#;
+
 /// The migrations in order; entry `i` brings a file from version `i` to version `i + 1`.
 /// Never edit a released entry: append a new one.
-pub const MIGRATIONS: &[&str] = &[V1, V2, V3];
+pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
 
 /// The schema version this binary writes (the number of migrations it knows).
 pub const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -265,7 +265,8 @@ impl Core {
 impl Output {
     fn of(node: &Node, artifact: &Artifact, bytes: u64, files: u64) -> Output {
         let model = crate::model_records::from_meta(&node.id, &node.step, &artifact.hash, &artifact.meta).map(Box::new);
-        Output { hash: artifact.hash.clone(), bytes, files, model }
+        let metrics = crate::model_records::metrics_from_meta(&node.id, &node.step, &artifact.hash, &artifact.meta);
+        Output { hash: artifact.hash.clone(), bytes, files, model, metrics }
     }
 }
 

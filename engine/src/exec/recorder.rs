@@ -25,6 +25,8 @@ pub struct Output {
     /// The trained model it holds, if it holds one (its size, cost and metrics); boxed, as
     /// most outputs are not models.
     pub model: Option<Box<journal::ModelRecord>>,
+    /// The offline metric values it holds (none for most outputs).
+    pub metrics: Vec<journal::MetricValue>,
 }
 
 /// Receives the executor's records. Calls come from the executor's async tasks, so they must not

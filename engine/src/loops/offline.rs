@@ -538,6 +538,7 @@ impl Loop {
                 "protocol": report.valid.protocol,
             }));
             entry.record.offline_score = report.valid_metric(self.args.settings.metric);
+            entry.record.test_score = report.test_metric(self.args.settings.metric);
             entry.record.cost = Some(serde_json::json!({
                 "params": report.summary.params,
                 "flops": report.summary.flops,
