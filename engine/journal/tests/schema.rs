@@ -24,6 +24,7 @@ fn a_new_journal_has_every_table_at_the_current_version() {
             "decisions",
             "experiments",
             "llm_calls",
+            "metrics",
             "models",
             "online_metrics",
             "runs",
