@@ -14,6 +14,7 @@ use std::loops::{offline}
 use "./lib.evo"
 
 param budget: int = 1
+param epochs: int = 1
 
 dataset events = logs(users: 150, items: 40, days: 2, seed: 4)
 let split = random_split(events, valid: 0.1, test: 0.1, seed: 4)
@@ -26,7 +27,7 @@ let fast = offline(
   data: split,
   candidates: [{ optimizer: quick }],
   budget: budget,
-  epochs: 1,
+  epochs: epochs,
   device: "cpu",
 )
 "#;
@@ -84,4 +85,20 @@ fn another_budget_or_a_comment_retrains_nothing_already_trained() {
     assert_eq!(trained(&dir, &["--set", "budget=2"]), Vec::<String>::new());
     dir.file("w.evo", &format!("# a comment\n{WORKFLOW}"));
     assert_eq!(trained(&dir, &[]), Vec::<String>::new());
+}
+
+#[test]
+fn a_candidate_tried_under_other_settings_is_a_new_experiment_and_the_same_settings_a_duplicate() {
+    let dir = setup();
+    let count = |dir: &Dir| -> i64 {
+        let out = dir.status(["journal", "w.evo", "--format", "csv", "--sql", "SELECT count(*) FROM experiments"], 0);
+        out.stdout.lines().map(str::trim).rfind(|l| !l.is_empty()).unwrap().parse().unwrap()
+    };
+    assert_eq!(count(&dir), 2, "the baseline and the listed variant");
+    // Trained for longer, both are new experiments with rows of their own.
+    assert_eq!(trained(&dir, &["--set", "epochs=2"]).len(), 2);
+    assert_eq!(count(&dir), 4);
+    // Back to one epoch: the same experiments as the first run, from the cache, no new rows.
+    assert_eq!(trained(&dir, &[]), Vec::<String>::new());
+    assert_eq!(count(&dir), 4);
 }

@@ -1,0 +1,99 @@
+//! Training an entry as a node of the running graph, and journaling what came of it.
+
+use super::*;
+
+impl Loop {
+    /// Trains an entry as a node of the running graph and journals the result.
+    pub(super) async fn train(&mut self, ctx: &StepContext, entry: Entry, name: &str) -> Result<Entry, StepError> {
+        let (entry, status) = self.fit(ctx, entry, name).await?;
+        self.record(ctx, entry.record.clone(), status, entry.record.reason.clone())?;
+        self.entries.push(entry.clone());
+        Ok(entry)
+    }
+
+    /// Trains an entry as a node of the running graph: the entry with its score, and its status.
+    pub(super) async fn fit(
+        &self,
+        ctx: &StepContext,
+        mut entry: Entry,
+        name: &str,
+    ) -> Result<(Entry, &'static str), StepError> {
+        let run = &ctx.run;
+        let source = entry.source.clone().unwrap_or_default();
+        let args = candidate::args(
+            &run.workflow,
+            &run.overrides,
+            &source,
+            &entry.blocks,
+            &self.args.data,
+            &self.args.settings,
+        );
+        let inputs = HashMap::from([(self.args.data.clone(), self.split.clone())]);
+        let artifact = ctx.spawner.run(name, CANDIDATE_STEP, args, inputs).await?;
+        let meta = &artifact.meta;
+        let report = TrainReport::from_meta(meta);
+        let (status, reason) = if let Some(reason) = meta.get("reason").and_then(|r| r.as_str()) {
+            ("failed", Some(reason.to_string()))
+        } else if let Some(report) = report {
+            entry.record.offline_metrics = Some(serde_json::json!({
+                "valid": report.valid.values,
+                "test": report.test.values,
+                "protocol": report.valid.protocol,
+            }));
+            entry.record.offline_score = report.valid_metric(self.args.settings.metric);
+            entry.record.test_score = report.test_metric(self.args.settings.metric);
+            entry.record.cost = Some(serde_json::json!({
+                "params": report.summary.params,
+                "flops": report.summary.flops,
+                "train_seconds": report.wall_seconds,
+            }));
+            entry.checkpoint = Some(artifact.hash.clone());
+            let params = report.summary.params;
+            match self.args.max_params.filter(|limit| params > *limit) {
+                Some(limit) => ("rejected", Some(format!("cost: {params} parameters exceed the limit of {limit}"))),
+                // A candidate is ranked by its score: one without it must say so, not vanish.
+                None if entry.record.offline_score.is_none() => {
+                    ("failed", Some(format!("its validation metrics have no `{}`", self.args.settings.metric)))
+                }
+                None => ("trained", None),
+            }
+        } else {
+            return Err(StepError::permanent(format!("the output of `{name}` is not a training report: {meta}")));
+        };
+        entry.record.status = status.into();
+        entry.record.reason = reason;
+        Ok((entry, status))
+    }
+
+    /// Journals an experiment and adds it to the history agents see.
+    pub(super) fn record(
+        &mut self,
+        ctx: &StepContext,
+        mut record: ExperimentRecord,
+        status: &'static str,
+        reason: Option<String>,
+    ) -> Result<(), StepError> {
+        record.status = status.into();
+        record.reason = reason;
+        *self.counts.entry(status).or_default() += 1;
+        self.seen.insert(record.key.clone());
+        let metric = self.args.settings.metric.to_string();
+        self.history.push(history_entry(&record, &metric, &self.tag, self.history.len()));
+        ctx.run.journal.record_experiment(record).map_err(StepError::transient)
+    }
+
+    /// Journals a proposal that never reached training.
+    pub(super) fn reject(
+        &mut self,
+        ctx: &StepContext,
+        record: ExperimentRecord,
+        status: &'static str,
+        reason: String,
+    ) -> Result<(), StepError> {
+        let mut entry =
+            Entry { record: record.clone(), source: None, blocks: self.args.blocks.clone(), checkpoint: None };
+        (entry.record.status, entry.record.reason) = (status.into(), Some(reason.clone()));
+        self.entries.push(entry);
+        self.record(ctx, record, status, Some(reason))
+    }
+}
