@@ -7,7 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --quiet --write-cargo-config .
 scripts/fetch-data.sh --quiet   # MovieLens-100K for the real-data workflows (the quick start itself simulates)
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-${EVOFLOW_CACHE:-$HOME/.cache/evoflow}/target}"
+CARGO_TARGET_DIR=$(scripts/target-dir.sh)
+export CARGO_TARGET_DIR
 cargo build --release --locked -p evoflow
 evoflow="$CARGO_TARGET_DIR/release/evoflow"
 "$evoflow" check workflows/quickstart.evo

@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --quiet --write-cargo-config .
 scripts/fetch-data.sh --quiet   # the real data tests read (MovieLens-100K), into ~/.cache/evoflow-data
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-${EVOFLOW_CACHE:-$HOME/.cache/evoflow}/target}"
+CARGO_TARGET_DIR=$(scripts/target-dir.sh)
+export CARGO_TARGET_DIR
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 
 echo "== cargo fmt --check"
