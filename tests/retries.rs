@@ -54,8 +54,11 @@ fn a_timeout_is_enforced() {
     assert!(run_finished["wall_ms"].as_u64().unwrap() < 3000, "it did not wait for the sleep: {run_finished}");
 }
 
+// `bad` waits for `gate`, so `slow` has surely started when it fails (without the gate, the
+// scheduler could see `bad` fail before it started `slow`: 2 runs in 5 failed so on a busy machine).
 const STRATEGY: &str = r#"use std::debug::{sleep, flaky}
-let bad = flaky(failures: 0, permanent: true) with { on_error: "ON_ERROR" }
+let gate = sleep(50ms)
+let bad = flaky(failures: 0, permanent: true, after: [gate]) with { on_error: "ON_ERROR" }
 let after_bad = sleep(10ms, after: [bad])
 let slow = sleep(600ms)
 let after_slow = sleep(10ms, after: [slow])
@@ -66,7 +69,7 @@ fn terminate_stops_everything_finish_lets_running_steps_end_ignore_carries_on() 
     let dir = Dir::new();
     dir.file("s.evo", &STRATEGY.replace("ON_ERROR", "terminate"));
     let out = dir.status(["run", "s.evo", "--json", "--jobs", "4"], 1);
-    assert_eq!(support::ran(&out.stdout), ["bad", "slow"], "terminate starts nothing new");
+    assert_eq!(support::ran(&out.stdout), ["bad", "gate", "slow"], "terminate starts nothing new");
     let end = events(&out.stdout).into_iter().find(|e| e["event"] == "run_finished").unwrap();
     assert!(end["wall_ms"].as_u64().unwrap() < 500, "terminate does not wait for `slow`: {end}");
 
@@ -78,12 +81,12 @@ fn terminate_stops_everything_finish_lets_running_steps_end_ignore_carries_on() 
         .filter(|e| e["event"] == "step_finished" && e["status"] == "done")
         .map(|e| e["node"].as_str().unwrap().to_string())
         .collect();
-    assert_eq!(finished, ["slow"], "finish lets `slow` end but starts nothing after it");
+    assert_eq!(finished, ["gate", "slow"], "finish lets `slow` end but starts nothing after it");
 
     let dir = Dir::new();
     dir.file("s.evo", &STRATEGY.replace("ON_ERROR", "ignore"));
     let out = dir.status(["run", "s.evo", "--json", "--jobs", "4"], 0);
-    assert_eq!(support::ran(&out.stdout), ["after_slow", "bad", "slow"]);
+    assert_eq!(support::ran(&out.stdout), ["after_slow", "bad", "gate", "slow"]);
     let skipped: Vec<_> = events(&out.stdout).into_iter().filter(|e| e["event"] == "step_skipped").collect();
     assert_eq!(skipped.len(), 1);
     assert_eq!(skipped[0]["node"], "after_bad");
