@@ -15,6 +15,11 @@ let split = random_split(ratings, seed: seed)
 let trained = std::train::train(bpr_mf, split, optimizer: adam(lr: lr))
 "#;
 
+/// `VALID` with the (empty) data file it names: `check` wants the files a workflow reads.
+fn valid() -> Test {
+    Test::new().file("ok.evo", VALID).file("ratings.csv", "userId,movieId\n")
+}
+
 #[test]
 fn help_lists_the_subcommands() {
     let out = Test::new().args(["--help"]).status(0);
@@ -61,7 +66,7 @@ fn json_diagnostics_are_machine_readable() {
 
 #[test]
 fn json_format_prints_an_empty_list_for_a_valid_program() {
-    let out = Test::new().file("ok.evo", VALID).args(["check", "ok.evo", "--format", "json"]).status(0);
+    let out = valid().args(["check", "ok.evo", "--format", "json"]).status(0);
     assert_eq!(out.stdout.trim(), "[]");
 }
 
@@ -73,23 +78,21 @@ fn a_missing_file_is_reported() {
 
 #[test]
 fn set_overrides_a_param_with_its_type() {
-    let out =
-        Test::new().file("ok.evo", VALID).args(["graph", "ok.evo", "--format", "json", "--set", "seed=42"]).status(0);
+    let out = valid().args(["graph", "ok.evo", "--format", "json", "--set", "seed=42"]).status(0);
     let plan: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
     let split = plan["nodes"].as_array().unwrap().iter().find(|n| n["id"] == "split").unwrap();
     assert_eq!(split["args"]["seed"], serde_json::json!({ "int": 42 }));
-    let out =
-        Test::new().file("ok.evo", VALID).args(["graph", "ok.evo", "--format", "json", "--set", "lr=3"]).status(0);
+    let out = valid().args(["graph", "ok.evo", "--format", "json", "--set", "lr=3"]).status(0);
     assert!(out.stdout.contains(r#""float": 3.0"#), "an int given to a float param becomes a float");
 }
 
 #[test]
 fn set_with_a_wrong_type_or_name_is_refused() {
-    let out = Test::new().file("ok.evo", VALID).args(["check", "ok.evo", "--set", "seed=fast"]).status(2);
+    let out = valid().args(["check", "ok.evo", "--set", "seed=fast"]).status(2);
     insta::assert_snapshot!("set_wrong_type", out.stderr);
-    let out = Test::new().file("ok.evo", VALID).args(["check", "ok.evo", "--set", "sed=3"]).status(2);
+    let out = valid().args(["check", "ok.evo", "--set", "sed=3"]).status(2);
     insta::assert_snapshot!("set_unknown_name", out.stderr);
-    Test::new().file("ok.evo", VALID).args(["check", "ok.evo", "--set", "novalue"]).status(2);
+    valid().args(["check", "ok.evo", "--set", "novalue"]).status(2);
 }
 
 #[test]
@@ -104,6 +107,7 @@ fn graph_prints_the_plan_as_dot_and_mermaid() {
 fn relative_imports_resolve_from_the_importing_file() {
     let out = Test::new()
         .file("lib/common.evo", "use std::data::{load_interactions}\ndataset ratings = load_interactions(\"r.csv\")\n")
+        .file("lib/r.csv", "user,item\n")
         .file("main.evo", "use \"./lib/common.evo\"\nlet split = std::data::random_split(ratings)\n")
         .args(["graph", "main.evo", "--format", "mermaid"])
         .status(0);

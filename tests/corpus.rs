@@ -31,9 +31,14 @@ impl dsl::Loader for RootLoader {
         self.root.join(path).is_file()
     }
 
-    /// A fixed environment, the same on every machine: a home folder and nothing else.
+    /// A fixed environment, the same on every machine: a home folder, and the data folder
+    /// relative to the program (its fixtures are in `valid/data`).
     fn var(&self, name: &str) -> Option<String> {
-        (name == "HOME").then(|| "/home/corpus".to_string())
+        match name {
+            "HOME" => Some("/home/corpus".to_string()),
+            "EVOFLOW_DATA" => Some("data".to_string()),
+            _ => None,
+        }
     }
 }
 
@@ -151,7 +156,7 @@ const FILE_CODES: &[&str] = &[
     "E0501", "E0502", "E0503", "E0504", "E0505", "E0506", "E0507", "E0508", "E0509", // rewards
     "E0601", // data flow
     "E0701", "E0702", "E0703", "E0704", "E0705", "E0706", // personas
-    "E0801", "E0802", "E0803", // datasets
+    "E0801", "E0802", "E0803", "E0804", // datasets
 ];
 
 #[test]

@@ -6,8 +6,9 @@ use support::{Dir, Test};
 
 #[test]
 fn a_missing_data_file_is_named() {
-    let out = Test::new().file("m.evo", "dataset d = \"missing.csv\"\n").args(["run", "m.evo"]).status(1);
-    assert!(out.stderr.contains("cannot read `missing.csv` (argument `path`)"), "{}", out.stderr);
+    // Before anything runs: the checker finds it.
+    let out = Test::new().file("m.evo", "dataset d = \"missing.csv\"\n").args(["run", "m.evo"]).status(2);
+    assert!(out.stderr.contains("E0804") && out.stderr.contains("no data file at `missing.csv`"), "{}", out.stderr);
 }
 
 #[test]

@@ -117,6 +117,7 @@ pub enum ErrorKind {
     UnknownColumnType { ty: String },
     DuplicateColumn { column: String },
     NotADataset { found: String },
+    DataFileNotFound { path: String },
 }
 
 impl ErrorKind {
@@ -179,6 +180,7 @@ impl ErrorKind {
             UnknownColumnType { .. } => "E0801",
             DuplicateColumn { .. } => "E0802",
             NotADataset { .. } => "E0803",
+            DataFileNotFound { .. } => "E0804",
         }
     }
 }
@@ -280,6 +282,7 @@ impl std::fmt::Display for ErrorKind {
             NotADataset { found } => {
                 write!(f, "a dataset comes from a file path or a step that returns one, found {found}")
             }
+            DataFileNotFound { path } => write!(f, "no data file at `{path}`"),
         }
     }
 }

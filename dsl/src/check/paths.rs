@@ -66,14 +66,34 @@ impl Checker<'_> {
         let expanded = match expand(written, &|name| loader.var(name)) {
             Ok(path) => path,
             Err(name) => {
+                let help = if name == "HOME" && written.starts_with('~') {
+                    "`~` is the home folder: set `HOME`, or write the path in full".to_string()
+                } else {
+                    format!("set `{name}`, or give a fallback: `${{{name}:-...}}`")
+                };
                 self.error(
                     Diagnostic::new(ErrorKind::UnsetVariable { name: name.clone(), path: written.to_string() }, at)
-                        .help(format!("set `{name}`, or give a fallback: `${{{name}:-...}}`")),
+                        .help(help),
                 );
-                written.to_string()
+                return super::modules::join(&self.modules.get(module).path, written);
             }
         };
         super::modules::join(&self.modules.get(module).path, &expanded)
+    }
+
+    /// A data file a step reads ([`Checker::data_path`]) that must exist now: a run would fail
+    /// on it after the steps before it, so the checker says so first.
+    pub(super) fn data_file(&mut self, module: usize, written: &str, at: Span) -> String {
+        let errors = self.diags.len();
+        let path = self.data_path(module, written, at);
+        if self.diags.len() == errors && !self.loader.exists(&path) {
+            let shown = if path == written { String::new() } else { format!("`{written}` is `{path}`; ") };
+            self.error(Diagnostic::new(ErrorKind::DataFileNotFound { path: path.clone() }, at).help(format!(
+                "{shown}a path is relative to the `.evo` file that writes it; give another with `--set` when a \
+                 param names it, or fetch or create the file first"
+            )));
+        }
+        path
     }
 }
 
