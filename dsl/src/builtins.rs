@@ -85,19 +85,6 @@ impl Signature {
 /// The pseudo-module of names visible everywhere.
 pub const PRELUDE: &str = "prelude";
 
-/// Online metrics that the simulator and experiment tables report, for guardrails and `primary`.
-pub const ONLINE_METRICS: &[&str] = &[
-    "return_rate",
-    "watch_time",
-    "clicks",
-    "likes",
-    "shares",
-    "session_length",
-    "survey",
-    "leave_rate",
-    "satisfaction",
-];
-
 /// Column types a dataset schema may use.
 pub const COLUMN_TYPES: &[&str] = &["id", "int", "float", "bool", "str", "time"];
 

@@ -1,8 +1,11 @@
-//! The ranking metrics: one registry that the checker accepts names from, the trainer computes
-//! and the journal records, so a metric the language takes is always one that can be scored.
+//! The metrics: one registry each for ranking metrics (which the checker accepts, the trainer
+//! computes and the journal records) and online metrics (which the checker accepts and the
+//! simulator reports), so a metric the language takes is always one that can be measured.
 
 use std::fmt;
 use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
 
 use crate::types::Value;
 
@@ -108,6 +111,107 @@ impl FromStr for MetricAt {
             Ok(k) if k > 0 => Ok(MetricAt::new(metric, k)),
             _ => Err(format!("`{s}` needs a whole cut-off of at least 1 after `@`")),
         }
+    }
+}
+
+/// An online metric: what `primary:` and guardrails name, what the simulator reports and a
+/// team's table holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnlineMetric {
+    /// Seconds watched per user.
+    WatchTime,
+    /// Clicks per user.
+    Clicks,
+    /// Likes per user.
+    Likes,
+    /// Shares per user.
+    Shares,
+    /// Sessions per user.
+    Sessions,
+    /// Slates per session.
+    SessionLength,
+    /// Mean survey answer (1–5).
+    Survey,
+    /// Share of visits followed by another visit within the return window: the delayed metric.
+    ReturnRate,
+    /// Share of users who left for good.
+    LeaveRate,
+    /// Mean hidden satisfaction at the end of visits (an oracle only a simulator has).
+    Satisfaction,
+    /// Active days per user; per day, the number of users who visited.
+    ActiveUsers,
+}
+
+impl OnlineMetric {
+    /// Every metric, in report order.
+    pub const ALL: [OnlineMetric; 11] = [
+        OnlineMetric::WatchTime,
+        OnlineMetric::Clicks,
+        OnlineMetric::Likes,
+        OnlineMetric::Shares,
+        OnlineMetric::Sessions,
+        OnlineMetric::SessionLength,
+        OnlineMetric::Survey,
+        OnlineMetric::ReturnRate,
+        OnlineMetric::LeaveRate,
+        OnlineMetric::Satisfaction,
+        OnlineMetric::ActiveUsers,
+    ];
+
+    /// The metric's name in `.evo` files and tables.
+    pub fn name(self) -> &'static str {
+        match self {
+            OnlineMetric::WatchTime => "watch_time",
+            OnlineMetric::Clicks => "clicks",
+            OnlineMetric::Likes => "likes",
+            OnlineMetric::Shares => "shares",
+            OnlineMetric::Sessions => "sessions",
+            OnlineMetric::SessionLength => "session_length",
+            OnlineMetric::Survey => "survey",
+            OnlineMetric::ReturnRate => "return_rate",
+            OnlineMetric::LeaveRate => "leave_rate",
+            OnlineMetric::Satisfaction => "satisfaction",
+            OnlineMetric::ActiveUsers => "active_users",
+        }
+    }
+
+    /// Whether a rise is good news (false only for `leave_rate`).
+    pub fn higher_is_better(self) -> bool {
+        self != OnlineMetric::LeaveRate
+    }
+
+    /// Days after day `d` before day `d`'s value is known: the return window for `return_rate`,
+    /// 0 for the immediate metrics.
+    pub fn delay(self, return_window: u32) -> u32 {
+        if self == OnlineMetric::ReturnRate {
+            return_window
+        } else {
+            0
+        }
+    }
+}
+
+impl OnlineMetric {
+    /// Every name, for help texts and suggestions.
+    pub fn names() -> impl Iterator<Item = &'static str> {
+        Self::ALL.into_iter().map(Self::name)
+    }
+}
+
+impl FromStr for OnlineMetric {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        OnlineMetric::ALL.into_iter().find(|m| m.name() == s).ok_or_else(|| {
+            format!("unknown online metric `{s}`; online metrics are {}", Self::names().collect::<Vec<_>>().join(", "))
+        })
+    }
+}
+
+impl fmt::Display for OnlineMetric {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
     }
 }
 

@@ -92,7 +92,7 @@ impl Checker<'_> {
         let declared = decl.schema.as_ref().map(|cols| self.check_schema(cols));
         let (ty, value) = match &decl.source.kind {
             ExprKind::Str { value: path, .. } => {
-                let path = self.data_path(module, path, decl.source.span);
+                let path = self.data_file(module, path, decl.source.span);
                 let mut args = indexmap::IndexMap::new();
                 args.insert("path".to_string(), Value::Str(path));
                 self.add_node(&id, "std::data::read_table", args, StepOptions::default(), decl.span);
@@ -419,9 +419,11 @@ impl Checker<'_> {
     }
 
     fn check_online_metric(&mut self, ident: &Ident) -> (Type, Value) {
-        if !builtins::ONLINE_METRICS.contains(&ident.name.as_str()) {
-            let help = did_you_mean(&ident.name, builtins::ONLINE_METRICS.iter().copied())
-                .or_else(|| Some(format!("online metrics are {}", builtins::ONLINE_METRICS.join(", "))));
+        use crate::metrics::OnlineMetric;
+        if ident.name.parse::<OnlineMetric>().is_err() {
+            let help = did_you_mean(&ident.name, OnlineMetric::names()).or_else(|| {
+                Some(format!("online metrics are {}", OnlineMetric::names().collect::<Vec<_>>().join(", ")))
+            });
             self.error(
                 Diagnostic::new(ErrorKind::UnknownMetric { name: ident.name.clone() }, ident.span).maybe_help(help),
             );
@@ -646,7 +648,7 @@ impl Checker<'_> {
                     .find(|a| a.name.as_ref().is_some_and(|n| n.name == "path"))
                     .or_else(|| args.first().filter(|a| a.name.is_none()))
                     .map_or(span, |a| a.value.span);
-                let resolved = self.data_path(module, &path.clone(), at);
+                let resolved = self.data_file(module, &path.clone(), at);
                 values.insert("path".to_string(), Value::Str(resolved));
             }
         }

@@ -61,10 +61,4 @@ pub enum SimError {
     /// A saved state that does not belong to the world or arms it is resumed with.
     #[error("cannot resume: {0}")]
     Resume(String),
-    /// A metric name the simulator does not report.
-    #[error("unknown metric `{name}`; expected one of: {}", crate::Metric::ALL.map(|m| m.name()).join(", "))]
-    UnknownMetric {
-        /// The name given.
-        name: String,
-    },
 }

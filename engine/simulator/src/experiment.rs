@@ -356,7 +356,7 @@ impl Experiment {
             let metric: Metric = g
                 .metric
                 .parse()
-                .map_err(|e: SimError| SynthesisError::BadUnits { metric: g.metric.clone(), problem: e.to_string() })?;
+                .map_err(|problem: String| SynthesisError::BadUnits { metric: g.metric.clone(), problem })?;
             per_guardrail.push(self.deltas(metric, level, as_of)?);
         }
         Ok(primary_deltas

@@ -52,7 +52,7 @@ impl Step for Online {
             Value::OnlineMetric(m) => m.clone(),
             other => return Err(StepError::permanent(format!("`primary` should be an online metric, is {other}"))),
         };
-        let primary_metric: Metric = primary.parse().map_err(|e| StepError::permanent(format!("{e}")))?;
+        let primary_metric: Metric = primary.parse().map_err(StepError::permanent)?;
         let guardrails = guardrails(ctx.arg("guardrails")?)?;
         let level = ctx.float("confidence")?;
         let traffic = match ctx.arg("traffic")? {

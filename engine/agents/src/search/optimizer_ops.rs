@@ -13,7 +13,15 @@ pub(crate) const OPERATORS: &[&str] = &["optimizer_type", "lr_up", "lr_down", "s
 /// The structural ones, preferred for innovation.
 pub(crate) const STRUCTURAL: &[&str] = &["optimizer_type", "schedule"];
 
-const TYPES: &[(&str, f64)] = &[("sgd", 0.01), ("adam", 1e-3), ("adamw", 1e-3), ("adagrad", 0.1), ("rmsprop", 1e-3)];
+/// The optimizer constructors with their default learning rates, as the language defines them
+/// (`dsl::builtins`), in its order.
+fn types() -> Vec<(&'static str, f64)> {
+    dsl::builtins::all()
+        .iter()
+        .filter(|s| s.module == dsl::builtins::PRELUDE && s.returns == dsl::types::Type::Optimizer)
+        .filter_map(|s| Some((s.name, s.param("lr")?.default.as_ref()?.as_f64()?)))
+        .collect()
+}
 
 /// An optimizer constructor call.
 #[derive(Clone, Debug, PartialEq)]
@@ -67,7 +75,7 @@ impl Opt {
 }
 
 fn default_lr(ctor: &str) -> f64 {
-    TYPES.iter().find(|(c, _)| *c == ctor).map_or(1e-3, |(_, lr)| *lr)
+    types().into_iter().find(|(c, _)| *c == ctor).map_or(1e-3, |(_, lr)| lr)
 }
 
 /// Three significant digits, so proposals read `0.032`, not `0.032000000000000001`.
@@ -80,8 +88,8 @@ pub(crate) fn apply(op: &str, o: &Opt, strength: f64, rng: &mut ChaCha8Rng) -> O
     let mut o = o.clone();
     let what = match op {
         "optimizer_type" => {
-            let others: Vec<&(&str, f64)> = TYPES.iter().filter(|(c, _)| *c != o.ctor).collect();
-            let &&(new, lr) = others.choose(rng)?;
+            let others: Vec<(&str, f64)> = types().into_iter().filter(|(c, _)| *c != o.ctor).collect();
+            let &(new, lr) = others.choose(rng)?;
             // Keep the rate's position relative to each type's usual rate.
             let ratio = o.float("lr") / default_lr(&o.ctor);
             let old = std::mem::replace(&mut o.ctor, new.to_string());
@@ -135,4 +143,14 @@ pub(crate) fn apply(op: &str, o: &Opt, strength: f64, rng: &mut ChaCha8Rng) -> O
         _ => return None,
     };
     Some((o, what))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_search_knows_every_optimizer_of_the_language_with_its_default_rate() {
+        let types = super::types();
+        assert_eq!(types, [("sgd", 0.01), ("adam", 1e-3), ("adamw", 1e-3), ("adagrad", 0.1), ("rmsprop", 1e-3)]);
+        assert_eq!(super::default_lr("adagrad"), 0.1);
+    }
 }
