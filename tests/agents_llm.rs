@@ -532,6 +532,23 @@ async fn optimizer_and_architecture_personas_probe_the_loss_and_read_the_journal
 
     let tools = sql(&dir, "SELECT tool, status FROM tool_calls ORDER BY id");
     assert_eq!(tools, vec![json!(["compute_loss", "ok"]), json!(["read_journal", "ok"])], "{tools:?}");
+    // Every call is linked to the experiment its request produced.
+    let linked = sql(
+        &dir,
+        "SELECT e.persona, (SELECT count(*) FROM llm_calls c WHERE c.experiment_id = e.id), \
+                (SELECT list(t.tool) FROM tool_calls t WHERE t.experiment_id = e.id) \
+         FROM experiments e WHERE e.operator = 'llm' ORDER BY e.id",
+    );
+    assert_eq!(
+        linked,
+        vec![
+            json!(["optimizer", 2, ["compute_loss"]]),
+            json!(["architecture", 1, null]),
+            json!(["historian", 2, ["read_journal"]])
+        ],
+        "{linked:?}"
+    );
+    assert_eq!(sql(&dir, "SELECT count(*) FROM llm_calls WHERE experiment_id IS NULL")[0][0], 0);
     let trained = sql(&dir, "SELECT persona, status FROM experiments WHERE operator = 'llm' ORDER BY id");
     assert_eq!(
         trained,

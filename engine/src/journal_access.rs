@@ -60,6 +60,13 @@ impl JournalAccess for JournalRecorder {
         self.call(move |journal| journal.transaction(|tx| tx.insert_llm_call(&row)).map_err(|e| e.to_string()))
     }
 
+    fn link_calls(&self, experiment_key: &str, persona: &str, since: i64) -> Result<(), String> {
+        let (key, persona) = (experiment_key.to_string(), persona.to_string());
+        self.call(move |journal| {
+            journal.transaction(|tx| tx.link_calls(&key, &persona, since)).map_err(|e| e.to_string())
+        })
+    }
+
     fn record_tool_call(&self, call: ToolCall) -> Result<(), String> {
         let row = journal::ToolCallRow {
             run_id: Some(self.run_id()),

@@ -101,4 +101,24 @@ impl JournalTx<'_> {
         )?;
         Ok(())
     }
+
+    /// Links the calls one agent request made to the experiment it produced first: its LLM
+    /// attempts (by persona) and tool calls made since `since` (microseconds) in the same run,
+    /// not yet linked. An agent's requests run one at a time, so the window is that request's.
+    pub fn link_calls(&self, experiment_key: &str, persona: &str, since: i64) -> Result<()> {
+        let Some(id) = experiment_id(self, &Some(experiment_key.to_string()))? else { return Ok(()) };
+        let conn = self.connection();
+        let run: Option<i64> = conn.query_row("SELECT run_id FROM experiments WHERE id = ?", [id], |row| row.get(0))?;
+        conn.execute(
+            "UPDATE llm_calls SET experiment_id = ? WHERE experiment_id IS NULL AND run_id IS NOT DISTINCT FROM ?
+                 AND persona = ? AND created_at >= make_timestamp(?)",
+            params![id, run, persona, since],
+        )?;
+        conn.execute(
+            "UPDATE tool_calls SET experiment_id = ? WHERE experiment_id IS NULL AND run_id IS NOT DISTINCT FROM ?
+                 AND created_at >= make_timestamp(?)",
+            params![id, run, since],
+        )?;
+        Ok(())
+    }
 }

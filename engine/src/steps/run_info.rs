@@ -47,6 +47,8 @@ pub trait JournalAccess: Send + Sync {
     fn record_llm_call(&self, call: &llm::CallRecord) -> Result<(), String>;
     /// Records a tool call.
     fn record_tool_call(&self, call: ToolCall) -> Result<(), String>;
+    /// Links the calls an agent's request made since `since` (µs) to `experiment_key`.
+    fn link_calls(&self, experiment_key: &str, persona: &str, since: i64) -> Result<(), String>;
 }
 
 /// One call of an agent tool, for the journal.

@@ -15,7 +15,7 @@ pub fn steps() -> Vec<Arc<dyn Step>> {
 }
 
 /// The SQL behind `read_journal(top: N)`, or `read_journal(key: K)` for one experiment with its
-/// delta, metrics and decisions.
+/// delta, metrics, decisions, and the LLM and tool calls of the request that proposed it.
 pub fn read_journal_sql(top: i64, key: &str) -> String {
     if key.is_empty() {
         return format!(
@@ -25,11 +25,19 @@ pub fn read_journal_sql(top: i64, key: &str) -> String {
     }
     // A literal, quotes doubled; the statement still goes through the read-only guards.
     let key = key.replace('\'', "''");
+    // The calls of the request that proposed it: linked to its first experiment, which shares
+    // the run, round and persona of every other one the request produced.
+    let request = "SELECT s.id FROM experiments s WHERE s.run_id = e.run_id AND s.round = e.round \
+                   AND s.persona = e.persona";
     format!(
         "SELECT e.key, e.persona, e.kind, e.operator, e.status, e.offline_score, e.explanation, e.reason, \
                 e.delta, e.offline_metrics, e.online_metrics, e.cost, \
                 (SELECT list(d.decision || ': ' || coalesce(d.reason, '')) FROM decisions d \
-                 WHERE d.experiment_key = e.key) AS decisions \
+                 WHERE d.experiment_key = e.key) AS decisions, \
+                (SELECT list(c.status || ' ' || c.model || ' (' || c.input_tokens || '+' || c.output_tokens || ' tokens)') \
+                 FROM llm_calls c WHERE c.experiment_id IN ({request})) AS llm_calls, \
+                (SELECT list(t.tool || ' ' || t.status) FROM tool_calls t WHERE t.experiment_id IN ({request})) \
+                 AS tool_calls \
          FROM experiments e WHERE e.key = '{key}'"
     )
 }

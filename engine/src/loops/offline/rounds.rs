@@ -64,29 +64,39 @@ impl Loop {
                 // Turns take the round's parents in turn, so proposals spread over all of them.
                 self.parent = self.parents[self.turns % self.parents.len()].clone();
                 self.turns += 1;
+                let (since, journaled) = (journal::now_micros(), self.history.len());
                 let proposals = self.propose(&persona);
                 if proposals.is_empty() {
                     self.silent.push(format!("round {round}: {}", persona.name));
                 }
+                let mut stop = false;
                 if let Agent::Llm(llm) = &mut self.agent {
                     if let Some(error) = llm.last_error.take() {
-                        let stop = matches!(error, llm::Error::Budget(_));
+                        stop = matches!(error, llm::Error::Budget(_));
                         self.llm_failed(ctx, round, &persona, &error)?;
-                        if stop {
-                            return Ok(());
-                        }
                     }
                 }
                 for proposal in proposals {
                     if self.exhausted() {
-                        return Ok(());
+                        break;
                     }
                     self.evaluate(ctx, round, &persona, proposal).await?;
+                }
+                self.link_calls(ctx, &persona, journaled, since)?;
+                if stop || self.exhausted() {
+                    return Ok(());
                 }
             }
             self.warm_start();
         }
         Ok(())
+    }
+
+    /// Links the LLM and tool calls of this turn's request to the first experiment it produced
+    /// (the request's other experiments share its run, round and persona).
+    fn link_calls(&self, ctx: &StepContext, persona: &Persona, journaled: usize, since: i64) -> Result<(), StepError> {
+        let (Agent::Llm(_), Some(first)) = (&self.agent, self.history.get(journaled)) else { return Ok(()) };
+        ctx.run.journal.link_calls(&first.id, &persona.name, since).map_err(StepError::transient)
     }
 
     pub(super) fn exhausted(&self) -> bool {
