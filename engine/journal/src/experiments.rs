@@ -6,7 +6,7 @@
 use duckdb::params;
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::journal::{Journal, JournalTx};
 use crate::process::now_micros;
 
@@ -27,8 +27,8 @@ pub struct ExperimentRecord {
     pub explanation: Option<String>,
     pub delta: Option<serde_json::Value>,
     pub program_hash: Option<String>,
-    /// `proposed`, `rejected`, `verified`, `trained`, `failed`, `launched` or `blocked`.
-    pub status: String,
+    /// Where it got to.
+    pub status: ExperimentStatus,
     pub reason: Option<String>,
     pub offline_metrics: Option<serde_json::Value>,
     pub offline_score: Option<f64>,
@@ -38,6 +38,65 @@ pub struct ExperimentRecord {
     pub online_metrics: Option<serde_json::Value>,
     /// Parameters, FLOPs per example, training seconds.
     pub cost: Option<serde_json::Value>,
+}
+
+/// Where an experiment got to: the one set of statuses the loops write and the journal's
+/// `experiments.status` column accepts.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ExperimentStatus {
+    /// Proposed, not yet verified.
+    #[default]
+    Proposed,
+    /// Verify (or the cost check) refused it.
+    Rejected,
+    /// It compiles and checks; not trained yet.
+    Verified,
+    /// Trained and scored.
+    Trained,
+    /// It could not be trained, screened or proposed.
+    Failed,
+    /// It won its online study and became the production baseline.
+    Launched,
+    /// Its online study decided against it.
+    Blocked,
+}
+
+impl ExperimentStatus {
+    /// Every status, in the order a candidate may pass through them.
+    pub const ALL: [ExperimentStatus; 7] = [
+        ExperimentStatus::Proposed,
+        ExperimentStatus::Rejected,
+        ExperimentStatus::Verified,
+        ExperimentStatus::Trained,
+        ExperimentStatus::Failed,
+        ExperimentStatus::Launched,
+        ExperimentStatus::Blocked,
+    ];
+
+    /// The name the journal stores.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExperimentStatus::Proposed => "proposed",
+            ExperimentStatus::Rejected => "rejected",
+            ExperimentStatus::Verified => "verified",
+            ExperimentStatus::Trained => "trained",
+            ExperimentStatus::Failed => "failed",
+            ExperimentStatus::Launched => "launched",
+            ExperimentStatus::Blocked => "blocked",
+        }
+    }
+
+    /// The status a stored name stands for.
+    pub fn parse(name: &str) -> Option<ExperimentStatus> {
+        Self::ALL.into_iter().find(|s| s.as_str() == name)
+    }
+}
+
+impl std::fmt::Display for ExperimentStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// One value of an online study: an arm's metric on a simulated day.
@@ -72,18 +131,10 @@ pub struct DecisionRecord {
     pub baseline: Option<String>,
 }
 
-const EXPERIMENT_STATUSES: &[&str] = &["proposed", "rejected", "verified", "trained", "failed", "launched", "blocked"];
-
 impl JournalTx<'_> {
     /// Inserts the experiment, or updates the row with the same key (keeping its id, first run
     /// and creation time).
     pub fn upsert_experiment(&self, e: &ExperimentRecord) -> Result<()> {
-        if !EXPERIMENT_STATUSES.contains(&e.status.as_str()) {
-            return Err(Error::InvalidInput(format!(
-                "experiment status {:?} is not one of {EXPERIMENT_STATUSES:?}",
-                e.status
-            )));
-        }
         let json = |v: &Option<serde_json::Value>| v.as_ref().map(|v| v.to_string());
         let now = now_micros();
         let conn = self.connection();
@@ -111,7 +162,7 @@ impl JournalTx<'_> {
                 e.explanation,
                 json(&e.delta),
                 e.program_hash,
-                e.status,
+                e.status.as_str(),
                 e.reason,
                 json(&e.offline_metrics),
                 e.offline_score,
@@ -139,7 +190,7 @@ impl JournalTx<'_> {
                     e.explanation,
                     json(&e.delta),
                     e.program_hash,
-                    e.status,
+                    e.status.as_str(),
                     e.reason,
                     json(&e.offline_metrics),
                     e.offline_score,
@@ -219,7 +270,12 @@ impl Journal {
                 explanation: row.get(7)?,
                 delta: json(row.get(8)?),
                 program_hash: row.get(9)?,
-                status: row.get(10)?,
+                status: {
+                    let name: String = row.get(10)?;
+                    ExperimentStatus::parse(&name).ok_or_else(|| {
+                        duckdb::Error::FromSqlConversionFailure(10, duckdb::types::Type::Text, name.into())
+                    })?
+                },
                 reason: row.get(11)?,
                 offline_metrics: json(row.get(12)?),
                 offline_score: row.get(13)?,

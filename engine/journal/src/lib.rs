@@ -27,7 +27,7 @@ mod table;
 pub use batch::{StepUpdate, StepWriter};
 pub use calls::{LlmCall, ToolCallRow};
 pub use error::{Error, Result};
-pub use experiments::{DecisionRecord, ExperimentRecord, OnlineValue};
+pub use experiments::{DecisionRecord, ExperimentRecord, ExperimentStatus, OnlineValue};
 pub use guard::ALLOWED as READ_ONLY_STATEMENTS;
 pub use journal::{Journal, JournalTx};
 pub use metrics::MetricValue;

@@ -1,7 +1,7 @@
 //! The loops' records: experiments keyed by their delta, online values per day, decisions — each
 //! an upsert, so a loop re-run after a kill rewrites rows instead of duplicating them.
 
-use journal::{DecisionRecord, ExperimentRecord, Journal, OnlineValue};
+use journal::{DecisionRecord, ExperimentRecord, ExperimentStatus, Journal, OnlineValue};
 
 fn experiment(key: &str, status: &str) -> ExperimentRecord {
     ExperimentRecord {
@@ -11,7 +11,7 @@ fn experiment(key: &str, status: &str) -> ExperimentRecord {
         kind: Some("explore".into()),
         operator: Some("lr_scale".into()),
         delta: Some(serde_json::json!({"op": "set", "block": "opt", "args": {"lr": 0.05}})),
-        status: status.into(),
+        status: ExperimentStatus::parse(status).unwrap(),
         ..Default::default()
     }
 }
@@ -44,10 +44,22 @@ fn an_experiment_written_twice_is_one_row_with_the_latest_state() {
 
 #[test]
 fn an_unknown_status_is_refused() {
-    let mut journal = Journal::open_in_memory().unwrap();
-    let err = journal.transaction(|tx| tx.upsert_experiment(&experiment("k", "exploded"))).unwrap_err();
-    assert!(err.to_string().contains("exploded"), "{err}");
+    // The type has no such status; the column refuses one written past it, by SQL.
+    assert_eq!(ExperimentStatus::parse("exploded"), None);
+    let journal = Journal::open_in_memory().unwrap();
+    let err = journal
+        .connection()
+        .execute(
+            "INSERT INTO experiments (key, status, created_at, updated_at) VALUES ('k', 'exploded', now()::TIMESTAMP, \
+             now()::TIMESTAMP)",
+            [],
+        )
+        .unwrap_err();
+    assert!(err.to_string().contains("CHECK"), "{err}");
     assert_eq!(count(&journal, "experiments"), 0);
+    for status in ExperimentStatus::ALL {
+        assert_eq!(ExperimentStatus::parse(status.as_str()), Some(status));
+    }
 }
 
 #[test]

@@ -167,9 +167,9 @@ impl Step for Online {
                 "study": study, "decision": decision, "primary": verdict.primary, "guardrails": verdict.guardrails,
             }));
             match decision {
-                "launched" => experiment.status = "launched".into(),
+                "launched" => experiment.status = journal::ExperimentStatus::Launched,
                 "blocked" | "rejected" => {
-                    experiment.status = "blocked".into();
+                    experiment.status = journal::ExperimentStatus::Blocked;
                     experiment.reason = Some(verdict.reason.clone());
                 }
                 _ => {}

@@ -33,7 +33,7 @@ impl Step for Top {
         let mut trained: Vec<&Entry> = experiments
             .entries
             .iter()
-            .filter(|e| e.record.status == "trained" && e.record.key != experiments.baseline)
+            .filter(|e| e.record.status == journal::ExperimentStatus::Trained && e.record.key != experiments.baseline)
             .filter(|e| e.record.offline_score.is_some() && e.checkpoint.is_some())
             .collect();
         // Ties keep the loop's order (stable sort), so the choice is reproducible.

@@ -17,7 +17,7 @@ impl Loop {
         ctx: &StepContext,
         mut entry: Entry,
         name: &str,
-    ) -> Result<(Entry, &'static str), StepError> {
+    ) -> Result<(Entry, ExperimentStatus), StepError> {
         let run = &ctx.run;
         let source = entry.source.clone().unwrap_or_default();
         let args = candidate::args(
@@ -33,7 +33,7 @@ impl Loop {
         let meta = &artifact.meta;
         let report = TrainReport::from_meta(meta);
         let (status, reason) = if let Some(reason) = meta.get("reason").and_then(|r| r.as_str()) {
-            ("failed", Some(reason.to_string()))
+            (ExperimentStatus::Failed, Some(reason.to_string()))
         } else if let Some(report) = report {
             entry.record.offline_metrics = Some(serde_json::json!({
                 "valid": report.valid.values,
@@ -50,17 +50,20 @@ impl Loop {
             entry.checkpoint = Some(artifact.hash.clone());
             let params = report.summary.params;
             match self.args.max_params.filter(|limit| params > *limit) {
-                Some(limit) => ("rejected", Some(format!("cost: {params} parameters exceed the limit of {limit}"))),
-                // A candidate is ranked by its score: one without it must say so, not vanish.
-                None if entry.record.offline_score.is_none() => {
-                    ("failed", Some(format!("its validation metrics have no `{}`", self.args.settings.metric)))
+                Some(limit) => {
+                    (ExperimentStatus::Rejected, Some(format!("cost: {params} parameters exceed the limit of {limit}")))
                 }
-                None => ("trained", None),
+                // A candidate is ranked by its score: one without it must say so, not vanish.
+                None if entry.record.offline_score.is_none() => (
+                    ExperimentStatus::Failed,
+                    Some(format!("its validation metrics have no `{}`", self.args.settings.metric)),
+                ),
+                None => (ExperimentStatus::Trained, None),
             }
         } else {
             return Err(StepError::permanent(format!("the output of `{name}` is not a training report: {meta}")));
         };
-        entry.record.status = status.into();
+        entry.record.status = status;
         entry.record.reason = reason;
         Ok((entry, status))
     }
@@ -70,12 +73,12 @@ impl Loop {
         &mut self,
         ctx: &StepContext,
         mut record: ExperimentRecord,
-        status: &'static str,
+        status: ExperimentStatus,
         reason: Option<String>,
     ) -> Result<(), StepError> {
-        record.status = status.into();
+        record.status = status;
         record.reason = reason;
-        *self.counts.entry(status).or_default() += 1;
+        *self.counts.entry(status.as_str()).or_default() += 1;
         self.seen.insert(record.key.clone());
         let metric = self.args.settings.metric.to_string();
         self.history.push(history_entry(&record, &metric, &self.tag, self.history.len()));
@@ -87,12 +90,12 @@ impl Loop {
         &mut self,
         ctx: &StepContext,
         record: ExperimentRecord,
-        status: &'static str,
+        status: ExperimentStatus,
         reason: String,
     ) -> Result<(), StepError> {
         let mut entry =
             Entry { record: record.clone(), source: None, blocks: self.args.blocks.clone(), checkpoint: None };
-        (entry.record.status, entry.record.reason) = (status.into(), Some(reason.clone()));
+        (entry.record.status, entry.record.reason) = (status, Some(reason.clone()));
         self.entries.push(entry);
         self.record(ctx, record, status, Some(reason))
     }

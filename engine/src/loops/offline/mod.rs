@@ -14,7 +14,7 @@ use agents::scope::Persona;
 use agents::{apply_as, Baseline, HistoryEntry, Outcome, Proposal, ProposalKind, ProposalRequest, Proposer, Quota};
 use dsl::metrics::MetricAt;
 use dsl::types::Value;
-use journal::ExperimentRecord;
+use journal::{ExperimentRecord, ExperimentStatus};
 
 use super::candidate::{self, Settings, CANDIDATE_STEP};
 use super::llm_agent::LlmAgent;
@@ -64,6 +64,13 @@ impl Step for Offline {
     }
 }
 
+/// A starting point proposals are made from: the program agents edit, and its journal entry.
+#[derive(Clone)]
+struct Parent {
+    program: Baseline,
+    entry: Entry,
+}
+
 /// A running fast loop.
 struct Loop {
     args: Args,
@@ -71,9 +78,9 @@ struct Loop {
     split: Artifact,
     production: Option<String>,
     /// The current starting point and its entry: one of `parents`, in turn.
-    parent: (Baseline, Entry),
+    parent: Parent,
     /// The starting points of this round: the baseline, then the best `warm_start` so far.
-    parents: Vec<(Baseline, Entry)>,
+    parents: Vec<Parent>,
     /// Persona turns taken, to hand each the next parent.
     turns: usize,
     personas: Vec<Persona>,
@@ -139,7 +146,7 @@ impl Loop {
                 Some(v) => format!("production baseline {}", v.name),
                 None => "the workflow's baseline".into(),
             }),
-            status: "verified".into(),
+            status: ExperimentStatus::Verified,
             ..Default::default()
         };
         let blocks = blocks_in(&baseline.program, launched_blocks.as_ref().unwrap_or(&args.blocks));
@@ -154,7 +161,7 @@ impl Loop {
             started: Instant::now(),
             split,
             production: current.map(|v| v.name),
-            parent: (baseline.clone(), entry.clone()),
+            parent: Parent { program: baseline.clone(), entry: entry.clone() },
             parents: Vec::new(),
             turns: 0,
             personas,
@@ -170,13 +177,13 @@ impl Loop {
             args,
         };
         let entry = lp.train(ctx, entry, "baseline").await?;
-        if entry.record.status != "trained" {
+        if entry.record.status != ExperimentStatus::Trained {
             return Err(StepError::permanent(format!(
                 "the baseline itself does not train: {}",
                 entry.record.reason.clone().unwrap_or_default()
             )));
         }
-        lp.parent = (baseline, entry);
+        lp.parent = Parent { program: baseline, entry };
         lp.parents = vec![lp.parent.clone()];
         Ok(lp)
     }
@@ -212,7 +219,7 @@ impl Loop {
         let best = self
             .entries
             .iter()
-            .filter(|e| e.record.status == "trained")
+            .filter(|e| e.record.status == ExperimentStatus::Trained)
             .max_by(|a, b| a.record.offline_score.partial_cmp(&b.record.offline_score).unwrap_or(std::cmp::Ordering::Equal))
             .map(|e| serde_json::json!({ "key": e.record.key, "score": e.record.offline_score, "persona": e.record.persona }));
         let file = Experiments {
@@ -234,8 +241,11 @@ impl Loop {
             }
             Agent::Llm(_) => serde_json::json!({ "kind": "llm" }),
         };
-        let trained =
-            file.entries.iter().filter(|e| e.record.status == "trained" && e.record.key != file.baseline).count();
+        let trained = file
+            .entries
+            .iter()
+            .filter(|e| e.record.status == ExperimentStatus::Trained && e.record.key != file.baseline)
+            .count();
         Ok(serde_json::json!({
             "metric": file.metric,
             "trained": trained,
@@ -284,7 +294,7 @@ fn history_entry(e: &ExperimentRecord, metric: &str, tag: &str, time: usize) -> 
         explanation: e.explanation.clone().unwrap_or_default(),
         metric: metric.to_string(),
         score: e.offline_score,
-        status: e.status.clone(),
+        status: e.status.to_string(),
         time: time as u64,
     }
 }

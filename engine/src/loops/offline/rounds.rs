@@ -8,7 +8,7 @@ impl Loop {
     /// the baseline's source with other blocks named (a reward, a model...), so a chosen set of
     /// variants can reach the slow loop side by side. They do not count against the budget.
     pub(super) async fn given(&mut self, ctx: &StepContext) -> Result<(), StepError> {
-        let parent = self.parent.1.clone();
+        let parent = self.parent.entry.clone();
         let source = parent.source.clone().unwrap_or_default();
         for blocks in self.args.given.clone() {
             if blocks == self.args.blocks {
@@ -106,7 +106,7 @@ impl Loop {
 
     pub(super) fn propose(&mut self, persona: &Persona) -> Vec<Proposal> {
         let request =
-            ProposalRequest { persona, baseline: &self.parent.0, history: &self.history, quota: self.args.quota };
+            ProposalRequest { persona, baseline: &self.parent.program, history: &self.history, quota: self.args.quota };
         // Proposing compiles every candidate (and may wait on an LLM): kept off the async workers.
         tokio::task::block_in_place(|| self.agent.proposer().propose(&request))
     }
@@ -127,13 +127,13 @@ impl Loop {
                 &blake3::hash(format!("{round} {} {text}", persona.name).as_bytes()).to_hex()[..24]
             ),
             run_id: Some(ctx.run.run_id),
-            parent: Some(self.parent.1.record.key.clone()),
+            parent: Some(self.parent.entry.record.key.clone()),
             round: Some(round as i64),
             persona: Some(persona.name.clone()),
             operator: Some("llm".into()),
             ..Default::default()
         };
-        self.reject(ctx, record, "failed", format!("llm: {text}"))
+        self.reject(ctx, record, ExperimentStatus::Failed, format!("llm: {text}"))
     }
 
     /// One proposal, from Verify to its score.
@@ -147,7 +147,7 @@ impl Loop {
         let delta = serde_json::to_value(&proposal.delta).unwrap_or_default();
         let mut record = ExperimentRecord {
             run_id: Some(ctx.run.run_id),
-            parent: Some(self.parent.1.record.key.clone()),
+            parent: Some(self.parent.entry.record.key.clone()),
             round: Some(round as i64),
             persona: Some(persona.name.clone()),
             kind: Some(proposal.kind.as_str().into()),
@@ -156,15 +156,20 @@ impl Loop {
             delta: Some(delta.clone()),
             ..Default::default()
         };
-        let candidate = match tokio::task::block_in_place(|| apply_as(&self.parent.0, persona, &proposal.delta)) {
+        let candidate = match tokio::task::block_in_place(|| apply_as(&self.parent.program, persona, &proposal.delta)) {
             Ok(candidate) => candidate,
             Err(e) => {
                 record.key = format!("rejected-{}", &blake3::hash(delta.to_string().as_bytes()).to_hex()[..24]);
-                return self.reject(ctx, record, "rejected", format!("{}: {}", e.kind.as_str(), e.message));
+                return self.reject(
+                    ctx,
+                    record,
+                    ExperimentStatus::Rejected,
+                    format!("{}: {}", e.kind.as_str(), e.message),
+                );
             }
         };
         record.key = format!("{}-{}", candidate.key.0, self.tag);
-        let blocks = blocks_in(&candidate.program, &self.parent.1.blocks);
+        let blocks = blocks_in(&candidate.program, &self.parent.entry.blocks);
         record.program_hash = Some(blake3::hash(candidate.source.as_bytes()).to_hex()[..32].to_string());
         if self.seen.contains(&record.key) {
             *self.counts.entry("duplicate").or_default() += 1;
@@ -175,17 +180,17 @@ impl Loop {
         record.cost = Some(serde_json::json!({ "flops": flops }));
         if let Some(limit) = self.args.max_flops.filter(|l| flops as i64 > *l) {
             let reason = format!("cost: {flops} FLOPs per example exceeds the limit of {limit}");
-            return self.reject(ctx, record, "rejected", reason);
+            return self.reject(ctx, record, ExperimentStatus::Rejected, reason);
         }
         if persona.tools.iter().any(|t| t == "compute_loss") {
             if let Err(failure) = self.screen(&candidate.program, &blocks).await {
-                return self.reject(ctx, record, "failed", format!("compute_loss: {failure}"));
+                return self.reject(ctx, record, ExperimentStatus::Failed, format!("compute_loss: {failure}"));
             }
         }
         let entry = Entry { record, source: Some(candidate.source.clone()), blocks, checkpoint: None };
         let entry = self.train(ctx, entry, &format!("r{round}-{}", short(&candidate.key.0))).await?;
         self.trained += 1;
-        let improvement = match (entry.record.offline_score, self.parent.1.record.offline_score) {
+        let improvement = match (entry.record.offline_score, self.parent.entry.record.offline_score) {
             (Some(score), Some(parent)) => Some(score - parent),
             _ => None,
         };
@@ -194,7 +199,7 @@ impl Loop {
             persona: persona.name.clone(),
             operator: proposal.operator.clone(),
             improvement,
-            status: entry.record.status.clone(),
+            status: entry.record.status.to_string(),
         });
         Ok(())
     }
@@ -228,13 +233,16 @@ impl Loop {
         if self.args.warm_start == 0 {
             return;
         }
-        let mut ranked: Vec<&Entry> =
-            self.entries.iter().filter(|e| e.record.status == "trained" && e.source.is_some()).collect();
+        let mut ranked: Vec<&Entry> = self
+            .entries
+            .iter()
+            .filter(|e| e.record.status == ExperimentStatus::Trained && e.source.is_some())
+            .collect();
         // Stable: ties keep the order they were trained in, so a re-run picks the same parents.
         ranked.sort_by(|a, b| {
             b.record.offline_score.partial_cmp(&a.record.offline_score).unwrap_or(std::cmp::Ordering::Equal)
         });
-        let root = self.parents[0].0.clone();
+        let root = self.parents[0].program.clone();
         let mut parents = Vec::new();
         for best in ranked.into_iter().take(self.args.warm_start) {
             let built = Baseline::new(
@@ -245,7 +253,7 @@ impl Loop {
             );
             if let Ok(next) = built {
                 let next = next.with_blocks(root.model.as_deref(), root.optimizer.as_deref(), root.reward.as_deref());
-                parents.push((next, best.clone()));
+                parents.push(Parent { program: next, entry: best.clone() });
             }
         }
         if !parents.is_empty() {
