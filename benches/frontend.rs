@@ -2,19 +2,6 @@
 
 use criterion::{criterion_group, criterion_main, Criterion};
 
-/// Reads nothing: the generated program has no imports.
-struct NoFiles;
-
-impl dsl::Loader for NoFiles {
-    fn read(&self, path: &str) -> Result<String, String> {
-        Err(format!("{path}: no files in this benchmark"))
-    }
-
-    fn exists(&self, _: &str) -> bool {
-        false
-    }
-}
-
 /// 1,000 simulated datasets and 4,000 splits of them: 5,000 steps, 4,000 edges.
 pub fn generate(datasets: usize, splits: usize) -> String {
     let mut text = String::from("use std::sim::{logs}\nuse std::data::{random_split}\n\n");
@@ -33,7 +20,7 @@ fn frontend(c: &mut Criterion) {
     group.sample_size(20);
     group.bench_function("parse+check+plan 5000 steps", |b| {
         b.iter(|| {
-            let checked = dsl::check("gen.evo", &text, &NoFiles, &[]);
+            let checked = dsl::check("gen.evo", &text, &dsl::NoFiles, &[]);
             let program = checked.result.expect("the generated program is valid");
             let plan = dsl::Plan::new(&program);
             assert_eq!(plan.len(), 5000);

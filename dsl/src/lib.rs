@@ -21,7 +21,7 @@ pub mod stdlib;
 pub mod suggest;
 pub mod types;
 
-pub use check::{check, Checked, Loader};
+pub use check::{check, Checked, Loader, NoFiles};
 pub use diagnostic::{Diagnostic, ErrorKind};
 pub use plan::Plan;
 pub use program::Program;

@@ -5,18 +5,6 @@
 
 use libfuzzer_sys::fuzz_target;
 
-struct NoFiles;
-
-impl dsl::Loader for NoFiles {
-    fn read(&self, path: &str) -> Result<String, String> {
-        Err(format!("{path}: not in the fuzzer"))
-    }
-
-    fn exists(&self, _: &str) -> bool {
-        false
-    }
-}
-
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };
     let mut sources = dsl::SourceMap::default();
@@ -25,7 +13,7 @@ fuzz_target!(|data: &[u8]| {
         let formatted = dsl::fmt::format(&module, text);
         assert!(dsl::parse::parse(file, &formatted).is_ok(), "formatted code parses");
     }
-    if let Ok(program) = dsl::check("fuzz.evo", text, &NoFiles, &[]).result {
+    if let Ok(program) = dsl::check("fuzz.evo", text, &dsl::NoFiles, &[]).result {
         let _ = dsl::Plan::new(&program).to_json();
     }
 });

@@ -22,8 +22,8 @@ use crate::program::{Program, Schema};
 use crate::span::{SourceMap, Span};
 use crate::types::{Type, Value};
 
-pub use modules::Loader;
 use modules::ModuleSet;
+pub use modules::{Loader, NoFiles};
 
 /// What `check` produced: the sources (to render diagnostics) and the program, or the errors.
 pub struct Checked {

@@ -23,6 +23,20 @@ pub trait Loader {
     }
 }
 
+/// A loader with no files and no environment: for programs that import nothing and read no
+/// data (benches, fuzzing, tests of blocks).
+pub struct NoFiles;
+
+impl Loader for NoFiles {
+    fn read(&self, path: &str) -> Result<String, String> {
+        Err(format!("no files here (`{path}`)"))
+    }
+
+    fn exists(&self, _: &str) -> bool {
+        false
+    }
+}
+
 /// One loaded module.
 pub(crate) struct LoadedModule {
     /// `std::models`, or the file stem for user files.

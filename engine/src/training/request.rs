@@ -223,20 +223,9 @@ pub fn optimizer(program: &dsl::Program, value: &Value) -> Result<ResolvedOptimi
 mod tests {
     use super::*;
 
-    struct NoFiles;
-
-    impl dsl::Loader for NoFiles {
-        fn read(&self, path: &str) -> Result<String, String> {
-            Err(format!("{path}: no files here"))
-        }
-        fn exists(&self, _: &str) -> bool {
-            false
-        }
-    }
-
     #[test]
     fn concurrent_probes_get_scratch_folders_of_their_own_under_the_run_dir() {
-        let program = dsl::check("t.evo", "let x = std::debug::echo(1)\n", &NoFiles, &[]).result.unwrap();
+        let program = dsl::check("t.evo", "let x = std::debug::echo(1)\n", &dsl::NoFiles, &[]).result.unwrap();
         let run_tmp = tempfile::tempdir().unwrap();
         let mut req = TrainRequest::new(Arc::new(program), "m", "split");
         req.scratch = run_tmp.path().join("tmp");
@@ -251,7 +240,7 @@ mod tests {
 
     #[test]
     fn the_metric_decides_early_stopping_and_the_cutoffs() {
-        let program = dsl::check("t.evo", "let x = std::debug::echo(1)\n", &NoFiles, &[]).result.unwrap();
+        let program = dsl::check("t.evo", "let x = std::debug::echo(1)\n", &dsl::NoFiles, &[]).result.unwrap();
         let mut req = TrainRequest::new(Arc::new(program), "m", "split");
         assert_eq!(req.cutoffs(), [10]);
         req.metric = "mrr@5".parse().unwrap();

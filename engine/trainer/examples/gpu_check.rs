@@ -24,20 +24,10 @@ use trainer::model::FeatureTensors;
 use trainer::optim::{OptimizerConfig, OptimizerKind};
 use trainer::{Split, TrainConfig, Trainer};
 
-struct NoFiles;
-
-impl dsl::Loader for NoFiles {
-    fn read(&self, path: &str) -> Result<String, String> {
-        Err(format!("{path}: no files"))
-    }
-    fn exists(&self, _: &str) -> bool {
-        false
-    }
-}
-
 fn stdlib(name: &str) -> dsl::shape::ModelDef {
     let text = format!("use std::models::{{{name}}}\nlet m = {name}\n");
-    let program = dsl::check("gpu_check.evo", &text, &NoFiles, &[]).result.unwrap_or_else(|_| panic!("{name} checks"));
+    let program =
+        dsl::check("gpu_check.evo", &text, &dsl::NoFiles, &[]).result.unwrap_or_else(|_| panic!("{name} checks"));
     program.models[&format!("std::models::{name}")].clone()
 }
 

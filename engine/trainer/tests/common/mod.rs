@@ -7,22 +7,9 @@ use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use trainer::data::{split_by_user, Interactions, Row};
 
-/// Serves no files: test programs import only the embedded stdlib.
-struct NoFiles;
-
-impl dsl::Loader for NoFiles {
-    fn read(&self, path: &str) -> Result<String, String> {
-        Err(format!("{path}: tests read no files"))
-    }
-
-    fn exists(&self, _: &str) -> bool {
-        false
-    }
-}
-
 /// Checks `text` and returns its model called `name` (`std::models::bpr_mf` for stdlib ones).
 pub fn model_from(text: &str, name: &str) -> ModelDef {
-    let checked = dsl::check("test.evo", text, &NoFiles, &[]);
+    let checked = dsl::check("test.evo", text, &dsl::NoFiles, &[]);
     let program = match checked.result {
         Ok(p) => p,
         Err(d) => {
