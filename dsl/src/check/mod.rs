@@ -3,6 +3,8 @@
 //! can in one pass.
 
 mod args;
+mod calls;
+mod literals;
 mod model;
 mod modules;
 mod overrides;

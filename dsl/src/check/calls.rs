@@ -1,0 +1,230 @@
+//! Names and calls in workflow expressions: a path to a binding, a built-in step or constructor,
+//! a composite step; each step call becomes a node of the plan.
+
+use std::collections::HashMap;
+
+use super::args::Param;
+use super::value::Site;
+use super::{Checker, Symbol};
+use crate::ast::{self, Arg, Ident, Item};
+use crate::builtins::{CallKind, Signature};
+use crate::diagnostic::{Diagnostic, ErrorKind};
+use crate::program::{Node, StepOptions};
+use crate::span::Span;
+use crate::types::{Type, Value};
+
+impl Checker<'_> {
+    pub(super) fn check_path(
+        &mut self,
+        module: usize,
+        path: &[Ident],
+        expected: Option<&Type>,
+        site: &mut Site,
+    ) -> (Type, Value) {
+        if let [ident] = path {
+            if expected == Some(&Type::OnlineMetric) {
+                return self.check_online_metric(ident);
+            }
+            if let Some(local) = site.locals.get(&ident.name) {
+                return local.clone();
+            }
+        }
+        let span = path[0].span.to(path[path.len() - 1].span);
+        match self.lookup(module, path, "name") {
+            None => (Type::Error, Value::Invalid),
+            Some(Symbol::Builtin(sig)) => {
+                let call = if sig.params.iter().all(|p| p.default.is_some()) { "()" } else { "(...)" };
+                self.error(
+                    Diagnostic::new(
+                        ErrorKind::NotAllowedHere {
+                            what: format!("`{}` without a call", sig.name),
+                            context: "a value position",
+                        },
+                        span,
+                    )
+                    .help(format!("call it: `{}{call}`", sig.name)),
+                );
+                (Type::Error, Value::Invalid)
+            }
+            Some(Symbol::Item { module: m, index }) => {
+                if let Item::Step(decl) = &self.modules.get(m).items()[index] {
+                    let name = decl.name.name.clone();
+                    self.error(
+                        Diagnostic::new(
+                            ErrorKind::NotAllowedHere {
+                                what: format!("the step `{name}` without a call"),
+                                context: "a value position",
+                            },
+                            span,
+                        )
+                        .help(format!("call it: `{name}(...)`")),
+                    );
+                    return (Type::Error, Value::Invalid);
+                }
+                let r = self.resolve_item(m, index, span);
+                (r.ty, r.value)
+            }
+        }
+    }
+
+    pub(super) fn check_call(
+        &mut self,
+        module: usize,
+        callee: &[Ident],
+        args: &[Arg],
+        span: Span,
+        site: &mut Site,
+    ) -> (Type, Value) {
+        let is_top = std::mem::replace(&mut site.top, false);
+        let name = callee.last().unwrap().name.clone();
+        let id = if is_top { site.id.clone() } else { format!("{}.{name}", site.id) };
+        match self.lookup(module, callee, "step or function") {
+            None => {
+                for a in args {
+                    self.check_expr(module, &a.value, None, site);
+                }
+                (Type::Error, Value::Invalid)
+            }
+            Some(Symbol::Builtin(sig)) => self.call_builtin(module, sig, args, span, id, is_top, site),
+            Some(Symbol::Item { module: m, index }) => match self.modules.get(m).items()[index].clone() {
+                Item::Step(decl) => self.call_composite(module, m, &decl, args, span, id, site),
+                other => {
+                    let what = item_kind(&other);
+                    self.error(
+                        Diagnostic::new(
+                            ErrorKind::NotCallable { name, what },
+                            callee[0].span.to(callee[callee.len() - 1].span),
+                        )
+                        .help("only steps and constructors such as `adam(...)` take arguments"),
+                    );
+                    (Type::Error, Value::Invalid)
+                }
+            },
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn call_builtin(
+        &mut self,
+        module: usize,
+        sig: &'static Signature,
+        args: &[Arg],
+        span: Span,
+        id: String,
+        is_top: bool,
+        site: &mut Site,
+    ) -> (Type, Value) {
+        let params: Vec<Param> = sig
+            .params
+            .iter()
+            .map(|p| Param { name: p.name.to_string(), ty: p.ty.clone(), default: p.default.clone(), range: p.range })
+            .collect();
+        let mut child =
+            Site { id: id.clone(), top: false, options: StepOptions::default(), locals: site.locals.clone() };
+        let mut values = self.match_args(module, sig.name, &params, args, span, &mut child);
+        if sig.kind == CallKind::Step {
+            // A step's `path` is relative to the `.evo` file that wrote it, like `use` and
+            // `dataset d = "..."`; the engine runs from anywhere.
+            if let Some(Value::Str(path)) = values.get("path") {
+                let at = args
+                    .iter()
+                    .find(|a| a.name.as_ref().is_some_and(|n| n.name == "path"))
+                    .or_else(|| args.first().filter(|a| a.name.is_none()))
+                    .map_or(span, |a| a.value.span);
+                let resolved = self.data_file(module, &path.clone(), at);
+                values.insert("path".to_string(), Value::Str(resolved));
+            }
+        }
+        match sig.kind {
+            CallKind::Value => {
+                let args = values.into_iter().filter(|(_, v)| *v != Value::Unset).collect();
+                (sig.returns.clone(), Value::Object { ctor: sig.name.to_string(), args })
+            }
+            CallKind::Step => {
+                let options = if is_top { std::mem::take(&mut site.options) } else { StepOptions::default() };
+                let id = self.add_node(&id, &sig.qualified(), values, options, span);
+                (sig.returns.clone(), Value::Node(id))
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn call_composite(
+        &mut self,
+        module: usize,
+        step_module: usize,
+        decl: &ast::StepDecl,
+        args: &[Arg],
+        span: Span,
+        id: String,
+        site: &mut Site,
+    ) -> (Type, Value) {
+        let key = format!("{step_module}:{}", decl.name.name);
+        if site.locals.contains_key(&format!("\0expanding:{key}")) {
+            self.error(
+                Diagnostic::new(ErrorKind::DataflowCycle { cycle: format!("{0} → {0}", decl.name.name) }, span)
+                    .help("a composite step cannot call itself"),
+            );
+            return (Type::Error, Value::Invalid);
+        }
+        let mut params = Vec::new();
+        for p in &decl.params {
+            let ty = self.type_of(&p.ty);
+            let default =
+                p.default.as_ref().map(|d| self.check_expr(step_module, d, Some(&ty), &mut Site::default()).1);
+            params.push(Param { name: p.name.name.clone(), ty, default, range: None });
+        }
+        let mut child =
+            Site { id: id.clone(), top: false, options: StepOptions::default(), locals: site.locals.clone() };
+        let values = self.match_args(module, &decl.name.name, &params, args, span, &mut child);
+        let mut locals: HashMap<String, (Type, Value)> =
+            params.iter().map(|p| (p.name.clone(), (p.ty.clone(), values[&p.name].clone()))).collect();
+        locals.insert(format!("\0expanding:{key}"), (Type::Error, Value::Invalid));
+        let body_site = Site { id, top: true, options: std::mem::take(&mut site.options), locals };
+        self.check_step_body(step_module, decl, body_site)
+    }
+
+    /// Adds a node to the plan (unless checking dry) and returns its id, made unique.
+    pub(super) fn add_node(
+        &mut self,
+        id: &str,
+        step: &str,
+        args: indexmap::IndexMap<String, Value>,
+        options: StepOptions,
+        span: Span,
+    ) -> String {
+        let mut unique = id.to_string();
+        let mut n = 2;
+        while self.program.nodes.contains_key(&unique) {
+            unique = format!("{id}#{n}");
+            n += 1;
+        }
+        if self.dry == 0 {
+            let options = if options.on_error.is_empty() {
+                StepOptions { on_error: "terminate".into(), ..options }
+            } else {
+                options
+            };
+            self.program.nodes.insert(
+                unique.clone(),
+                Node { id: unique.clone(), step: step.to_string(), args, options, blocks: Default::default(), span },
+            );
+        }
+        unique
+    }
+}
+
+pub(super) fn item_kind(item: &Item) -> &'static str {
+    match item {
+        Item::Use(_) => "use",
+        Item::Param(_) => "param",
+        Item::Dataset(_) => "dataset",
+        Item::Let(_) => "value",
+        Item::Model(_) => "model",
+        Item::Reward(_) => "reward",
+        Item::Optimizer(_) => "optimizer",
+        Item::Persona(_) => "persona",
+        Item::Step(_) => "step",
+        Item::Output(_) => "output",
+    }
+}
