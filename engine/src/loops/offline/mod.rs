@@ -29,9 +29,11 @@ pub struct Offline;
 
 mod args;
 mod fit;
+mod keys;
 mod rounds;
 
 use args::{blocks_in, settings_tag, Args};
+use keys::{tried_delta, ExperimentKey};
 
 #[async_trait::async_trait]
 impl Step for Offline {
@@ -136,7 +138,7 @@ impl Loop {
         let history: Vec<HistoryEntry> =
             past.iter().enumerate().map(|(i, e)| history_entry(e, &metric, &tag, i)).collect();
         let seen = past.iter().map(|e| e.key.clone()).collect();
-        let key = format!("baseline-{}-{tag}", &blake3::hash(source.as_bytes()).to_hex()[..16]);
+        let key = ExperimentKey::Baseline { source: &source }.with(&tag);
         let record = ExperimentRecord {
             key: key.clone(),
             run_id: Some(run.run_id),
@@ -280,10 +282,9 @@ impl Agent {
 /// An experiment as agents see it. Its delta's key counts as tried only under the same
 /// settings (`tag`): under others, proposing it again is worth a training.
 fn history_entry(e: &ExperimentRecord, metric: &str, tag: &str, time: usize) -> HistoryEntry {
-    let tried = e.key.strip_suffix(tag).and_then(|k| k.strip_suffix('-'));
     HistoryEntry {
         id: e.key.clone(),
-        key: e.program_hash.as_ref().and(tried).map(|k| agents::DeltaKey(k.to_string())),
+        key: e.program_hash.as_ref().and_then(|_| tried_delta(&e.key, tag)),
         persona: e.persona.clone().unwrap_or_default(),
         operator: e.operator.clone().unwrap_or_default(),
         kind: match e.kind.as_deref() {

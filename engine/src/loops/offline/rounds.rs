@@ -21,8 +21,7 @@ impl Loop {
                 blocks.optimizer.as_deref().unwrap_or("-"),
                 blocks.reward.as_deref().unwrap_or("-")
             );
-            let hash = blake3::hash(format!("{source}\n{named}").as_bytes()).to_hex();
-            let key = format!("given-{}-{}", &hash[..24], self.tag);
+            let key = ExperimentKey::Given { source: &source, named: &named }.with(&self.tag);
             if self.entries.iter().any(|e| e.record.key == key) {
                 *self.counts.entry("duplicate").or_default() += 1;
                 continue;
@@ -122,10 +121,7 @@ impl Loop {
     ) -> Result<(), StepError> {
         let text = error.to_string();
         let record = ExperimentRecord {
-            key: format!(
-                "llm-failed-{}",
-                &blake3::hash(format!("{round} {} {text}", persona.name).as_bytes()).to_hex()[..24]
-            ),
+            key: ExperimentKey::LlmFailed { round, persona: &persona.name, error: &text }.with(&self.tag),
             run_id: Some(ctx.run.run_id),
             parent: Some(self.parent.entry.record.key.clone()),
             round: Some(round as i64),
@@ -159,7 +155,7 @@ impl Loop {
         let candidate = match tokio::task::block_in_place(|| apply_as(&self.parent.program, persona, &proposal.delta)) {
             Ok(candidate) => candidate,
             Err(e) => {
-                record.key = format!("rejected-{}", &blake3::hash(delta.to_string().as_bytes()).to_hex()[..24]);
+                record.key = ExperimentKey::Rejected { delta: &delta }.with(&self.tag);
                 return self.reject(
                     ctx,
                     record,
@@ -168,7 +164,7 @@ impl Loop {
                 );
             }
         };
-        record.key = format!("{}-{}", candidate.key.0, self.tag);
+        record.key = ExperimentKey::Proposal { delta: &candidate.key }.with(&self.tag);
         let blocks = blocks_in(&candidate.program, &self.parent.entry.blocks);
         record.program_hash = Some(blake3::hash(candidate.source.as_bytes()).to_hex()[..32].to_string());
         if self.seen.contains(&record.key) {
