@@ -339,3 +339,18 @@ fn the_next_round_starts_from_the_best_k_with_proposals_spread_over_them() {
     want.sort_by_key(|v| v.to_string());
     assert_eq!(got, want);
 }
+
+#[test]
+fn a_budget_not_spent_is_said_and_journaled_with_why() {
+    let dir = Dir::new();
+    let env = "satisfaction(users: 300, items: 80, seed: 5)";
+    // One round of two personas asking two proposals each cannot spend twelve.
+    dir.file("w.evo", &workflow(env, 12, 2));
+    let out = dir.status(["run", "w.evo"], 0);
+    assert!(out.stdout.contains("of a budget of 12 spent: 1 round(s) ended"), "{}", out.stdout);
+    let said =
+        sql(&dir, "SELECT meta->>'$.shortfall', meta->>'$.budget' FROM artifacts WHERE step = 'std::loops::offline'");
+    assert_eq!(said.len(), 1, "{said:?}");
+    assert!(said[0][0].as_str().unwrap().starts_with("1 round(s) ended"), "{said:?}");
+    assert_eq!(said[0][1], "12");
+}

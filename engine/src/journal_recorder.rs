@@ -238,6 +238,7 @@ fn collapse(batch: Vec<Record>) -> (Vec<StepUpdate>, Vec<journal::Artifact>, Vec
                         step: done.step,
                         bytes: output.bytes,
                         files: output.files as u32,
+                        meta: Some(output.meta),
                     });
                     models.extend(output.model.map(|m| *m));
                     metrics.extend(output.metrics);

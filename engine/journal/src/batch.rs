@@ -134,7 +134,7 @@ impl StepWriter {
             let mut appender = conn.appender("artifacts")?;
             for a in fresh {
                 let bytes = i64::try_from(a.bytes).unwrap_or(i64::MAX);
-                appender.append_row([&a.hash as &dyn ToSql, &a.node_id, &a.step, &bytes, &a.files, &now])?;
+                appender.append_row([&a.hash as &dyn ToSql, &a.node_id, &a.step, &bytes, &a.files, &now, &a.meta])?;
                 landed.artifacts.push(a.hash.clone());
             }
             appender.flush()?;

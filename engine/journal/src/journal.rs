@@ -256,10 +256,10 @@ impl JournalTx<'_> {
             Error::InvalidInput(format!("artifact {} size {} overflows BIGINT", artifact.hash, artifact.bytes))
         })?;
         let inserted = self.conn.execute(
-            "INSERT INTO artifacts (hash, node_id, step, bytes, files, created_at)
-             VALUES (?, ?, ?, ?, ?, make_timestamp(?))
+            "INSERT INTO artifacts (hash, node_id, step, bytes, files, created_at, meta)
+             VALUES (?, ?, ?, ?, ?, make_timestamp(?), ?)
              ON CONFLICT (hash) DO NOTHING",
-            params![artifact.hash, artifact.node_id, artifact.step, bytes, artifact.files, now_micros()],
+            params![artifact.hash, artifact.node_id, artifact.step, bytes, artifact.files, now_micros(), artifact.meta],
         )?;
         Ok(inserted > 0)
     }

@@ -155,6 +155,8 @@ pub struct Artifact {
     pub bytes: u64,
     /// How many files it holds.
     pub files: u32,
+    /// What the step said of it (its output meta, JSON): a loop's summary, `evaluate`'s metrics.
+    pub meta: Option<String>,
 }
 
 /// One row of `runs`, as read back.

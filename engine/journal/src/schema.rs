@@ -187,9 +187,15 @@ CREATE TABLE metrics (
 ALTER TABLE experiments ADD COLUMN test_score DOUBLE;
 "#;
 
+/// Version 5: what a step said of its output, queryable: a loop's summary (how much of its
+/// budget it spent, and why not all), `evaluate`'s metrics, a training report.
+const V5: &str = r#"
+ALTER TABLE artifacts ADD COLUMN meta JSON;
+"#;
+
 /// The migrations in order; entry `i` brings a file from version `i` to version `i + 1`.
 /// Never edit a released entry: append a new one.
-pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
+pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
 
 /// The schema version this binary writes (the number of migrations it knows).
 pub const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;

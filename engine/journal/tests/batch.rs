@@ -47,7 +47,14 @@ fn finished(node: &str, at: i64) -> StepUpdate {
 }
 
 fn artifact(node: &str) -> Artifact {
-    Artifact { hash: format!("out-{node}"), node_id: node.into(), step: "std::debug::echo".into(), bytes: 12, files: 1 }
+    Artifact {
+        hash: format!("out-{node}"),
+        node_id: node.into(),
+        step: "std::debug::echo".into(),
+        bytes: 12,
+        files: 1,
+        meta: None,
+    }
 }
 
 fn rows(j: &Journal, sql: &str) -> Vec<String> {

@@ -34,8 +34,15 @@ fn populated(dir: &Path) -> PathBuf {
         })
         .unwrap();
     }
-    j.record_artifact(&Artifact { hash: "h-a".into(), node_id: "a".into(), step: "s".into(), bytes: 3, files: 1 })
-        .unwrap();
+    j.record_artifact(&Artifact {
+        hash: "h-a".into(),
+        node_id: "a".into(),
+        step: "s".into(),
+        bytes: 3,
+        files: 1,
+        meta: None,
+    })
+    .unwrap();
     j.finish_run(run, journal::RunStatus::Succeeded).unwrap();
     path
 }
@@ -55,7 +62,7 @@ fn listing(dir: &Path) -> Vec<String> {
 fn refused_statements(dir: &Path) -> Vec<(String, &'static str)> {
     let d = dir.display();
     vec![
-        ("INSERT INTO artifacts VALUES ('x', 'n', 's', 1, 1, now()::TIMESTAMP)".into(), "INSERT"),
+        ("INSERT INTO artifacts VALUES ('x', 'n', 's', 1, 1, now()::TIMESTAMP, NULL)".into(), "INSERT"),
         ("UPDATE runs SET status = 'failed'".into(), "UPDATE"),
         ("DELETE FROM steps".into(), "DELETE"),
         ("CREATE TABLE evil (x INTEGER)".into(), "CREATE"),
@@ -88,7 +95,7 @@ fn refused_statements(dir: &Path) -> Vec<(String, &'static str)> {
         ("/* SELECT */ DELETE FROM runs".into(), "DELETE"),
         ("-- SELECT\nDROP TABLE runs".into(), "DROP"),
         // Passes the keyword gate; DuckDB's own statement type catches it.
-        ("WITH x AS (SELECT 1) INSERT INTO artifacts VALUES ('x', 'n', 's', 1, 1, now()::TIMESTAMP)".into(), "INSERT"),
+        ("WITH x AS (SELECT 1) INSERT INTO artifacts VALUES ('x', 'n', 's', 1, 1, now()::TIMESTAMP, NULL)".into(), "INSERT"),
         ("WITH x AS (SELECT 1) DELETE FROM runs".into(), "DELETE"),
     ]
 }

@@ -41,7 +41,8 @@ fn a_run_with_steps_and_artifacts_round_trips() {
                 node_id: "load".into(),
                 step: "load_interactions".into(),
                 bytes: 1234,
-                files: 2
+                files: 2,
+                meta: None
             })
             .unwrap());
         j.step_started(run_id, "train", "train", "key-train", 1).unwrap();
@@ -118,7 +119,7 @@ fn a_run_with_steps_and_artifacts_round_trips() {
 #[test]
 fn artifacts_are_insert_or_ignore() {
     let mut j = Journal::open_in_memory().unwrap();
-    let a = Artifact { hash: "h".into(), node_id: "n1".into(), step: "s".into(), bytes: 10, files: 1 };
+    let a = Artifact { hash: "h".into(), node_id: "n1".into(), step: "s".into(), bytes: 10, files: 1, meta: None };
     assert!(j.record_artifact(&a).unwrap());
     let again = Artifact { node_id: "n2".into(), bytes: 99, ..a.clone() };
     assert!(!j.record_artifact(&again).unwrap(), "a known hash must not be recorded again");

@@ -31,7 +31,7 @@ fn done(run_id: i64) -> StepRecord {
 }
 
 fn artifact() -> Artifact {
-    Artifact { hash: "h1".into(), node_id: "train".into(), step: "train".into(), bytes: 1, files: 1 }
+    Artifact { hash: "h1".into(), node_id: "train".into(), step: "train".into(), bytes: 1, files: 1, meta: None }
 }
 
 fn state(j: &Journal, run: i64) -> (StepStatus, i64) {

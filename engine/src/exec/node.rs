@@ -266,7 +266,7 @@ impl Output {
     fn of(node: &Node, artifact: &Artifact, bytes: u64, files: u64) -> Output {
         let model = crate::model_records::from_meta(&node.id, &node.step, &artifact.hash, &artifact.meta).map(Box::new);
         let metrics = crate::model_records::metrics_from_meta(&node.id, &node.step, &artifact.hash, &artifact.meta);
-        Output { hash: artifact.hash.clone(), bytes, files, model, metrics }
+        Output { hash: artifact.hash.clone(), bytes, files, model, metrics, meta: artifact.meta.to_string() }
     }
 }
 

@@ -27,6 +27,8 @@ pub struct Output {
     pub model: Option<Box<journal::ModelRecord>>,
     /// The offline metric values it holds (none for most outputs).
     pub metrics: Vec<journal::MetricValue>,
+    /// The step's meta for it, as JSON.
+    pub meta: String,
 }
 
 /// Receives the executor's records. Calls come from the executor's async tasks, so they must not
