@@ -95,7 +95,10 @@ fn refused_statements(dir: &Path) -> Vec<(String, &'static str)> {
         ("/* SELECT */ DELETE FROM runs".into(), "DELETE"),
         ("-- SELECT\nDROP TABLE runs".into(), "DROP"),
         // Passes the keyword gate; DuckDB's own statement type catches it.
-        ("WITH x AS (SELECT 1) INSERT INTO artifacts VALUES ('x', 'n', 's', 1, 1, now()::TIMESTAMP, NULL)".into(), "INSERT"),
+        (
+            "WITH x AS (SELECT 1) INSERT INTO artifacts VALUES ('x', 'n', 's', 1, 1, now()::TIMESTAMP, NULL)".into(),
+            "INSERT",
+        ),
         ("WITH x AS (SELECT 1) DELETE FROM runs".into(), "DELETE"),
     ]
 }
