@@ -69,7 +69,10 @@ impl TrainReport {
     /// The report a step's output meta holds, if it holds one: the one way `train`'s and the
     /// loops' outputs are read (the journal's `models` table, `offline`'s scores).
     pub fn from_meta(meta: &serde_json::Value) -> Option<TrainReport> {
-        serde_json::from_value(meta.clone()).ok()
+        // Every step's output passes here (the journal asks of each): most are not reports, and
+        // none is copied to find out.
+        meta.get("summary")?;
+        TrainReport::deserialize(meta).ok()
     }
 
     /// A validation metric, if its cut-off was evaluated.
