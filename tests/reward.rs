@@ -11,8 +11,7 @@ use std::path::Path;
 
 use duckdb::Connection;
 use sandboxes::interp::Interpreter;
-use sandboxes::ir::{BinaryOp, Builtin, Expr};
-use sandboxes::{Columns, Field, RewardIr, Type};
+use sandboxes::Columns;
 use support::{finished, output_dir, Dir};
 
 fn sql_path(p: &Path) -> String {
@@ -41,55 +40,6 @@ reward liked(e: ratings) -> float {
 
 let scored = std::rewards::apply_reward(ratings, liked, column: "score")
 "#;
-
-/// `liked`, written by hand in the sandbox's IR: what the interpreter runs.
-fn liked_ir() -> RewardIr {
-    let b = Expr::binary;
-    let ge = |l, r| b(BinaryOp::Ge, l, r);
-    let (rating, time, user, item) = (0, 1, 2, 3);
-    RewardIr {
-        name: "liked".into(),
-        fields: vec![
-            Field::new("rating", Type::Float),
-            Field::new("time", Type::Int),
-            Field::new("user", Type::Int),
-            Field::new("item", Type::Int),
-        ],
-        body: Expr::let_in(
-            "stars",
-            Expr::field_or(rating, Expr::Float(2.5)),
-            Expr::let_in(
-                "recent",
-                Expr::if_else(ge(Expr::field(time), Expr::Int(1_400_000_000)), Expr::Float(1.0), Expr::Float(0.5)),
-                Expr::let_in(
-                    "base",
-                    Expr::if_else(
-                        ge(Expr::local("stars"), Expr::Float(4.0)),
-                        Expr::Float(1.0),
-                        Expr::if_else(ge(Expr::local("stars"), Expr::Float(3.0)), Expr::Float(0.2), Expr::Float(-0.5)),
-                    ),
-                    b(
-                        BinaryOp::Add,
-                        b(
-                            BinaryOp::Add,
-                            b(
-                                BinaryOp::Add,
-                                b(BinaryOp::Mul, Expr::local("base"), Expr::local("recent")),
-                                b(
-                                    BinaryOp::Mul,
-                                    Expr::Float(0.1),
-                                    Expr::call(Builtin::Log1p, vec![Expr::local("stars")]),
-                                ),
-                            ),
-                            b(BinaryOp::Mul, b(BinaryOp::Rem, Expr::field(user), Expr::Int(3)), Expr::Float(0.01)),
-                        ),
-                        b(BinaryOp::Div, Expr::field(item), Expr::Int(1_000_000)),
-                    ),
-                ),
-            ),
-        ),
-    }
-}
 
 #[test]
 fn a_reward_over_real_movielens_events_matches_the_interpreter_on_every_row() {
@@ -142,7 +92,7 @@ fn a_reward_over_real_movielens_events_matches_the_interpreter_on_every_row() {
         .with("time", &time[..])
         .with("user", &user[..])
         .with("item", &item[..]);
-    let expected = Interpreter::new(&liked_ir()).unwrap().run(&columns).unwrap();
+    let expected = Interpreter::new(&testdata::reward_fn(MOVIELENS, "liked")).unwrap().run(&columns).unwrap();
     for (i, (row, want)) in rows.iter().zip(&expected).enumerate() {
         assert_eq!(row.4.to_bits(), want.to_bits(), "row {i} {row:?}: sandbox {} interpreter {want}", row.4);
     }

@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 
+use crate::ast::BinaryOp;
 use crate::span::Span;
 
 /// The scalar types of the reward language.
@@ -30,13 +31,20 @@ impl RType {
     }
 }
 
-impl std::fmt::Display for RType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
+impl RType {
+    /// The name used in diagnostics and in the sandbox ABI's schema string.
+    pub fn name(self) -> &'static str {
+        match self {
             RType::Int => "int",
             RType::Float => "float",
             RType::Bool => "bool",
-        })
+        }
+    }
+}
+
+impl std::fmt::Display for RType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
     }
 }
 
@@ -60,26 +68,54 @@ pub enum Builtin {
 }
 
 impl Builtin {
-    /// Every builtin with its name and arity.
-    pub const ALL: &'static [(&'static str, Builtin, usize)] = &[
-        ("log", Builtin::Log, 1),
-        ("log1p", Builtin::Log1p, 1),
-        ("exp", Builtin::Exp, 1),
-        ("sqrt", Builtin::Sqrt, 1),
-        ("abs", Builtin::Abs, 1),
-        ("min", Builtin::Min, 2),
-        ("max", Builtin::Max, 2),
-        ("clamp", Builtin::Clamp, 3),
-        ("pow", Builtin::Pow, 2),
-        ("sigmoid", Builtin::Sigmoid, 1),
-        ("tanh", Builtin::Tanh, 1),
-        ("floor", Builtin::Floor, 1),
-        ("ceil", Builtin::Ceil, 1),
+    /// Every builtin.
+    pub const ALL: [Builtin; 13] = [
+        Builtin::Log,
+        Builtin::Log1p,
+        Builtin::Exp,
+        Builtin::Sqrt,
+        Builtin::Abs,
+        Builtin::Min,
+        Builtin::Max,
+        Builtin::Clamp,
+        Builtin::Pow,
+        Builtin::Sigmoid,
+        Builtin::Tanh,
+        Builtin::Floor,
+        Builtin::Ceil,
     ];
 
-    /// The builtin called `name`, with its arity.
-    pub fn lookup(name: &str) -> Option<(Builtin, usize)> {
-        Self::ALL.iter().find(|(n, ..)| *n == name).map(|(_, b, a)| (*b, *a))
+    /// The name as written in `.evo` source.
+    pub fn name(self) -> &'static str {
+        match self {
+            Builtin::Log => "log",
+            Builtin::Log1p => "log1p",
+            Builtin::Exp => "exp",
+            Builtin::Sqrt => "sqrt",
+            Builtin::Abs => "abs",
+            Builtin::Min => "min",
+            Builtin::Max => "max",
+            Builtin::Clamp => "clamp",
+            Builtin::Pow => "pow",
+            Builtin::Sigmoid => "sigmoid",
+            Builtin::Tanh => "tanh",
+            Builtin::Floor => "floor",
+            Builtin::Ceil => "ceil",
+        }
+    }
+
+    /// How many arguments it takes (every argument and the result are floats).
+    pub fn arity(self) -> usize {
+        match self {
+            Builtin::Min | Builtin::Max | Builtin::Pow => 2,
+            Builtin::Clamp => 3,
+            _ => 1,
+        }
+    }
+
+    /// The builtin called `name`.
+    pub fn lookup(name: &str) -> Option<Builtin> {
+        Self::ALL.into_iter().find(|b| b.name() == name)
     }
 }
 
@@ -100,6 +136,54 @@ pub enum ROp {
     Ge,
     And,
     Or,
+}
+
+impl ROp {
+    /// Every operator.
+    pub const ALL: [ROp; 13] = [
+        ROp::Add,
+        ROp::Sub,
+        ROp::Mul,
+        ROp::Div,
+        ROp::Rem,
+        ROp::Eq,
+        ROp::Ne,
+        ROp::Lt,
+        ROp::Le,
+        ROp::Gt,
+        ROp::Ge,
+        ROp::And,
+        ROp::Or,
+    ];
+
+    /// The source operator it was checked from.
+    pub fn syntax(self) -> BinaryOp {
+        match self {
+            ROp::Add => BinaryOp::Add,
+            ROp::Sub => BinaryOp::Sub,
+            ROp::Mul => BinaryOp::Mul,
+            ROp::Div => BinaryOp::Div,
+            ROp::Rem => BinaryOp::Rem,
+            ROp::Eq => BinaryOp::Eq,
+            ROp::Ne => BinaryOp::Ne,
+            ROp::Lt => BinaryOp::Lt,
+            ROp::Le => BinaryOp::Le,
+            ROp::Gt => BinaryOp::Gt,
+            ROp::Ge => BinaryOp::Ge,
+            ROp::And => BinaryOp::And,
+            ROp::Or => BinaryOp::Or,
+        }
+    }
+
+    /// The reward operator for a source operator (`??` has none: it is part of a field read).
+    pub fn from_syntax(op: BinaryOp) -> Option<ROp> {
+        Self::ALL.into_iter().find(|r| r.syntax() == op)
+    }
+
+    /// The operator as written.
+    pub fn symbol(self) -> &'static str {
+        self.syntax().symbol()
+    }
 }
 
 /// A typed reward expression.
@@ -157,19 +241,37 @@ pub struct RField {
     pub ty: RType,
 }
 
+impl RField {
+    /// A field named `name` of type `ty`.
+    pub fn new(name: impl Into<String>, ty: RType) -> Self {
+        RField { name: name.into(), ty }
+    }
+}
+
+/// A reward written in `.evo`, checked: what the sandbox compiles and its interpreter runs.
+///
+/// The tree is fully typed: every node carries its type, every int that meets a float is
+/// converted by an explicit `ToFloat`, and every `let` has its own slot.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RewardFn {
+    pub name: String,
+    /// The event fields the body reads, by index, in the order the ABI passes them.
+    pub fields: Vec<RField>,
+    /// Number of `let` slots.
+    pub locals: usize,
+    /// The body; a float.
+    pub body: RExpr,
+}
+
 /// A checked reward.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RewardDef {
     /// Written in `.evo`.
     Function {
-        name: String,
         /// The dataset whose schema the fields were checked against, if one was named.
         dataset: Option<String>,
-        fields: Vec<RField>,
-        /// Number of `let` slots.
-        locals: usize,
-        body: RExpr,
+        function: RewardFn,
         source: String,
     },
     /// A `.wasm` / `.wat` module with the reward ABI, path relative to the defining file.
@@ -177,6 +279,14 @@ pub enum RewardDef {
 }
 
 impl RewardDef {
+    /// The reward's qualified name.
+    pub fn name(&self) -> &str {
+        match self {
+            RewardDef::Function { function, .. } => &function.name,
+            RewardDef::External { name, .. } => name,
+        }
+    }
+
     /// The block in canonical form.
     pub fn source(&self) -> &str {
         match self {

@@ -11,7 +11,6 @@ mod jsonl;
 mod loops;
 mod model_records;
 mod plan_status;
-mod reward_lower;
 mod steps;
 mod store;
 mod training;

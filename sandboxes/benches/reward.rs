@@ -24,8 +24,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use duckdb::Connection;
-use sandboxes::ir::{BinaryOp, Builtin, Expr};
-use sandboxes::{Columns, Field, Limits, RewardIr, SandboxEngine, Type};
+use sandboxes::{Columns, Limits, RewardFn, SandboxEngine};
 
 struct Events {
     watch: Vec<f64>,
@@ -57,33 +56,14 @@ fn events(n: usize) -> Events {
     e
 }
 
-fn composite() -> RewardIr {
-    let b = Expr::binary;
-    RewardIr {
-        name: "composite".into(),
-        fields: vec![
-            Field::new("watch_seconds", Type::Float),
-            Field::new("rating", Type::Float),
-            Field::new("clicks", Type::Int),
-        ],
-        body: Expr::let_in(
-            "watched",
-            Expr::call(Builtin::Log1p, vec![Expr::field_or(0, Expr::Float(0.0))]),
-            Expr::let_in(
-                "liked",
-                Expr::if_else(b(BinaryOp::Ge, Expr::field(1), Expr::Float(4.0)), Expr::Float(1.0), Expr::Float(0.0)),
-                b(
-                    BinaryOp::Add,
-                    b(
-                        BinaryOp::Add,
-                        b(BinaryOp::Mul, Expr::Float(0.5), Expr::local("liked")),
-                        b(BinaryOp::Mul, Expr::Float(0.3), Expr::local("watched")),
-                    ),
-                    b(BinaryOp::Mul, Expr::Float(0.2), Expr::field(2)),
-                ),
-            ),
-        ),
-    }
+/// The reward of the module doc, checked by the dsl as `evoflow` would.
+fn composite() -> RewardFn {
+    testdata::reward_fn(
+        "dataset events = \"events.parquet\" { watch_seconds: float, rating: float, clicks: int }\n\
+         reward composite(e: events) -> float {\n  let watched = log1p(e.watch_seconds ?? 0.0)\n  \
+         let liked = if e.rating >= 4.0 { 1.0 } else { 0.0 }\n  0.5 * liked + 0.3 * watched + 0.2 * e.clicks\n}\n",
+        "composite",
+    )
 }
 
 /// The same reward as a native closure over the same columns.

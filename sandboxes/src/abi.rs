@@ -1,7 +1,7 @@
 //! The reward ABI shared by compiled and external rewards (see `grammar/README.md`, "ABI for
 //! external rewards"): names, signatures and the batch descriptor layout.
 
-use crate::ir::{Field, Type};
+use dsl::reward::{RField as Field, RType as Type};
 
 /// ABI version this crate speaks; a module must return it from [`ABI_VERSION_EXPORT`].
 pub const ABI_VERSION: i32 = 1;
@@ -49,7 +49,7 @@ pub fn parse_schema(s: &str) -> Result<Vec<Field>, String> {
     let mut fields: Vec<Field> = Vec::new();
     for part in s.split(',') {
         let (name, ty) = part.split_once(':').ok_or_else(|| format!("`{part}` is not `name:type`"))?;
-        if !crate::typed::is_identifier(name) {
+        if !crate::check::is_identifier(name) {
             return Err(format!("`{name}` is not an identifier"));
         }
         if fields.iter().any(|f| f.name == name) {

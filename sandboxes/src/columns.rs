@@ -1,7 +1,7 @@
 //! Event columns handed to a reward: typed slices plus optional null masks, bound to the
 //! reward's fields by name.
 
-use crate::ir::{Field, Type};
+use dsl::reward::{RField as Field, RType as Type};
 
 /// The values of one column.
 #[derive(Debug, Clone, Copy)]

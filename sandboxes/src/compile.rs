@@ -1,4 +1,4 @@
-//! Reward IR to a WebAssembly module speaking the batch ABI (see [`crate::abi`]).
+//! A checked reward tree to a WebAssembly module speaking the batch ABI (see [`crate::abi`]).
 //!
 //! Pure: bytes in memory, no I/O. The module has no imports, one memory, the math helpers of
 //! [`crate::math`], and a batch entry that loops over rows so one call scores a whole chunk.
@@ -9,11 +9,12 @@ use wasm_encoder::{
     Module, NameMap, NameSection, TypeSection, ValType,
 };
 
+use dsl::reward::{Builtin, RExpr, RExprKind, RField, ROp, RType as Type, RewardFn};
+
 use crate::abi;
-use crate::ir::{Builtin, RewardIr, Type};
+use crate::check::{self, Slots};
 use crate::ir_error::IrError;
 use crate::math::{self, Helper};
-use crate::typed::{self, Arith, Cmp, TExpr, TKind};
 
 /// Where the schema string lives; address 0 stays unused so a null pointer is never valid.
 const SCHEMA_OFFSET: u32 = 16;
@@ -40,10 +41,10 @@ fn helper_index(h: Helper) -> u32 {
     F_HELPERS + h as u32
 }
 
-/// Compiles checked reward IR to a WebAssembly binary.
-pub fn compile(ir: &RewardIr) -> Result<Vec<u8>, IrError> {
-    let typed = typed::lower(ir)?;
-    let schema = abi::schema_string(&ir.fields);
+/// Compiles a reward tree to a WebAssembly binary, after [`check::check`] accepted it.
+pub fn compile(reward: &RewardFn) -> Result<Vec<u8>, IrError> {
+    let slots = check::checked(reward)?;
+    let schema = abi::schema_string(&reward.fields);
     let heap_base = (SCHEMA_OFFSET + schema.len() as u32 + 1).next_multiple_of(16);
 
     let mut types = TypeSection::new();
@@ -93,7 +94,7 @@ pub fn compile(ir: &RewardIr) -> Result<Vec<u8>, IrError> {
     code.function(&const_i32(abi::ABI_VERSION));
     code.function(&const_i32(SCHEMA_OFFSET as i32));
     code.function(&alloc_function());
-    code.function(&RewardCodegen::new(&ir.fields, &typed).function());
+    code.function(&RewardCodegen::new(reward, &slots).function());
     for h in Helper::ALL {
         code.function(&math::emit(h, &helper_index));
     }
@@ -107,12 +108,12 @@ pub fn compile(ir: &RewardIr) -> Result<Vec<u8>, IrError> {
     names.append(F_ABI_VERSION, abi::ABI_VERSION_EXPORT);
     names.append(F_SCHEMA, abi::SCHEMA_EXPORT);
     names.append(F_ALLOC, abi::ALLOC_EXPORT);
-    names.append(F_REWARD, &ir.name);
+    names.append(F_REWARD, &reward.name);
     for h in Helper::ALL {
         names.append(helper_index(h), h.name());
     }
     let mut name_section = NameSection::new();
-    name_section.module(&ir.name);
+    name_section.module(&reward.name);
     name_section.functions(&names);
     name_section.locals(&IndirectNameMap::new());
 
@@ -182,8 +183,8 @@ fn val_type(t: Type) -> ValType {
 
 /// Generates `evo_reward(desc, rows)` for one reward.
 struct RewardCodegen<'a> {
-    fields: &'a [crate::ir::Field],
-    typed: &'a typed::TypedReward,
+    fields: &'a [RField],
+    body: &'a RExpr,
     /// Declared local types after the two parameters.
     locals: Vec<ValType>,
     row: u32,
@@ -197,17 +198,24 @@ const P_DESC: u32 = 0;
 const P_ROWS: u32 = 1;
 
 impl<'a> RewardCodegen<'a> {
-    fn new(fields: &'a [crate::ir::Field], typed: &'a typed::TypedReward) -> Self {
-        let mut cg =
-            RewardCodegen { fields, typed, locals: Vec::new(), row: 0, out: 0, columns: Vec::new(), slots: Vec::new() };
+    fn new(reward: &'a RewardFn, slots: &Slots) -> Self {
+        let mut cg = RewardCodegen {
+            fields: &reward.fields,
+            body: &reward.body,
+            locals: Vec::new(),
+            row: 0,
+            out: 0,
+            columns: Vec::new(),
+            slots: Vec::new(),
+        };
         cg.row = cg.local(ValType::I32);
         cg.out = cg.local(ValType::I32);
-        for _ in fields {
+        for _ in &reward.fields {
             let data = cg.local(ValType::I32);
             let nulls = cg.local(ValType::I32);
             cg.columns.push((data, nulls));
         }
-        for ty in &typed.slots {
+        for ty in &slots.0 {
             let slot = cg.local(val_type(*ty));
             cg.slots.push(slot);
         }
@@ -250,12 +258,8 @@ impl<'a> RewardCodegen<'a> {
         let value = self.local(ValType::F64);
         s.block(BlockType::Empty).loop_(BlockType::Empty);
         s.local_get(self.row).local_get(P_ROWS).i32_ge_u().br_if(1);
-        let typed = self.typed;
-        let body = &typed.body;
-        self.expr(s, body);
-        if body.ty == Type::Int {
-            s.f64_convert_i64_s();
-        }
+        // The body is a float: the checker converted an int result.
+        self.expr(s, self.body);
         // NaN rewards are canonicalised so outputs are reproducible bit for bit (stored as
         // bits: see `as_bits`).
         s.local_set(value);
@@ -271,31 +275,31 @@ impl<'a> RewardCodegen<'a> {
         s.local_get(self.row).i32_const(1).i32_add().local_set(self.row).br(0).end().end();
     }
 
-    fn expr(&mut self, s: &mut InstructionSink<'_>, e: &TExpr) {
+    fn expr(&mut self, s: &mut InstructionSink<'_>, e: &RExpr) {
         match &e.kind {
-            TKind::Float(v) => {
+            RExprKind::Float(v) => {
                 s.f64_const((*v).into());
             }
-            TKind::Int(v) => {
+            RExprKind::Int(v) => {
                 s.i64_const(*v);
             }
-            TKind::Bool(v) => {
+            RExprKind::Bool(v) => {
                 s.i32_const(i32::from(*v));
             }
-            TKind::Field { index, default } => self.field(s, *index, default.as_deref()),
-            TKind::Local(slot) => {
-                s.local_get(self.slots[*slot as usize]);
+            RExprKind::Field { index, default } => self.field(s, *index, default.as_deref()),
+            RExprKind::Local(slot) => {
+                s.local_get(self.slots[*slot]);
             }
-            TKind::Let { slot, value, body } => {
+            RExprKind::Let { slot, value, body } => {
                 self.expr(s, value);
-                s.local_set(self.slots[*slot as usize]);
+                s.local_set(self.slots[*slot]);
                 self.expr(s, body);
             }
-            TKind::ToFloat(a) => {
+            RExprKind::ToFloat(a) => {
                 self.expr(s, a);
                 s.f64_convert_i64_s();
             }
-            TKind::Neg(a) => match e.ty {
+            RExprKind::Neg(a) => match e.ty {
                 Type::Int => {
                     s.i64_const(0);
                     self.expr(s, a);
@@ -306,31 +310,14 @@ impl<'a> RewardCodegen<'a> {
                     s.f64_neg();
                 }
             },
-            TKind::Not(a) => {
+            RExprKind::Not(a) => {
                 self.expr(s, a);
                 s.i32_eqz();
             }
-            TKind::Arith(op, a, b) => self.arith(s, e.ty, *op, a, b),
-            TKind::Compare(op, a, b) => {
-                let ty = a.ty;
-                self.expr(s, a);
-                self.expr(s, b);
-                compare(s, ty, *op);
-            }
-            // Operands have no side effects and cannot trap, so eager evaluation is exact.
-            TKind::And(a, b) => {
-                self.expr(s, a);
-                self.expr(s, b);
-                s.i32_and();
-            }
-            TKind::Or(a, b) => {
-                self.expr(s, a);
-                self.expr(s, b);
-                s.i32_or();
-            }
+            RExprKind::Binary { op, left, right } => self.binary(s, *op, left, right),
             // Small branches without helper calls become a branch-free `select` (exact for
             // the same reason as in `field`); larger ones keep a real `if`.
-            TKind::If(c, t, o) if cheap(t, 8) && cheap(o, 8) => {
+            RExprKind::If { cond: c, then: t, otherwise: o } if cheap(t, 8) && cheap(o, 8) => {
                 self.expr(s, t);
                 as_bits(s, e.ty);
                 self.expr(s, o);
@@ -339,7 +326,7 @@ impl<'a> RewardCodegen<'a> {
                 s.select();
                 from_bits(s, e.ty);
             }
-            TKind::If(c, t, o) => {
+            RExprKind::If { cond: c, then: t, otherwise: o } => {
                 self.expr(s, c);
                 s.if_(BlockType::Result(val_type(e.ty)));
                 self.expr(s, t);
@@ -347,7 +334,7 @@ impl<'a> RewardCodegen<'a> {
                 self.expr(s, o);
                 s.end();
             }
-            TKind::Call(func, args) => self.call(s, e.ty, *func, args),
+            RExprKind::Call { f, args } => self.call(s, *f, args),
         }
     }
 
@@ -356,9 +343,9 @@ impl<'a> RewardCodegen<'a> {
     /// Branch-free: both the value and the default are computed and `select` picks one.
     /// That is exact because reward expressions cannot trap or have effects, and every load
     /// is in bounds: a missing null mask reads from address `row`, below the host's region.
-    fn field(&mut self, s: &mut InstructionSink<'_>, index: u32, default: Option<&TExpr>) {
-        let ty = self.fields[index as usize].ty;
-        let (data, nulls) = self.columns[index as usize];
+    fn field(&mut self, s: &mut InstructionSink<'_>, index: usize, default: Option<&RExpr>) {
+        let ty = self.fields[index].ty;
+        let (data, nulls) = self.columns[index];
         match default {
             Some(d) => self.expr(s, d),
             None => {
@@ -394,9 +381,11 @@ impl<'a> RewardCodegen<'a> {
         from_bits(s, ty);
     }
 
-    fn arith(&mut self, s: &mut InstructionSink<'_>, ty: Type, op: Arith, a: &TExpr, b: &TExpr) {
+    fn binary(&mut self, s: &mut InstructionSink<'_>, op: ROp, a: &RExpr, b: &RExpr) {
+        // Both operands share one type (the checker converted an int that met a float).
+        let ty = a.ty;
         self.expr(s, a);
-        if ty == Type::Int && op == Arith::Rem {
+        if op == ROp::Rem {
             // x % 0 = 0: divide by 1 instead, which yields 0 and cannot trap. (MIN % -1 is
             // already 0 and does not trap for `rem_s`.)
             let t = self.local(ValType::I64);
@@ -404,107 +393,79 @@ impl<'a> RewardCodegen<'a> {
             s.local_set(t).i64_const(1).local_get(t).local_get(t).i64_eqz().select().i64_rem_s();
             return;
         }
+        // Operands have no side effects and cannot trap, so eager `&&` and `||` are exact.
         self.expr(s, b);
         match (ty, op) {
-            (Type::Int, Arith::Add) => s.i64_add(),
-            (Type::Int, Arith::Sub) => s.i64_sub(),
-            (Type::Int, _) => s.i64_mul(),
-            (_, Arith::Add) => s.f64_add(),
-            (_, Arith::Sub) => s.f64_sub(),
-            (_, Arith::Mul) => s.f64_mul(),
-            (_, _) => s.f64_div(),
+            (Type::Int, ROp::Add) => s.i64_add(),
+            (Type::Int, ROp::Sub) => s.i64_sub(),
+            (Type::Int, ROp::Mul) => s.i64_mul(),
+            (Type::Float, ROp::Add) => s.f64_add(),
+            (Type::Float, ROp::Sub) => s.f64_sub(),
+            (Type::Float, ROp::Mul) => s.f64_mul(),
+            (_, ROp::Div) => s.f64_div(),
+            (_, ROp::And) => s.i32_and(),
+            (_, ROp::Or) => s.i32_or(),
+            (Type::Float, ROp::Eq) => s.f64_eq(),
+            (Type::Float, ROp::Ne) => s.f64_ne(),
+            (Type::Float, ROp::Lt) => s.f64_lt(),
+            (Type::Float, ROp::Le) => s.f64_le(),
+            (Type::Float, ROp::Gt) => s.f64_gt(),
+            (Type::Float, _) => s.f64_ge(),
+            (Type::Int, ROp::Eq) => s.i64_eq(),
+            (Type::Int, ROp::Ne) => s.i64_ne(),
+            (Type::Int, ROp::Lt) => s.i64_lt_s(),
+            (Type::Int, ROp::Le) => s.i64_le_s(),
+            (Type::Int, ROp::Gt) => s.i64_gt_s(),
+            (Type::Int, _) => s.i64_ge_s(),
+            (Type::Bool, ROp::Ne) => s.i32_ne(),
+            (Type::Bool, _) => s.i32_eq(),
         };
     }
 
-    fn call(&mut self, s: &mut InstructionSink<'_>, ty: Type, func: Builtin, args: &[TExpr]) {
-        if ty == Type::Int {
-            return self.int_call(s, func, args);
-        }
+    /// A builtin: its arguments and result are floats.
+    fn call(&mut self, s: &mut InstructionSink<'_>, func: Builtin, args: &[RExpr]) {
         for a in args {
             self.expr(s, a);
         }
-        let helper = match func {
-            Builtin::Log => Some(Helper::Log),
-            Builtin::Log1p => Some(Helper::Log1p),
-            Builtin::Exp => Some(Helper::Exp),
-            Builtin::Pow => Some(Helper::Pow),
-            Builtin::Sigmoid => Some(Helper::Sigmoid),
-            Builtin::Tanh => Some(Helper::Tanh),
-            Builtin::Sqrt => {
-                s.f64_sqrt();
-                None
-            }
-            Builtin::Abs => {
-                s.f64_abs();
-                None
-            }
-            Builtin::Min => {
-                s.f64_min();
-                None
-            }
-            Builtin::Max => {
-                s.f64_max();
-                None
-            }
+        match func {
+            Builtin::Sqrt => s.f64_sqrt(),
+            Builtin::Abs => s.f64_abs(),
+            Builtin::Min => s.f64_min(),
+            Builtin::Max => s.f64_max(),
             Builtin::Clamp => {
                 // Stack: x lo hi -> min(max(x, lo), hi)
                 let hi = self.local(ValType::F64);
-                s.local_set(hi).f64_max().local_get(hi).f64_min();
-                None
+                s.local_set(hi).f64_max().local_get(hi).f64_min()
             }
-            Builtin::Floor => {
-                s.f64_floor();
-                None
-            }
-            Builtin::Ceil => {
-                s.f64_ceil();
-                None
-            }
+            Builtin::Floor => s.f64_floor(),
+            Builtin::Ceil => s.f64_ceil(),
+            Builtin::Log | Builtin::Log1p | Builtin::Exp | Builtin::Pow | Builtin::Sigmoid | Builtin::Tanh => &mut *s,
         };
-        if let Some(h) = helper {
+        if let Some(h) = helper(func) {
             // Inlined: the per-event hot path then pays no call overhead. Helpers' own
             // inner calls (`exp` to `scalbn`, `tanh` to `expm1`) stay calls.
             let mut local = |ty| self.local(ty);
             math::emit_inline(s, h, &mut local, &helper_index);
         }
     }
+}
 
-    /// `abs`, `min`, `max`, `clamp` on integers, via `select`.
-    fn int_call(&mut self, s: &mut InstructionSink<'_>, func: Builtin, args: &[TExpr]) {
-        let temps: Vec<u32> = args
-            .iter()
-            .map(|a| {
-                let t = self.local(ValType::I64);
-                self.expr(s, a);
-                s.local_set(t);
-                t
-            })
-            .collect();
-        let pick = |s: &mut InstructionSink<'_>, a: u32, b: u32, take_a_if_less: bool| {
-            // select(a, b, a < b) is min; select(a, b, a > b) is max.
-            s.local_get(a).local_get(b).local_get(a).local_get(b);
-            if take_a_if_less {
-                s.i64_lt_s();
-            } else {
-                s.i64_gt_s();
-            }
-            s.select();
-        };
-        match func {
-            Builtin::Abs => {
-                let x = temps[0];
-                s.i64_const(0).local_get(x).i64_sub().local_get(x).local_get(x).i64_const(0).i64_lt_s().select();
-            }
-            Builtin::Min => pick(s, temps[0], temps[1], true),
-            Builtin::Max => pick(s, temps[0], temps[1], false),
-            _ => {
-                // clamp(x, lo, hi) = min(max(x, lo), hi)
-                let m = self.local(ValType::I64);
-                pick(s, temps[0], temps[1], false);
-                s.local_set(m);
-                pick(s, m, temps[2], true);
-            }
-        }
+/// The math helper a builtin calls; the others are single instructions.
+fn helper(f: Builtin) -> Option<Helper> {
+    match f {
+        Builtin::Log => Some(Helper::Log),
+        Builtin::Log1p => Some(Helper::Log1p),
+        Builtin::Exp => Some(Helper::Exp),
+        Builtin::Pow => Some(Helper::Pow),
+        Builtin::Sigmoid => Some(Helper::Sigmoid),
+        Builtin::Tanh => Some(Helper::Tanh),
+        Builtin::Sqrt
+        | Builtin::Abs
+        | Builtin::Min
+        | Builtin::Max
+        | Builtin::Clamp
+        | Builtin::Floor
+        | Builtin::Ceil => None,
     }
 }
 
@@ -525,31 +486,21 @@ fn from_bits(s: &mut InstructionSink<'_>, ty: Type) {
 }
 
 /// Whether `e` has at most `budget` nodes and calls no helper function.
-fn cheap(e: &TExpr, budget: usize) -> bool {
-    fn size(e: &TExpr, left: &mut usize) -> bool {
+fn cheap(e: &RExpr, budget: usize) -> bool {
+    fn size(e: &RExpr, left: &mut usize) -> bool {
         if *left == 0 {
             return false;
         }
         *left -= 1;
-        let kids: Vec<&TExpr> = match &e.kind {
-            TKind::Float(_) | TKind::Int(_) | TKind::Bool(_) | TKind::Local(_) => vec![],
-            TKind::Field { default, .. } => default.iter().map(|d| &**d).collect(),
-            TKind::Let { value, body, .. } => vec![value, body],
-            TKind::ToFloat(a) | TKind::Neg(a) | TKind::Not(a) => vec![a],
-            TKind::Arith(_, a, b) | TKind::Compare(_, a, b) | TKind::And(a, b) | TKind::Or(a, b) => vec![a, b],
-            TKind::If(c, t, o) => vec![c, t, o],
-            TKind::Call(func, args) => {
-                let inline = matches!(
-                    func,
-                    Builtin::Sqrt
-                        | Builtin::Abs
-                        | Builtin::Min
-                        | Builtin::Max
-                        | Builtin::Clamp
-                        | Builtin::Floor
-                        | Builtin::Ceil
-                );
-                if !inline {
+        let kids: Vec<&RExpr> = match &e.kind {
+            RExprKind::Float(_) | RExprKind::Int(_) | RExprKind::Bool(_) | RExprKind::Local(_) => vec![],
+            RExprKind::Field { default, .. } => default.iter().map(|d| &**d).collect(),
+            RExprKind::Let { value, body, .. } => vec![value, body],
+            RExprKind::ToFloat(a) | RExprKind::Neg(a) | RExprKind::Not(a) => vec![a],
+            RExprKind::Binary { left, right, .. } => vec![left, right],
+            RExprKind::If { cond, then, otherwise } => vec![cond, then, otherwise],
+            RExprKind::Call { f, args } => {
+                if helper(*f).is_some() {
                     return false;
                 }
                 args.iter().collect()
@@ -559,29 +510,4 @@ fn cheap(e: &TExpr, budget: usize) -> bool {
     }
     let mut left = budget;
     size(e, &mut left)
-}
-
-fn compare(s: &mut InstructionSink<'_>, ty: Type, op: Cmp) {
-    match ty {
-        Type::Float => match op {
-            Cmp::Eq => s.f64_eq(),
-            Cmp::Ne => s.f64_ne(),
-            Cmp::Lt => s.f64_lt(),
-            Cmp::Le => s.f64_le(),
-            Cmp::Gt => s.f64_gt(),
-            Cmp::Ge => s.f64_ge(),
-        },
-        Type::Int => match op {
-            Cmp::Eq => s.i64_eq(),
-            Cmp::Ne => s.i64_ne(),
-            Cmp::Lt => s.i64_lt_s(),
-            Cmp::Le => s.i64_le_s(),
-            Cmp::Gt => s.i64_gt_s(),
-            Cmp::Ge => s.i64_ge_s(),
-        },
-        Type::Bool => match op {
-            Cmp::Ne => s.i32_ne(),
-            _ => s.i32_eq(),
-        },
-    };
 }

@@ -66,7 +66,7 @@ impl std::fmt::Display for TrapKind {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum SandboxError {
-    /// The reward IR did not type-check.
+    /// The reward tree is ill-typed (only a tree built outside the dsl's checker can be).
     #[error(transparent)]
     Ir(#[from] IrError),
     /// The bytes are neither a wasm binary nor valid WAT text.

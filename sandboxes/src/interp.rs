@@ -2,11 +2,12 @@
 //! compiled rewards against it; it is not the hot path. Math helpers come from
 //! [`crate::math`], the same definitions the compiler emits, so results agree bit for bit.
 
+use dsl::reward::{Builtin, RExpr, RExprKind, ROp, RType as Type, RewardFn};
+
+use crate::check::{self, Slots};
 use crate::columns::{Column, ColumnData, ColumnError, Columns};
-use crate::ir::{Builtin, Field, RewardIr, Type};
 use crate::ir_error::IrError;
 use crate::math;
-use crate::typed::{self, Arith, Cmp, TExpr, TKind, TypedReward};
 
 /// A runtime value.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -46,31 +47,31 @@ impl Value {
 /// A checked reward ready to evaluate.
 #[derive(Debug, Clone)]
 pub struct Interpreter {
-    fields: Vec<Field>,
-    typed: TypedReward,
+    reward: RewardFn,
+    slots: Slots,
 }
 
 impl Interpreter {
-    /// Type-checks `ir`.
-    pub fn new(ir: &RewardIr) -> Result<Self, IrError> {
-        Ok(Interpreter { fields: ir.fields.clone(), typed: typed::lower(ir)? })
+    /// Checks `reward` (see [`check::check`]).
+    pub fn new(reward: &RewardFn) -> Result<Self, IrError> {
+        Ok(Interpreter { slots: check::checked(reward)?, reward: reward.clone() })
     }
 
     /// The reward of one event; `row[i]` is field `i`'s value, `None` when null.
     pub fn eval_row(&self, row: &[Option<Value>]) -> f64 {
-        let mut slots = vec![Value::Int(0); self.typed.slots.len()];
-        let read = |i: u32| row.get(i as usize).copied().flatten();
-        finish(eval(&self.typed.body, &read, &mut slots))
+        let mut slots = vec![Value::Int(0); self.slots.0.len()];
+        let read = |i: usize| row.get(i).copied().flatten();
+        finish(eval(&self.reward.body, &read, &mut slots))
     }
 
     /// Rewards for every row of `columns`, bound to the fields by name.
     pub fn run(&self, columns: &Columns<'_>) -> Result<Vec<f64>, ColumnError> {
-        let (rows, bound) = columns.bind(&self.fields)?;
-        let mut slots = vec![Value::Int(0); self.typed.slots.len()];
+        let (rows, bound) = columns.bind(&self.reward.fields)?;
+        let mut slots = vec![Value::Int(0); self.slots.0.len()];
         let out = (0..rows)
             .map(|r| {
-                let read = |i: u32| cell(bound[i as usize], r);
-                finish(eval(&self.typed.body, &read, &mut slots))
+                let read = |i: usize| cell(bound[i], r);
+                finish(eval(&self.reward.body, &read, &mut slots))
             })
             .collect();
         Ok(out)
@@ -106,112 +107,88 @@ fn zero(ty: Type) -> Value {
     }
 }
 
-fn eval(e: &TExpr, read: &dyn Fn(u32) -> Option<Value>, slots: &mut [Value]) -> Value {
-    let mut ev = |x: &TExpr| eval(x, read, slots);
+fn eval(e: &RExpr, read: &dyn Fn(usize) -> Option<Value>, slots: &mut [Value]) -> Value {
+    let mut ev = |x: &RExpr| eval(x, read, slots);
     match &e.kind {
-        TKind::Float(v) => Value::Float(*v),
-        TKind::Int(v) => Value::Int(*v),
-        TKind::Bool(v) => Value::Bool(*v),
-        TKind::Field { index, default } => match read(*index) {
+        RExprKind::Float(v) => Value::Float(*v),
+        RExprKind::Int(v) => Value::Int(*v),
+        RExprKind::Bool(v) => Value::Bool(*v),
+        RExprKind::Field { index, default } => match read(*index) {
             Some(v) => v,
             None => match default {
                 Some(d) => ev(d),
                 None => zero(e.ty),
             },
         },
-        TKind::Local(slot) => slots[*slot as usize],
-        TKind::Let { slot, value, body } => {
+        RExprKind::Local(slot) => slots[*slot],
+        RExprKind::Let { slot, value, body } => {
             let v = eval(value, read, slots);
-            slots[*slot as usize] = v;
+            slots[*slot] = v;
             eval(body, read, slots)
         }
-        TKind::ToFloat(a) => Value::Float(ev(a).i() as f64),
-        TKind::Neg(a) => match e.ty {
+        RExprKind::ToFloat(a) => Value::Float(ev(a).i() as f64),
+        RExprKind::Neg(a) => match e.ty {
             Type::Int => Value::Int(ev(a).i().wrapping_neg()),
             _ => Value::Float(-ev(a).f()),
         },
-        TKind::Not(a) => Value::Bool(!ev(a).b()),
-        TKind::Arith(op, a, b) => {
-            let (a, b) = (ev(a), ev(b));
-            match e.ty {
-                Type::Int => {
+        RExprKind::Not(a) => Value::Bool(!ev(a).b()),
+        RExprKind::Binary { op, left, right } => {
+            // Both operands share one type; operands have no effects, so evaluating both
+            // sides of `&&` and `||` is exact.
+            let ty = left.ty;
+            let (a, b) = (ev(left), ev(right));
+            match op {
+                ROp::Add | ROp::Sub | ROp::Mul | ROp::Rem if ty == Type::Int => {
                     let (a, b) = (a.i(), b.i());
                     Value::Int(match op {
-                        Arith::Add => a.wrapping_add(b),
-                        Arith::Sub => a.wrapping_sub(b),
-                        Arith::Mul => a.wrapping_mul(b),
+                        ROp::Add => a.wrapping_add(b),
+                        ROp::Sub => a.wrapping_sub(b),
+                        ROp::Mul => a.wrapping_mul(b),
                         // x % 0 = 0 and MIN % -1 = 0: both are where `checked_rem` gives up.
                         _ => a.checked_rem(b).unwrap_or(0),
                     })
                 }
-                _ => {
-                    let (a, b) = (a.f(), b.f());
-                    Value::Float(match op {
-                        Arith::Add => a + b,
-                        Arith::Sub => a - b,
-                        Arith::Mul => a * b,
-                        _ => a / b,
+                ROp::Add => Value::Float(a.f() + b.f()),
+                ROp::Sub => Value::Float(a.f() - b.f()),
+                ROp::Mul => Value::Float(a.f() * b.f()),
+                ROp::Div | ROp::Rem => Value::Float(a.f() / b.f()),
+                ROp::And => Value::Bool(a.b() && b.b()),
+                ROp::Or => Value::Bool(a.b() || b.b()),
+                ROp::Eq | ROp::Ne | ROp::Lt | ROp::Le | ROp::Gt | ROp::Ge => {
+                    let ord = match ty {
+                        Type::Float => a.f().partial_cmp(&b.f()),
+                        Type::Int => Some(a.i().cmp(&b.i())),
+                        Type::Bool => Some(a.b().cmp(&b.b())),
+                    };
+                    use std::cmp::Ordering::*;
+                    // `None` (a NaN operand) makes every comparison false except `!=`.
+                    Value::Bool(match op {
+                        ROp::Eq => ord == Some(Equal),
+                        ROp::Ne => ord != Some(Equal),
+                        ROp::Lt => ord == Some(Less),
+                        ROp::Le => matches!(ord, Some(Less | Equal)),
+                        ROp::Gt => ord == Some(Greater),
+                        _ => matches!(ord, Some(Greater | Equal)),
                     })
                 }
             }
         }
-        TKind::Compare(op, a, b) => {
-            let ty = a.ty;
-            let (a, b) = (ev(a), ev(b));
-            let ord = match ty {
-                Type::Float => a.f().partial_cmp(&b.f()),
-                Type::Int => Some(a.i().cmp(&b.i())),
-                Type::Bool => Some(a.b().cmp(&b.b())),
-            };
-            use std::cmp::Ordering::*;
-            // `None` (a NaN operand) makes every comparison false except `!=`.
-            Value::Bool(match op {
-                Cmp::Eq => ord == Some(Equal),
-                Cmp::Ne => ord != Some(Equal),
-                Cmp::Lt => ord == Some(Less),
-                Cmp::Le => matches!(ord, Some(Less | Equal)),
-                Cmp::Gt => ord == Some(Greater),
-                Cmp::Ge => matches!(ord, Some(Greater | Equal)),
-            })
-        }
-        TKind::And(a, b) => {
-            let a = ev(a).b();
-            let b = ev(b).b();
-            Value::Bool(a && b)
-        }
-        TKind::Or(a, b) => {
-            let a = ev(a).b();
-            let b = ev(b).b();
-            Value::Bool(a || b)
-        }
-        TKind::If(c, t, o) => {
-            if ev(c).b() {
-                ev(t)
+        RExprKind::If { cond, then, otherwise } => {
+            if ev(cond).b() {
+                ev(then)
             } else {
-                ev(o)
+                ev(otherwise)
             }
         }
-        TKind::Call(func, args) => {
+        RExprKind::Call { f, args } => {
             let args: Vec<Value> = args.iter().map(&mut ev).collect();
-            match e.ty {
-                Type::Int => Value::Int(int_call(*func, &args)),
-                _ => Value::Float(float_call(*func, &args)),
-            }
+            Value::Float(call(*f, &args))
         }
     }
 }
 
-fn int_call(func: Builtin, a: &[Value]) -> i64 {
-    let x = a[0].i();
-    match func {
-        Builtin::Abs => x.wrapping_abs(),
-        Builtin::Min => x.min(a[1].i()),
-        Builtin::Max => x.max(a[1].i()),
-        _ => x.max(a[1].i()).min(a[2].i()),
-    }
-}
-
-fn float_call(func: Builtin, a: &[Value]) -> f64 {
+/// A builtin: its arguments and result are floats.
+fn call(func: Builtin, a: &[Value]) -> f64 {
     let x = a[0].f();
     match func {
         Builtin::Log => math::log(x),

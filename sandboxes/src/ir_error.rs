@@ -1,8 +1,8 @@
-//! Why a piece of reward IR was rejected.
+//! Why a reward tree was rejected.
 
-use crate::ir::Type;
+use dsl::reward::RType as Type;
 
-/// Ill-formed or ill-typed reward IR.
+/// An ill-formed or ill-typed reward tree (see [`crate::check`]).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum IrError {
@@ -12,7 +12,7 @@ pub enum IrError {
         /// The reward.
         reward: String,
         /// The bad index.
-        index: u32,
+        index: usize,
         /// How many fields exist.
         count: usize,
     },
@@ -27,12 +27,20 @@ pub enum IrError {
         problem: &'static str,
     },
     /// A local is read outside any `let` binding it.
-    #[error("reward `{reward}` reads unbound local `{name}`")]
+    #[error("reward `{reward}` reads local #{slot} outside its `let`")]
     UnboundLocal {
         /// The reward.
         reward: String,
-        /// The local's name.
-        name: String,
+        /// The local's slot.
+        slot: usize,
+    },
+    /// A `let` binds a slot past the reward's count, or one another `let` already bound.
+    #[error("reward `{reward}` binds local #{slot} twice or past its count of locals")]
+    Slot {
+        /// The reward.
+        reward: String,
+        /// The slot.
+        slot: usize,
     },
     /// An operand or argument has the wrong type.
     #[error("reward `{reward}`: {context} expects {expected}, found {found}")]

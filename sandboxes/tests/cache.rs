@@ -1,18 +1,13 @@
 //! The compiled-module cache: hits on the second load, and a corrupted entry is recompiled
 //! and rewritten rather than trusted.
 
-use sandboxes::ir::{BinaryOp, Expr};
-use sandboxes::{Columns, Field, Limits, RewardIr, SandboxEngine, Type};
+use sandboxes::{Columns, Limits, RewardFn, SandboxEngine};
 
-fn reward(scale: f64) -> RewardIr {
-    RewardIr {
-        name: "scaled".into(),
-        fields: vec![Field::new("x", Type::Float)],
-        body: Expr::binary(BinaryOp::Mul, Expr::field(0), Expr::Float(scale)),
-    }
+fn reward(scale: f64) -> RewardFn {
+    testdata::reward_fn(&format!("reward scaled(e) -> float {{\n  e.x * {scale:?}\n}}\n"), "scaled")
 }
 
-fn score(engine: &SandboxEngine, ir: &RewardIr) -> (Vec<f64>, bool) {
+fn score(engine: &SandboxEngine, ir: &RewardFn) -> (Vec<f64>, bool) {
     let sandbox = engine.compile(ir).unwrap();
     let xs = [1.0, -2.0, 0.5];
     let mut out = Vec::new();

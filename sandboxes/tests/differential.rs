@@ -1,25 +1,21 @@
 //! Random well-typed reward programs over random events (NaN, infinities, signed zeros,
 //! nulls, huge values, i64 extremes): the compiled module must agree with the reference
 //! interpreter bit for bit (both return the canonical NaN).
+//!
+//! Programs are generated as `.evo` source and checked by the dsl, so the property covers the
+//! whole path a reward takes: the checker's typing and conversions, the compiler, the runtime.
 
 use std::sync::OnceLock;
 
+use dsl::reward::{Builtin, RType as Type, RewardFn};
 use proptest::prelude::*;
 use sandboxes::interp::Interpreter;
-use sandboxes::ir::{BinaryOp, Builtin, Expr, UnaryOp};
-use sandboxes::{Columns, Field, Limits, RewardIr, SandboxEngine, Type};
+use sandboxes::{Columns, Limits, SandboxEngine};
 
 const ROWS: usize = 48;
 
-fn fields() -> Vec<Field> {
-    vec![
-        Field::new("f0", Type::Float),
-        Field::new("f1", Type::Float),
-        Field::new("i0", Type::Int),
-        Field::new("i1", Type::Int),
-        Field::new("b0", Type::Bool),
-    ]
-}
+/// The events' columns: two floats, two ints, a bool.
+const EVENTS: &str = "dataset d = \"d.csv\" { f0: float, f1: float, i0: int, i1: int, b0: bool }\n";
 
 /// A small deterministic generator; proptest supplies the seed, so a failure is replayable.
 struct Gen {
@@ -31,6 +27,31 @@ struct Gen {
 const FLOATS: [f64; 14] =
     [0.0, -0.0, 1.0, -1.5, 0.1, 4.0, 1e300, -1e-310, f64::NAN, f64::INFINITY, f64::NEG_INFINITY, f64::MAX, 2.5, -7.0];
 const INTS: [i64; 10] = [0, 1, -1, 2, 7, -3, i64::MAX, i64::MIN, 1 << 53, 1000];
+
+/// `v` as `.evo` source: a literal, negated in parentheses, or a division for what has none.
+fn float_source(v: f64) -> String {
+    if v.is_nan() {
+        return "(0.0 / 0.0)".into();
+    }
+    if v.is_infinite() {
+        return if v > 0.0 { "(1.0 / 0.0)".into() } else { "(-1.0 / 0.0)".into() };
+    }
+    let digits = format!("{:?}", v.abs());
+    let digits = if digits.contains(['.', 'e']) { digits } else { format!("{digits}.0") };
+    if v.is_sign_negative() {
+        format!("(-{digits})")
+    } else {
+        digits
+    }
+}
+
+fn int_source(v: i64) -> String {
+    match v {
+        i64::MIN => "(-9223372036854775807 - 1)".into(),
+        v if v < 0 => format!("(-{})", v.unsigned_abs()),
+        v => v.to_string(),
+    }
+}
 
 impl Gen {
     fn next(&mut self) -> u64 {
@@ -46,6 +67,10 @@ impl Gen {
         (self.next() % n as u64) as usize
     }
 
+    fn pick<T: Copy>(&mut self, from: &[T]) -> T {
+        from[self.below(from.len())]
+    }
+
     fn numeric(&mut self) -> Type {
         if self.below(2) == 0 {
             Type::Float
@@ -54,77 +79,91 @@ impl Gen {
         }
     }
 
-    fn leaf(&mut self, ty: Type) -> Expr {
+    fn leaf(&mut self, ty: Type) -> String {
         let locals: Vec<String> = self.scope.iter().filter(|(_, t)| *t == ty).map(|(n, _)| n.clone()).collect();
         if !locals.is_empty() && self.below(3) == 0 {
-            let i = self.below(locals.len());
-            return Expr::local(locals[i].clone());
+            return self.pick(&locals.iter().map(String::as_str).collect::<Vec<_>>()).to_string();
         }
-        let field = |g: &mut Gen, index: u32, ty: Type| {
+        let field = |g: &mut Gen, name: &str, ty: Type| {
             if g.below(3) == 0 {
                 // A default of the field's type, or an int for a float field.
                 let dty = if ty == Type::Float && g.below(2) == 0 { Type::Int } else { ty };
                 let default = g.leaf_const(dty);
-                Expr::field_or(index, default)
+                format!("(e.{name} ?? {default})")
             } else {
-                Expr::field(index)
+                format!("e.{name}")
             }
         };
         match (ty, self.below(2)) {
             (Type::Float, 0) => {
-                let i = self.below(2) as u32;
-                field(self, i, Type::Float)
+                let name = self.pick(&["f0", "f1"]);
+                field(self, name, Type::Float)
             }
             (Type::Int, 0) => {
-                let i = 2 + self.below(2) as u32;
-                field(self, i, Type::Int)
+                let name = self.pick(&["i0", "i1"]);
+                field(self, name, Type::Int)
             }
-            (Type::Bool, 0) => field(self, 4, Type::Bool),
+            (Type::Bool, 0) => field(self, "b0", Type::Bool),
             _ => self.leaf_const(ty),
         }
     }
 
-    fn leaf_const(&mut self, ty: Type) -> Expr {
+    fn leaf_const(&mut self, ty: Type) -> String {
         match ty {
-            Type::Float => Expr::Float(FLOATS[self.below(FLOATS.len())]),
-            Type::Int => Expr::Int(INTS[self.below(INTS.len())]),
-            Type::Bool => Expr::Bool(self.below(2) == 0),
+            Type::Float => float_source(self.pick(&FLOATS)),
+            Type::Int => int_source(self.pick(&INTS)),
+            Type::Bool => (self.below(2) == 0).to_string(),
         }
     }
 
-    fn expr(&mut self, ty: Type, depth: u32) -> Expr {
+    /// `{ let ... expr }`: up to two `let`s, then a value of type `ty`.
+    fn block(&mut self, ty: Type, depth: u32) -> String {
+        let mut text = String::from("{\n");
+        let outer = self.scope.clone();
+        for _ in 0..self.below(3) {
+            let vty = match self.below(3) {
+                0 => Type::Bool,
+                _ => self.numeric(),
+            };
+            let value = self.expr(vty, depth);
+            // Sometimes shadow a local already in scope.
+            let shadow = self.below(4) == 0;
+            let name = match self.scope.last() {
+                Some((n, _)) if shadow => n.clone(),
+                _ => {
+                    self.next_name += 1;
+                    format!("v{}", self.next_name)
+                }
+            };
+            // In parentheses: `let a = b` then a line starting with `(` would read as a call of `b`.
+            text.push_str(&format!("let {name} = ({value})\n"));
+            // Only the innermost `let` of a name is in scope.
+            self.scope.retain(|(n, _)| *n != name);
+            self.scope.push((name, vty));
+        }
+        let result = self.expr(ty, depth);
+        self.scope = outer;
+        text.push_str(&result);
+        text.push_str("\n}");
+        text
+    }
+
+    fn expr(&mut self, ty: Type, depth: u32) -> String {
         if depth == 0 || self.below(5) == 0 {
             return self.leaf(ty);
         }
         let d = depth - 1;
-        // Shared shapes: let, if.
-        match self.below(8) {
-            0 => {
-                let vty = match self.below(3) {
-                    0 => Type::Bool,
-                    _ => self.numeric(),
-                };
-                let value = self.expr(vty, d);
-                let name = format!("v{}", self.next_name);
-                self.next_name += 1;
-                self.scope.push((name.clone(), vty));
-                let body = self.expr(ty, d);
-                self.scope.pop();
-                return Expr::let_in(name, value, body);
-            }
-            1 => {
-                let cond = self.expr(Type::Bool, d);
-                // A float `if` may mix an int branch, which is promoted.
-                let (t1, t2) = match (ty, self.below(3)) {
-                    (Type::Float, 0) => (Type::Int, Type::Float),
-                    (Type::Float, 1) => (Type::Float, Type::Int),
-                    _ => (ty, ty),
-                };
-                let a = self.expr(t1, d);
-                let b = self.expr(t2, d);
-                return Expr::if_else(cond, a, b);
-            }
-            _ => {}
+        if self.below(7) == 0 {
+            let cond = self.expr(Type::Bool, d);
+            // A float `if` may mix an int branch, which is converted.
+            let (t1, t2) = match (ty, self.below(3)) {
+                (Type::Float, 0) => (Type::Int, Type::Float),
+                (Type::Float, 1) => (Type::Float, Type::Int),
+                _ => (ty, ty),
+            };
+            let a = self.block(t1, d);
+            let b = self.block(t2, d);
+            return format!("(if {cond} {a} else {b})");
         }
         match ty {
             Type::Float => self.float_expr(d),
@@ -133,84 +172,73 @@ impl Gen {
         }
     }
 
-    fn float_expr(&mut self, d: u32) -> Expr {
+    fn float_expr(&mut self, d: u32) -> String {
         match self.below(4) {
             0 => {
-                let op = [BinaryOp::Add, BinaryOp::Sub, BinaryOp::Mul][self.below(3)];
+                let op = self.pick(&["+", "-", "*"]);
                 // At least one float operand makes the result float.
-                let (ta, tb) = match self.below(3) {
-                    0 => (Type::Float, Type::Int),
-                    1 => (Type::Int, Type::Float),
-                    _ => (Type::Float, Type::Float),
-                };
-                let (a, b) = (self.expr(ta, d), self.expr(tb, d));
-                Expr::binary(op, a, b)
+                let (ta, tb) =
+                    self.pick(&[(Type::Float, Type::Int), (Type::Int, Type::Float), (Type::Float, Type::Float)]);
+                format!("({} {op} {})", self.expr(ta, d), self.expr(tb, d))
             }
             1 => {
                 let (ta, tb) = (self.numeric(), self.numeric());
-                let (a, b) = (self.expr(ta, d), self.expr(tb, d));
-                Expr::binary(BinaryOp::Div, a, b)
+                format!("({} / {})", self.expr(ta, d), self.expr(tb, d))
             }
-            2 => Expr::unary(UnaryOp::Neg, self.expr(Type::Float, d)),
+            2 => format!("(-{})", self.expr(Type::Float, d)),
             _ => {
-                let func = Builtin::ALL[self.below(Builtin::ALL.len())];
-                let mut args: Vec<Expr> = Vec::new();
-                let mut any_float = false;
-                for i in 0..func.arity() {
-                    let last = i + 1 == func.arity();
-                    let t = if last && !any_float && func.preserves_int() { Type::Float } else { self.numeric() };
-                    any_float |= t == Type::Float;
-                    args.push(self.expr(t, d));
-                }
-                Expr::call(func, args)
+                let func = self.pick(&Builtin::ALL);
+                let args: Vec<String> = (0..func.arity())
+                    .map(|_| {
+                        let t = self.numeric();
+                        self.expr(t, d)
+                    })
+                    .collect();
+                format!("{}({})", func.name(), args.join(", "))
             }
         }
     }
 
-    fn int_expr(&mut self, d: u32) -> Expr {
-        match self.below(3) {
+    fn int_expr(&mut self, d: u32) -> String {
+        match self.below(2) {
             0 => {
-                let op = [BinaryOp::Add, BinaryOp::Sub, BinaryOp::Mul, BinaryOp::Rem][self.below(4)];
-                let (a, b) = (self.expr(Type::Int, d), self.expr(Type::Int, d));
-                Expr::binary(op, a, b)
+                let op = self.pick(&["+", "-", "*", "%"]);
+                format!("({} {op} {})", self.expr(Type::Int, d), self.expr(Type::Int, d))
             }
-            1 => Expr::unary(UnaryOp::Neg, self.expr(Type::Int, d)),
-            _ => {
-                let func = [Builtin::Abs, Builtin::Min, Builtin::Max, Builtin::Clamp][self.below(4)];
-                let args = (0..func.arity()).map(|_| self.expr(Type::Int, d)).collect();
-                Expr::call(func, args)
-            }
+            _ => format!("(-{})", self.expr(Type::Int, d)),
         }
     }
 
-    fn bool_expr(&mut self, d: u32) -> Expr {
+    fn bool_expr(&mut self, d: u32) -> String {
         match self.below(4) {
             0 => {
-                let op =
-                    [BinaryOp::Eq, BinaryOp::Ne, BinaryOp::Lt, BinaryOp::Le, BinaryOp::Gt, BinaryOp::Ge][self.below(6)];
+                let op = self.pick(&["==", "!=", "<", "<=", ">", ">="]);
                 let (ta, tb) = (self.numeric(), self.numeric());
-                let (a, b) = (self.expr(ta, d), self.expr(tb, d));
-                Expr::binary(op, a, b)
+                format!("({} {op} {})", self.expr(ta, d), self.expr(tb, d))
             }
             1 => {
-                let op = [BinaryOp::Eq, BinaryOp::Ne][self.below(2)];
-                let (a, b) = (self.expr(Type::Bool, d), self.expr(Type::Bool, d));
-                Expr::binary(op, a, b)
+                let op = self.pick(&["==", "!="]);
+                format!("({} {op} {})", self.expr(Type::Bool, d), self.expr(Type::Bool, d))
             }
-            2 => Expr::unary(UnaryOp::Not, self.expr(Type::Bool, d)),
+            2 => format!("(!{})", self.expr(Type::Bool, d)),
             _ => {
-                let op = [BinaryOp::And, BinaryOp::Or][self.below(2)];
-                let (a, b) = (self.expr(Type::Bool, d), self.expr(Type::Bool, d));
-                Expr::binary(op, a, b)
+                let op = self.pick(&["&&", "||"]);
+                format!("({} {op} {})", self.expr(Type::Bool, d), self.expr(Type::Bool, d))
             }
         }
     }
 }
 
-fn program(seed: u64) -> RewardIr {
+/// A random reward's source.
+fn source(seed: u64) -> String {
     let mut g = Gen { state: seed, scope: Vec::new(), next_name: 0 };
     let ty = g.numeric();
-    RewardIr { name: format!("random_{seed:x}"), fields: fields(), body: g.expr(ty, 5) }
+    format!("{EVENTS}reward random(e: d) -> float {}\n", g.block(ty, 5))
+}
+
+/// The random reward, checked by the dsl.
+fn program(seed: u64) -> RewardFn {
+    testdata::reward_fn(&source(seed), "random")
 }
 
 fn float_value() -> impl Strategy<Value = f64> {
@@ -264,8 +292,9 @@ proptest! {
     #[test]
     fn compiled_matches_interpreter(seed in any::<u64>(), ev in events(), with_nulls in any::<bool>()) {
         let ir = program(seed);
-        let interp = Interpreter::new(&ir).map_err(|e| TestCaseError::fail(format!("{e}: {ir:?}")))?;
-        let sandbox = engine().compile(&ir).map_err(|e| TestCaseError::fail(format!("{e}: {ir:?}")))?;
+        let src = source(seed);
+        let interp = Interpreter::new(&ir).map_err(|e| TestCaseError::fail(format!("{e}:\n{src}")))?;
+        let sandbox = engine().compile(&ir).map_err(|e| TestCaseError::fail(format!("{e}:\n{src}")))?;
         let cols = if with_nulls {
             Columns::new()
                 .with_nulls("f0", &ev.f0[..], &ev.nulls[0][..])
@@ -289,8 +318,8 @@ proptest! {
             prop_assert_eq!(
                 got[row].to_bits(),
                 want[row].to_bits(),
-                "row {}: wasm {:e}, interpreter {:e}\nprogram: {:#?}",
-                row, got[row], want[row], ir
+                "row {}: wasm {:e}, interpreter {:e}\nprogram:\n{}",
+                row, got[row], want[row], src
             );
         }
     }
@@ -309,6 +338,7 @@ fn generator_covers_the_language() {
         "If",
         "Field",
         "default: Some",
+        "ToFloat",
         "Rem",
         "Div",
         "Neg",
@@ -319,12 +349,17 @@ fn generator_covers_the_language() {
         "Ge",
         "Eq",
         "Ne",
-        "NaN",
-        "inf",
+        "Float(0.0)",
+        "Float(1e300)",
+        "Int(9223372036854775807)",
     ] {
         assert!(text.contains(needle), "generator never produced {needle}");
     }
     for func in Builtin::ALL {
         assert!(text.contains(&format!("{func:?}")), "generator never called {func:?}");
+    }
+    let sources: String = (0..400).map(source).collect();
+    for needle in ["0.0 / 0.0", "1.0 / 0.0", "(-1.0 / 0.0)", "?? ", "\nlet "] {
+        assert!(sources.contains(needle), "generator never wrote {needle:?}");
     }
 }

@@ -1,8 +1,7 @@
 //! An external reward written by hand against the documented ABI (all three column types,
 //! null masks, several chunks) scores exactly what the equivalent compiled reward scores.
 
-use sandboxes::ir::{BinaryOp, Expr};
-use sandboxes::{Columns, Field, Limits, RewardIr, SandboxEngine, Type};
+use sandboxes::{Columns, Limits, RewardFn, SandboxEngine};
 
 /// `(r ?? 1.0) + n + (if b { 10 } else { 0 })`, where a null `n` or `b` reads as 0 / false.
 const WAT: &str = r#"
@@ -52,16 +51,12 @@ const WAT: &str = r#"
     (i32.const 0)))
 "#;
 
-fn equivalent_ir() -> RewardIr {
-    RewardIr {
-        name: "by_ir".into(),
-        fields: vec![Field::new("r", Type::Float), Field::new("n", Type::Int), Field::new("b", Type::Bool)],
-        body: Expr::binary(
-            BinaryOp::Add,
-            Expr::binary(BinaryOp::Add, Expr::field_or(0, Expr::Float(1.0)), Expr::field(1)),
-            Expr::if_else(Expr::field(2), Expr::Int(10), Expr::Int(0)),
-        ),
-    }
+fn equivalent_ir() -> RewardFn {
+    testdata::reward_fn(
+        "dataset d = \"d.csv\" { r: float, n: int, b: bool }\n\
+         reward by_ir(e: d) -> float {\n  (e.r ?? 1.0) + e.n + if e.b { 10 } else { 0 }\n}\n",
+        "by_ir",
+    )
 }
 
 #[test]

@@ -1,9 +1,9 @@
 //! The math helpers: accuracy against the platform libm, and bit-exact agreement between the
 //! compiled (wasm) and interpreted paths over many inputs.
 
+use dsl::reward::Builtin;
 use proptest::prelude::*;
-use sandboxes::ir::{Builtin, Expr};
-use sandboxes::{math, Columns, Field, Limits, RewardIr, SandboxEngine, Type};
+use sandboxes::{math, Columns, Limits, SandboxEngine};
 
 /// Distance in units in the last place; 0 when both are NaN.
 fn ulps(a: f64, b: f64) -> u64 {
@@ -127,16 +127,9 @@ proptest! {
 
 /// Runs `func` over `xs` (and `ys` for binary helpers) in wasm and in the interpreter.
 fn wasm_matches_interp(func: Builtin, xs: &[f64], ys: &[f64]) {
-    let args = match func.arity() {
-        1 => vec![Expr::field(0)],
-        2 => vec![Expr::field(0), Expr::field(1)],
-        _ => vec![Expr::field(0), Expr::field(1), Expr::Float(3.0)],
-    };
-    let ir = RewardIr {
-        name: format!("helper_{}", func.name()),
-        fields: vec![Field::new("x", Type::Float), Field::new("y", Type::Float)],
-        body: Expr::call(func, args),
-    };
+    let args = ["e.x", "e.y", "3.0"][..func.arity()].join(", ");
+    let name = format!("helper_{}", func.name());
+    let ir = testdata::reward_fn(&format!("reward {name}(e) -> float {{\n  {}({args})\n}}\n", func.name()), &name);
     let engine = SandboxEngine::new(Limits::default()).unwrap();
     let sandbox = engine.compile(&ir).unwrap();
     let cols = Columns::new().with("x", xs).with("y", ys);

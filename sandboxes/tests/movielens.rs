@@ -1,8 +1,7 @@
 //! End to end: a realistic reward over the real MovieLens ratings, compiled and interpreted.
 
 use sandboxes::interp::Interpreter;
-use sandboxes::ir::{BinaryOp, Builtin, Expr};
-use sandboxes::{Columns, Field, Limits, RewardIr, SandboxEngine, Type};
+use sandboxes::{Columns, Limits, SandboxEngine};
 
 struct Ratings {
     user: Vec<i64>,
@@ -25,74 +24,15 @@ fn ratings() -> Ratings {
     r
 }
 
-fn bin(op: BinaryOp, a: Expr, b: Expr) -> Expr {
-    Expr::binary(op, a, b)
-}
+const ENGAGED: &str = "dataset ratings = \"ratings.csv\" { userId: int, movieId: int, rating: float, timestamp: int }
 
-/// ```evo
-/// reward engaged(e) -> float {
-///   let liked = if e.rating >= 4.0 { 1.0 } else { 0.0 }
-///   let fresh = sigmoid((e.timestamp - 1200000000) / 100000000)
-///   let novelty = clamp(e.movieId % 1000, 10, 900)
-///   liked + 0.25 * log1p(e.rating ?? 3.0) * fresh + 0.001 * sqrt(novelty) - 0.1 * tanh(e.userId / 300)
-/// }
-/// ```
-fn engaged() -> RewardIr {
-    let rating_or_3 = Expr::field_or(2, Expr::Float(3.0));
-    let body = Expr::let_in(
-        "liked",
-        Expr::if_else(bin(BinaryOp::Ge, Expr::field(2), Expr::Float(4.0)), Expr::Float(1.0), Expr::Float(0.0)),
-        Expr::let_in(
-            "fresh",
-            Expr::call(
-                Builtin::Sigmoid,
-                vec![bin(
-                    BinaryOp::Div,
-                    bin(BinaryOp::Sub, Expr::field(3), Expr::Int(1_200_000_000)),
-                    Expr::Int(100_000_000),
-                )],
-            ),
-            Expr::let_in(
-                "novelty",
-                Expr::call(
-                    Builtin::Clamp,
-                    vec![bin(BinaryOp::Rem, Expr::field(1), Expr::Int(1000)), Expr::Int(10), Expr::Int(900)],
-                ),
-                bin(
-                    BinaryOp::Sub,
-                    bin(
-                        BinaryOp::Add,
-                        bin(
-                            BinaryOp::Add,
-                            Expr::local("liked"),
-                            bin(
-                                BinaryOp::Mul,
-                                bin(BinaryOp::Mul, Expr::Float(0.25), Expr::call(Builtin::Log1p, vec![rating_or_3])),
-                                Expr::local("fresh"),
-                            ),
-                        ),
-                        bin(BinaryOp::Mul, Expr::Float(0.001), Expr::call(Builtin::Sqrt, vec![Expr::local("novelty")])),
-                    ),
-                    bin(
-                        BinaryOp::Mul,
-                        Expr::Float(0.1),
-                        Expr::call(Builtin::Tanh, vec![bin(BinaryOp::Div, Expr::field(0), Expr::Int(300))]),
-                    ),
-                ),
-            ),
-        ),
-    );
-    RewardIr {
-        name: "engaged".into(),
-        fields: vec![
-            Field::new("userId", Type::Int),
-            Field::new("movieId", Type::Int),
-            Field::new("rating", Type::Float),
-            Field::new("timestamp", Type::Int),
-        ],
-        body,
-    }
+reward engaged(e: ratings) -> float {
+  let liked = if e.rating >= 4.0 { 1.0 } else { 0.0 }
+  let fresh = sigmoid((e.timestamp - 1200000000) / 100000000)
+  let novelty = clamp(e.movieId % 1000, 10, 900)
+  liked + 0.25 * log1p(e.rating ?? 3.0) * fresh + 0.001 * sqrt(novelty) - 0.1 * tanh(e.userId / 300)
 }
+";
 
 /// The same formula as plain Rust, to check the numbers mean what the program says.
 fn by_hand(user: i64, movie: i64, rating: Option<f64>, ts: i64) -> f64 {
@@ -113,7 +53,7 @@ fn engaged_reward_over_movielens_matches_interpreter() {
         .with("movieId", &r.movie[..])
         .with_nulls("rating", &r.rating[..], &nulls[..])
         .with("timestamp", &r.timestamp[..]);
-    let ir = engaged();
+    let ir = testdata::reward_fn(ENGAGED, "engaged");
     let engine = SandboxEngine::new(Limits::default()).unwrap();
     let sandbox = engine.compile(&ir).unwrap();
     let mut got = Vec::new();

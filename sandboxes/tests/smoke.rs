@@ -1,29 +1,12 @@
-use sandboxes::ir::{BinaryOp, Builtin, Expr};
-use sandboxes::{Columns, Field, Limits, RewardIr, SandboxEngine, Type};
+use sandboxes::{Columns, Limits, SandboxEngine};
 
 #[test]
 fn satisfied_reward_runs() {
-    let ir = RewardIr {
-        name: "satisfied".into(),
-        fields: vec![Field::new("rating", Type::Float), Field::new("watch_seconds", Type::Float)],
-        body: Expr::let_in(
-            "long_watch",
-            Expr::if_else(
-                Expr::binary(BinaryOp::Ge, Expr::field(0), Expr::Float(4.0)),
-                Expr::Float(1.0),
-                Expr::Float(0.0),
-            ),
-            Expr::binary(
-                BinaryOp::Add,
-                Expr::local("long_watch"),
-                Expr::binary(
-                    BinaryOp::Mul,
-                    Expr::Float(0.1),
-                    Expr::call(Builtin::Log1p, vec![Expr::field_or(1, Expr::Float(0.0))]),
-                ),
-            ),
-        ),
-    };
+    let ir = testdata::reward_fn(
+        "reward satisfied(e) -> float {\n  let long_watch = if e.rating >= 4.0 { 1.0 } else { 0.0 }\n  \
+         long_watch + 0.1 * log1p(e.watch_seconds ?? 0.0)\n}\n",
+        "satisfied",
+    );
     let engine = SandboxEngine::new(Limits::default()).unwrap();
     let sb = engine.compile(&ir).unwrap();
     let rating = [5.0, 3.0, 4.0];

@@ -5,7 +5,7 @@ use super::{Checker, Resolved, Symbol};
 use crate::ast::{self, BinaryOp, Block, Else, Expr, ExprKind, Item, RewardBody, UnaryOp};
 use crate::diagnostic::{Diagnostic, ErrorKind};
 use crate::program::Schema;
-use crate::reward::{Builtin, RExpr, RExprKind, RField, ROp, RType, RewardDef};
+use crate::reward::{Builtin, RExpr, RExprKind, RField, ROp, RType, RewardDef, RewardFn};
 use crate::suggest::did_you_mean;
 use crate::types::{Type, Value};
 
@@ -110,7 +110,11 @@ impl Checker<'_> {
                 if self.diags.len() == before {
                     self.program.rewards.insert(
                         qual.clone(),
-                        RewardDef::Function { name: qual, dataset, fields, locals: slots, body: body_expr, source },
+                        RewardDef::Function {
+                            dataset,
+                            function: RewardFn { name: qual, fields, locals: slots, body: body_expr },
+                            source,
+                        },
                     );
                 }
                 ok
@@ -280,9 +284,9 @@ impl RewardChecker<'_, '_> {
             }
             ExprKind::Call { callee, args } if callee.len() == 1 => {
                 let name = &callee[0];
-                let Some((f, arity)) = Builtin::lookup(&name.name) else {
-                    let help = did_you_mean(&name.name, Builtin::ALL.iter().map(|(n, ..)| *n)).or_else(|| {
-                        let names: Vec<&str> = Builtin::ALL.iter().map(|(n, ..)| *n).collect();
+                let Some(f) = Builtin::lookup(&name.name) else {
+                    let help = did_you_mean(&name.name, Builtin::ALL.map(Builtin::name)).or_else(|| {
+                        let names = Builtin::ALL.map(Builtin::name);
                         Some(format!("the functions are {}", names.join(", ")))
                     });
                     return self.error(
@@ -302,9 +306,9 @@ impl RewardChecker<'_, '_> {
                         .help(format!("pass the arguments of `{}` by position", name.name)),
                     );
                 }
-                if args.len() != arity {
+                if args.len() != f.arity() {
                     return self.error(Diagnostic::new(
-                        ErrorKind::FunctionArity { name: name.name.clone(), expected: arity, found: args.len() },
+                        ErrorKind::FunctionArity { name: name.name.clone(), expected: f.arity(), found: args.len() },
                         span,
                     ));
                 }
@@ -356,22 +360,7 @@ impl RewardChecker<'_, '_> {
         span: crate::Span,
         spans: (crate::Span, crate::Span),
     ) -> Option<RExpr> {
-        let rop = match op {
-            BinaryOp::Add => ROp::Add,
-            BinaryOp::Sub => ROp::Sub,
-            BinaryOp::Mul => ROp::Mul,
-            BinaryOp::Div => ROp::Div,
-            BinaryOp::Rem => ROp::Rem,
-            BinaryOp::Eq => ROp::Eq,
-            BinaryOp::Ne => ROp::Ne,
-            BinaryOp::Lt => ROp::Lt,
-            BinaryOp::Le => ROp::Le,
-            BinaryOp::Gt => ROp::Gt,
-            BinaryOp::Ge => ROp::Ge,
-            BinaryOp::And => ROp::And,
-            BinaryOp::Or => ROp::Or,
-            BinaryOp::Coalesce => unreachable!("handled by the caller"),
-        };
+        let Some(rop) = ROp::from_syntax(op) else { unreachable!("`??` is handled by the caller") };
         let bad = |this: &mut Self, l: RType, r: RType| {
             this.error(
                 Diagnostic::new(

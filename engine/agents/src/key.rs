@@ -58,8 +58,8 @@ pub(crate) fn normal_form(program: &Program, kind: Option<BlockKind>, qualified:
         }
         Some(BlockKind::Optimizer) => serde_json::to_string(&program.optimizers.get(qualified)?.value),
         Some(BlockKind::Reward) => match program.rewards.get(qualified)? {
-            dsl::reward::RewardDef::Function { dataset, fields, body, .. } => {
-                serde_json::to_string(&(dataset, fields, body))
+            dsl::reward::RewardDef::Function { dataset, function, .. } => {
+                serde_json::to_string(&(dataset, &function.fields, &function.body))
             }
             dsl::reward::RewardDef::External { path, .. } => serde_json::to_string(path),
         },

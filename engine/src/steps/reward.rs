@@ -90,8 +90,9 @@ impl Step for ApplyReward {
                 None => SandboxEngine::new(Limits::default()),
             }
             .map_err(|e| StepError::transient(format!("{e} [{}]", e.code())))?;
-            let sandbox = crate::reward_lower::load(&engine, &def)
-                .map_err(|e| StepError::permanent(format!("cannot load reward `{name}`: {e}")))?;
+            let sandbox = engine
+                .load_reward(&def)
+                .map_err(|e| StepError::permanent(format!("cannot load reward `{name}`: {e} [{}]", e.code())))?;
             apply(&sandbox, &input, &output, &column)
         })
         .await
@@ -447,7 +448,7 @@ mod tests {
     }
 
     fn reward(src: &str, name: &str) -> dsl::reward::RewardDef {
-        crate::reward_lower::tests::checked(src, name)
+        testdata::reward_def(src, name)
     }
 
     /// Writes `sql` (a query) to `dir/name` as Parquet.
@@ -486,7 +487,7 @@ mod tests {
             ),
             "r",
         );
-        let sandbox = crate::reward_lower::load(&engine(), &def).unwrap();
+        let sandbox = engine().load_reward(&def).unwrap();
         let output = dir.path().join("out.parquet");
         let summary = apply(&sandbox, &input, &output, "score").unwrap();
         // Row 1: liked -> 10 + 3. Row 2: watch null -> 60, not liked, rating 2 -> 0.6 + (0 % 7).
@@ -504,8 +505,8 @@ mod tests {
         let names: Vec<&str> = cols.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(names, ["id", "watch", "rating", "clicks", "liked", "seen", "score"]);
         // The interpreter agrees with what was written.
-        let ir = crate::reward_lower::lower(&def).unwrap();
-        let interp = Interpreter::new(&ir).unwrap();
+        let dsl::reward::RewardDef::Function { function, .. } = &def else { panic!("a reward written in .evo") };
+        let interp = Interpreter::new(function).unwrap();
         let rows: [[Option<Value>; 5]; 3] = [
             [
                 Some(Value::Float(10.0)),
@@ -517,7 +518,7 @@ mod tests {
             [None, Some(Value::Float(2.0)), None, Some(Value::Bool(false)), None],
             [Some(Value::Float(90.0)), None, Some(Value::Int(7)), None, Some(Value::Int(1))],
         ];
-        let order: Vec<&str> = ir.fields.iter().map(|f| f.name.as_str()).collect();
+        let order: Vec<&str> = function.fields.iter().map(|f| f.name.as_str()).collect();
         let all = ["watch", "rating", "clicks", "liked", "seen"];
         for (row, want) in rows.iter().zip(expected) {
             let cells: Vec<Option<Value>> =
@@ -539,7 +540,7 @@ mod tests {
         ))
         .unwrap();
         let def = reward("reward r(e) -> float {\n  e.x * 2.0 + e.n\n}\n", "r");
-        let sandbox = crate::reward_lower::load(&engine(), &def).unwrap();
+        let sandbox = engine().load_reward(&def).unwrap();
         let a = dir.path().join("a.parquet");
         let summary = apply(&sandbox, &path, &a, "reward").unwrap();
         let got = read_rewards(&a, "reward");
@@ -567,7 +568,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let input = parquet(dir.path(), "in.parquet", "SELECT 1 AS userId, 4.0 AS rating");
         let def = reward("reward r(e) -> float {\n  e.rating + e.watch_seconds\n}\n", "r");
-        let sandbox = crate::reward_lower::load(&engine(), &def).unwrap();
+        let sandbox = engine().load_reward(&def).unwrap();
         let err = apply(&sandbox, &input, &dir.path().join("o.parquet"), "reward").unwrap_err();
         assert_eq!(err.class, super::super::ErrorClass::Permanent);
         assert!(err.message.contains("reads the field `watch_seconds`"), "{}", err.message);
@@ -587,13 +588,12 @@ mod tests {
             ("reward r(e) -> float {\n  e.name\n}\n", "reads `name` as float, but the data's column `name` is VARCHAR"),
         ];
         for (src, want) in cases {
-            let sandbox = crate::reward_lower::load(&engine(), &reward(src, "r")).unwrap();
+            let sandbox = engine().load_reward(&reward(src, "r")).unwrap();
             let err = apply(&sandbox, &input, &dir.path().join("o.parquet"), "reward").unwrap_err();
             assert!(err.message.contains(want), "{src}: {}", err.message);
         }
         // An int column read as float is fine.
-        let sandbox =
-            crate::reward_lower::load(&engine(), &reward("reward r(e) -> float {\n  e.n / 2\n}\n", "r")).unwrap();
+        let sandbox = engine().load_reward(&reward("reward r(e) -> float {\n  e.n / 2\n}\n", "r")).unwrap();
         apply(&sandbox, &input, &dir.path().join("ok.parquet"), "reward").unwrap();
         assert_eq!(read_rewards(&dir.path().join("ok.parquet"), "reward"), [Some(1.5)]);
     }
@@ -602,7 +602,7 @@ mod tests {
     fn an_existing_column_name_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         let input = parquet(dir.path(), "in.parquet", "SELECT 1.0 AS reward");
-        let sandbox = crate::reward_lower::load(&engine(), &reward("reward r(e) -> float {\n  1.0\n}\n", "r")).unwrap();
+        let sandbox = engine().load_reward(&reward("reward r(e) -> float {\n  1.0\n}\n", "r")).unwrap();
         let err = apply(&sandbox, &input, &dir.path().join("o.parquet"), "reward").unwrap_err();
         assert!(err.message.contains("already has a column `reward`"), "{}", err.message);
     }
@@ -644,7 +644,7 @@ mod tests {
     fn a_reward_that_reads_no_field_scores_every_row() {
         let dir = tempfile::tempdir().unwrap();
         let input = parquet(dir.path(), "in.parquet", "SELECT i AS x FROM range(5000) t(i)");
-        let sandbox = crate::reward_lower::load(&engine(), &reward("reward r(e) -> float {\n  0.5\n}\n", "r")).unwrap();
+        let sandbox = engine().load_reward(&reward("reward r(e) -> float {\n  0.5\n}\n", "r")).unwrap();
         let out = dir.path().join("o.parquet");
         assert_eq!(apply(&sandbox, &input, &out, "reward").unwrap().mean, Some(0.5));
         assert_eq!(read_rewards(&out, "reward"), vec![Some(0.5); 5000]);
@@ -654,7 +654,7 @@ mod tests {
     fn an_empty_table_gives_an_empty_column() {
         let dir = tempfile::tempdir().unwrap();
         let input = parquet(dir.path(), "in.parquet", "SELECT 1.0::DOUBLE AS x WHERE false");
-        let sandbox = crate::reward_lower::load(&engine(), &reward("reward r(e) -> float {\n  e.x\n}\n", "r")).unwrap();
+        let sandbox = engine().load_reward(&reward("reward r(e) -> float {\n  e.x\n}\n", "r")).unwrap();
         let out = dir.path().join("o.parquet");
         let s = apply(&sandbox, &input, &out, "reward").unwrap();
         assert_eq!((s.rows, s.mean, s.min), (0, None, None));

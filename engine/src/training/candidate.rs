@@ -103,8 +103,9 @@ fn prepare(req: &TrainRequest, scratch: &Path) -> Result<Prepared, TrainFailure>
             let engine = SandboxEngine::new(Limits::default()).map_err(|e| TrainFailure::Reward(e.to_string()))?;
             let name = req.reward.as_deref().unwrap_or_default();
             Some(
-                crate::reward_lower::load(&engine, def)
-                    .map_err(|e| TrainFailure::Reward(format!("cannot load reward `{name}`: {e}")))?,
+                engine
+                    .load_reward(def)
+                    .map_err(|e| TrainFailure::Reward(format!("cannot load reward `{name}`: {e} [{}]", e.code())))?,
             )
         }
     };

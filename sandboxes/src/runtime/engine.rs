@@ -8,11 +8,11 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use crate::error::SandboxError;
-use crate::ir::RewardIr;
 use crate::runtime::cache::ModuleCache;
 use crate::runtime::limits::Limits;
 use crate::runtime::load;
 use crate::runtime::sandbox::Sandbox;
+use dsl::reward::{RewardDef, RewardFn};
 
 /// How often the epoch advances; the granularity of deadlines.
 pub(crate) const TICK: Duration = Duration::from_millis(5);
@@ -59,10 +59,10 @@ impl SandboxEngine {
         &self.shared.limits
     }
 
-    /// Type-checks and compiles reward IR.
-    pub fn compile(&self, ir: &RewardIr) -> Result<Sandbox, SandboxError> {
-        let wasm = crate::compile::compile(ir)?;
-        load::load(&self.shared, &ir.name, &wasm)
+    /// Checks and compiles a reward written in `.evo`.
+    pub fn compile(&self, reward: &RewardFn) -> Result<Sandbox, SandboxError> {
+        let wasm = crate::compile::compile(reward)?;
+        load::load(&self.shared, &reward.name, &wasm)
     }
 
     /// Loads an external reward from `.wasm` or `.wat` bytes; `name` is used in errors.
@@ -73,11 +73,23 @@ impl SandboxEngine {
     /// Loads an external reward from a `.wasm` or `.wat` file, named after the file stem.
     pub fn load_file(&self, path: impl AsRef<Path>) -> Result<Sandbox, SandboxError> {
         let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|source| SandboxError::Io { path: path.to_path_buf(), source })?;
         let name =
             path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string());
-        self.load(&name, &bytes)
+        self.load(&name, &read(path)?)
     }
+
+    /// Any checked reward: compiled from its tree, or read from its `.wasm`/`.wat` file (a path
+    /// relative to the current directory, as the checker resolved it).
+    pub fn load_reward(&self, def: &RewardDef) -> Result<Sandbox, SandboxError> {
+        match def {
+            RewardDef::Function { function, .. } => self.compile(function),
+            RewardDef::External { name, path, .. } => self.load(name, &read(Path::new(path))?),
+        }
+    }
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, SandboxError> {
+    std::fs::read(path).map_err(|source| SandboxError::Io { path: path.to_path_buf(), source })
 }
 
 /// Advances the engine's epoch every [`TICK`] until dropped.

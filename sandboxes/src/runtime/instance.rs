@@ -5,10 +5,10 @@ use wasmtime::{Instance, Memory, Module, Store, TypedFunc};
 
 use crate::abi;
 use crate::error::SandboxError;
-use crate::ir::Field;
 use crate::runtime::engine::{Shared, TICK};
 use crate::runtime::limits::Limiter;
 use crate::runtime::trap;
+use dsl::reward::RField as Field;
 
 /// Store data: only the limiter; rewards get no host state at all.
 pub(crate) struct Host {

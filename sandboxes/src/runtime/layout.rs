@@ -2,7 +2,7 @@
 
 use crate::abi;
 use crate::columns::Column;
-use crate::ir::Field;
+use dsl::reward::RField as Field;
 
 /// Offsets relative to the region's base, sized for chunks of a fixed row capacity.
 #[derive(Debug, Clone)]

@@ -7,10 +7,10 @@ use wasmtime::Module;
 use crate::abi;
 use crate::columns::{Column, ColumnData, Columns};
 use crate::error::SandboxError;
-use crate::ir::Field;
 use crate::runtime::engine::Shared;
 use crate::runtime::instance::{trap_error, Live};
 use crate::runtime::layout::Layout;
+use dsl::reward::RField as Field;
 
 /// A compiled reward, ready to score events. Cheap to share across threads; every
 /// [`Sandbox::run`] gets a fresh instance, so one failed run never affects the next.

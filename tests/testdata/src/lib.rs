@@ -5,6 +5,10 @@
 //! `~/.cache/evoflow-data`), checksum-verified. `scripts/test.sh` runs that script first; a bare
 //! `cargo test` runs it here on first use, and a test whose data cannot be had fails naming it.
 
+mod reward;
+
+pub use reward::{reward_def, reward_fn};
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
