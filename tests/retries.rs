@@ -50,6 +50,7 @@ fn a_timeout_is_enforced() {
         .status(1);
     let finished = events(&out.stdout).into_iter().find(|e| e["event"] == "step_finished").unwrap();
     assert_eq!(finished["error"], "timed out after 200ms");
+    assert_eq!(finished["code"], "step::timeout");
     let run_finished = events(&out.stdout).into_iter().find(|e| e["event"] == "run_finished").unwrap();
     assert!(run_finished["wall_ms"].as_u64().unwrap() < 3000, "it did not wait for the sleep: {run_finished}");
 }

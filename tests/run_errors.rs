@@ -57,6 +57,19 @@ fn the_agent_tools_run_as_steps_and_a_write_is_refused_and_journaled() {
     let calls = dir.status(["journal", "w.evo", "--format", "csv", "--sql", "SELECT status FROM tool_calls"], 0);
     let lines: Vec<&str> = calls.stdout.lines().map(str::trim).collect();
     assert_eq!(lines, ["status", "failed"], "{}", calls.stdout);
+    // Refused as an input the step cannot use: the code says so on the terminal and in the journal.
+    assert!(out.stderr.contains("[step::input]"), "{}", out.stderr);
+    let quiet = dir.status(["run", "w.evo", "-q"], 1);
+    assert!(
+        quiet.stderr.starts_with("error: step `q` failed: ") && quiet.stderr.contains("[step::input]"),
+        "{}",
+        quiet.stderr
+    );
+    let steps = dir.status(
+        ["journal", "w.evo", "--format", "csv", "--sql", "SELECT error FROM steps WHERE node_id = 'q' LIMIT 1"],
+        0,
+    );
+    assert!(steps.stdout.trim_end().ends_with("[step::input]\""), "{}", steps.stdout);
 }
 
 #[test]

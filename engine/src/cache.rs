@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use dsl::program::Node;
 use dsl::types::Value;
 
-use crate::steps::{Artifact, KeyEnv, Registry, StepError};
+use crate::steps::{Artifact, KeyEnv, Registry, StepError, StepErrorKind};
 use crate::store::hash_file;
 
 mod index;
@@ -138,8 +138,8 @@ pub fn key_of(
 ) -> Result<CacheKey, StepError> {
     let step = registry
         .get(&node.step)
-        .ok_or_else(|| StepError::permanent(format!("the step `{}` is not built yet", node.step)))?;
-    let (args, read) = match step.key_args(&node.args).map_err(StepError::permanent)? {
+        .ok_or_else(|| StepError::input(format!("the step `{}` is not built yet", node.step)))?;
+    let (args, read) = match step.key_args(&node.args).map_err(StepError::input)? {
         Some(key) => (key.args, key.files),
         None => (
             node.args.iter().map(|(k, v)| (k.clone(), serde_json::to_value(v).expect("values serialise"))).collect(),
@@ -148,28 +148,31 @@ pub fn key_of(
     };
     let mut upstream = IndexMap::new();
     for dep in node.deps() {
-        let artifact =
-            inputs.get(&dep).ok_or_else(|| StepError::permanent(format!("the output of `{dep}` is missing")))?;
+        let artifact = inputs.get(&dep).ok_or_else(|| {
+            StepError::permanent(StepErrorKind::Internal, format!("the output of `{dep}` is missing"))
+        })?;
         upstream.insert(dep, artifact.hash.clone());
     }
     let mut files = IndexMap::new();
     for name in step.file_args() {
         if let Some(Value::Str(path)) = node.args.get(*name) {
-            let hash = hash_file(Path::new(path))
-                .map_err(|e| StepError::permanent(format!("cannot read `{path}` (argument `{name}`): {e}")))?;
+            let hash = hash_file(Path::new(path)).map_err(|e| {
+                StepError::permanent(StepErrorKind::Io, format!("cannot read `{path}` (argument `{name}`): {e}"))
+            })?;
             files.insert(path.clone(), hash);
         }
     }
     for path in read {
-        let hash =
-            hash_file(Path::new(&path)).map_err(|e| StepError::permanent(format!("cannot read `{path}`: {e}")))?;
+        let hash = hash_file(Path::new(&path))
+            .map_err(|e| StepError::permanent(StepErrorKind::Io, format!("cannot read `{path}`: {e}")))?;
         files.insert(path, hash);
     }
     // An external reward's module is read at run time: its bytes decide the output too.
     for name in node.blocks.keys() {
         if let Some(dsl::reward::RewardDef::External { path, .. }) = program.rewards.get(name) {
-            let hash = hash_file(Path::new(path))
-                .map_err(|e| StepError::permanent(format!("cannot read the reward module `{path}`: {e}")))?;
+            let hash = hash_file(Path::new(path)).map_err(|e| {
+                StepError::permanent(StepErrorKind::Io, format!("cannot read the reward module `{path}`: {e}"))
+            })?;
             files.insert(path.clone(), hash);
         }
     }
@@ -197,6 +200,6 @@ pub fn key_of(
         files,
         blocks,
         stdlib: stdlib.to_string(),
-        state: step.state_key(env).map_err(StepError::permanent)?,
+        state: step.state_key(env).map_err(StepError::input)?,
     })
 }

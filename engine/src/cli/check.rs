@@ -2,6 +2,7 @@
 
 use std::process::ExitCode;
 
+use super::output;
 use super::output::{compile, plural, Failure};
 use super::{parse_set, DiagnosticFormat, EXIT_INVALID};
 
@@ -39,7 +40,7 @@ pub fn run(args: Args) -> ExitCode {
             Err(Failure::Invalid(n)) => {
                 failed = true;
                 if args.format == DiagnosticFormat::Human {
-                    eprintln!("error: `{file}` has {}", plural(n, "error"));
+                    output::error(format_args!("`{file}` has {}", plural(n, "error")));
                 }
             }
             Err(Failure::Io) => failed = true,

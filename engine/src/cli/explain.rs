@@ -3,6 +3,7 @@
 
 use std::process::ExitCode;
 
+use super::output;
 use super::output::emit;
 use super::run::Target;
 use super::{DiagnosticFormat, EXIT_INVALID};
@@ -28,13 +29,13 @@ pub fn run(args: Args) -> ExitCode {
         let ids: Vec<String> = prepared.plan.topo_order().iter().map(|n| n.id.clone()).collect();
         let hint = dsl::suggest::did_you_mean(&args.step, ids.iter().map(String::as_str))
             .unwrap_or_else(|| format!("its steps are {}", ids.join(", ")));
-        eprintln!("error: `{}` has no step `{}`; {hint}", args.target.file, args.step);
+        output::error(format_args!("`{}` has no step `{}`; {hint}", args.target.file, args.step));
         return ExitCode::from(EXIT_INVALID);
     }
     let store = match Store::open(&prepared.run_dir) {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("error: cannot use the run dir `{}`: {e}", prepared.run_dir.display());
+            output::error(format_args!("cannot use the run dir `{}`: {e}", prepared.run_dir.display()));
             return ExitCode::from(1);
         }
     };

@@ -2,6 +2,7 @@
 
 use std::process::ExitCode;
 
+use super::output;
 use super::output::{print_diagnostics, read};
 use super::{DiagnosticFormat, EXIT_INVALID};
 
@@ -41,7 +42,7 @@ pub fn run(args: Args) -> ExitCode {
             println!("would reformat {path}");
             unformatted = true;
         } else if let Err(e) = std::fs::write(path, &formatted) {
-            eprintln!("error: cannot write `{path}`: {e}");
+            output::error(format_args!("cannot write `{path}`: {e}"));
             invalid = true;
         } else {
             println!("formatted {path}");

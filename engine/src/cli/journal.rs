@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use clap::ValueEnum;
 
+use super::output;
 use super::output::emit;
 use super::run::Target;
 use super::DiagnosticFormat;
@@ -37,7 +38,7 @@ pub fn run(args: Args) -> ExitCode {
     };
     let path = prepared.run_dir.join("journal.duckdb");
     if !path.is_file() {
-        eprintln!("error: no journal at `{}`: the workflow has not run there yet", path.display());
+        output::error(format_args!("no journal at `{}`: the workflow has not run there yet", path.display()));
         return ExitCode::from(1);
     }
     let queries = match &args.sql {
@@ -58,7 +59,7 @@ pub fn run(args: Args) -> ExitCode {
                 TableFormat::Json => format!("{}\n", table.to_json()),
             }),
             Err(e) => {
-                eprintln!("error: {e}");
+                output::error(format_args!("{e}"));
                 return ExitCode::from(2);
             }
         }

@@ -26,9 +26,19 @@ pub fn compile(path: &str, overrides: &[(String, String)], format: DiagnosticFor
 /// Reads a workflow file, or says why not.
 pub fn read(path: &str) -> Result<String, Failure> {
     std::fs::read_to_string(path).map_err(|e| {
-        eprintln!("error: cannot read `{path}`: {}", io_reason(&e));
+        error(format_args!("cannot read `{path}`: {}", io_reason(&e)));
         Failure::Io
     })
+}
+
+/// Prints an error that has no source location to stderr: every command's errors outside a
+/// `.evo` file (those are diagnostics, rendered by `print_diagnostics`) go through here.
+pub fn error(message: impl std::fmt::Display) {
+    if color() {
+        eprintln!("\x1b[1;31merror\x1b[0m: {message}");
+    } else {
+        eprintln!("error: {message}");
+    }
 }
 
 /// Prints diagnostics to stderr (human) or stdout (JSON).

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use super::output;
 use super::output::{compile, emit, plural};
 use super::{parse_set, DiagnosticFormat, EXIT_INVALID};
 use crate::cache::Index;
@@ -93,7 +94,7 @@ pub fn prepare(
 ) -> Result<Prepared, ExitCode> {
     let dir = Path::new(file).parent().unwrap_or(Path::new("")).to_path_buf();
     let config = Config::load(&dir).map_err(|e| {
-        eprintln!("error: {e}");
+        output::error(format_args!("{e}"));
         ExitCode::from(EXIT_INVALID)
     })?;
     let overrides = merge_overrides(config.param_overrides(), set);
@@ -130,7 +131,7 @@ pub fn run(args: Args) -> ExitCode {
         m
     };
     if !missing.is_empty() {
-        eprintln!("error: this workflow uses steps that are not built yet:");
+        output::error("this workflow uses steps that are not built yet:");
         for m in missing {
             eprintln!("  {m}");
         }
@@ -150,7 +151,7 @@ async fn execute(
     let store = match Store::open(&run_dir) {
         Ok(store) => store,
         Err(e) => {
-            eprintln!("error: cannot use the run dir `{}`: {e}", run_dir.display());
+            output::error(format_args!("cannot use the run dir `{}`: {e}", run_dir.display()));
             return ExitCode::from(EXIT_FAILED);
         }
     };
@@ -163,7 +164,7 @@ async fn execute(
         return super::dry_run::print(&program, &plan, &registry, &store, llm, args.no_cache, &args.rerun);
     }
     if let Err(e) = store.clean_scratch() {
-        eprintln!("error: cannot clean `{}`: {e}", run_dir.join("tmp").display());
+        output::error(format_args!("cannot clean `{}`: {e}", run_dir.join("tmp").display()));
         return ExitCode::from(EXIT_FAILED);
     }
     let journal_path = run_dir.join("journal.duckdb");
@@ -171,7 +172,7 @@ async fn execute(
     let recorder = match JournalRecorder::start(&journal_path, &program.name, &args.target.file, params) {
         Ok(r) => Arc::new(r),
         Err(e) => {
-            eprintln!("error: cannot open the journal `{}`: {e}", journal_path.display());
+            output::error(format_args!("cannot open the journal `{}`: {e}", journal_path.display()));
             return ExitCode::from(EXIT_FAILED);
         }
     };
@@ -194,7 +195,7 @@ async fn execute(
     let index = match Index::open(store.root()) {
         Ok(index) => index,
         Err(e) => {
-            eprintln!("error: cannot open the cache index in `{}`: {e}", run_dir.display());
+            output::error(format_args!("cannot open the cache index in `{}`: {e}", run_dir.display()));
             return ExitCode::from(EXIT_FAILED);
         }
     };
@@ -267,7 +268,7 @@ async fn execute(
         emit(&summary);
     }
     if let Some(e) = journal_error {
-        eprintln!("error: the journal could not record the end of the run: {e}");
+        output::error(format_args!("the journal could not record the end of the run: {e}"));
         return ExitCode::from(EXIT_FAILED);
     }
     match report.status {

@@ -37,6 +37,8 @@ pub enum Event {
         attempt: u32,
         delay_ms: u64,
         error: String,
+        /// The error's stable code, e.g. `step::timeout`.
+        code: &'static str,
     },
     StepFinished {
         node: String,
@@ -45,6 +47,8 @@ pub enum Event {
         attempts: u32,
         duration_ms: u64,
         error: Option<String>,
+        /// The error's stable code, e.g. `step::data`.
+        code: Option<&'static str>,
     },
     StepSkipped {
         node: String,
@@ -131,11 +135,11 @@ impl Sink for PlainLines {
             Event::StepCached { node, .. } => format!("[{secs:7.2}s] cached   {node}"),
             Event::StepStarted { node, attempt: 1, .. } => format!("[{secs:7.2}s] started  {node}"),
             Event::StepStarted { node, attempt, .. } => format!("[{secs:7.2}s] started  {node} (attempt {attempt})"),
-            Event::StepRetrying { node, delay_ms, error, .. } => {
-                format!("[{secs:7.2}s] retrying {node} in {delay_ms} ms: {error}")
+            Event::StepRetrying { node, delay_ms, error, code, .. } => {
+                format!("[{secs:7.2}s] retrying {node} in {delay_ms} ms: {error} [{code}]")
             }
-            Event::StepFinished { node, status, duration_ms, error, .. } => match error {
-                Some(e) => format!("[{secs:7.2}s] {status:<8} {node} ({duration_ms} ms): {e}"),
+            Event::StepFinished { node, status, duration_ms, error, code, .. } => match error {
+                Some(e) => format!("[{secs:7.2}s] {status:<8} {node} ({duration_ms} ms): {}", coded(e, *code)),
                 None => format!("[{secs:7.2}s] {status:<8} {node} ({duration_ms} ms)"),
             },
             Event::StepSkipped { node, because } => format!("[{secs:7.2}s] skipped  {node}: {because}"),
@@ -153,10 +157,18 @@ pub struct Quiet;
 
 impl Sink for Quiet {
     fn emit(&self, _: u64, event: &Event) {
-        if let Event::StepFinished { node, status, error: Some(e), .. } = event {
+        if let Event::StepFinished { node, status, error: Some(e), code, .. } = event {
             if status == "failed" {
-                eprintln!("error: step `{node}` failed: {e}");
+                crate::cli::output::error(format_args!("step `{node}` failed: {}", coded(e, *code)));
             }
         }
+    }
+}
+
+/// An error message with its code, as every sink shows it: `message [step::data]`.
+pub(crate) fn coded(message: &str, code: Option<&str>) -> String {
+    match code {
+        Some(code) => format!("{message} [{code}]"),
+        None => message.to_string(),
     }
 }

@@ -95,8 +95,8 @@ pub async fn run(core: Arc<Core>, plan: &Plan, jobs: usize, shutdown: impl Futur
                 Err(e) => {
                     // A step that panics fails like any other; the run goes on per its strategy.
                     let id = tasks.get(&e.id()).cloned().expect("every task is known");
-                    let error = crate::steps::StepError::permanent(format!("the step panicked: {e}"));
-                    record_end(&core, nodes[id.as_str()], "failed", Some(error.message.clone())).await;
+                    let error = crate::steps::StepError::permanent(crate::steps::StepErrorKind::Internal, format!("the step panicked: {e}"));
+                    record_end(&core, nodes[id.as_str()], "failed", Some(error.coded())).await;
                     (id, Outcome::Failed { error })
                 }
             },

@@ -16,7 +16,7 @@ use super::recorder::{Output, Recorder, StepDone};
 use super::resources::Resources;
 use super::retry::backoff;
 use crate::cache::{CacheKey, Entry, Index};
-use crate::steps::{Artifact, ErrorClass, Registry, Spawner, StepContext, StepError};
+use crate::steps::{Artifact, ErrorClass, Registry, Spawner, StepContext, StepError, StepErrorKind};
 use crate::store::{Store, WorkDir};
 
 /// What a run shares between its nodes.
@@ -97,6 +97,7 @@ impl Core {
                     attempt,
                     delay_ms: delay.as_millis() as u64,
                     error: error.message.clone(),
+                    code: error.kind.code(),
                 });
                 tokio::time::sleep(delay).await;
                 attempt += 1;
@@ -128,10 +129,10 @@ impl Core {
         let result = if node.options.timeout_ms > 0 {
             match tokio::time::timeout(Duration::from_millis(node.options.timeout_ms), run).await {
                 Ok(r) => r,
-                Err(_) => Err(StepError::transient(format!(
-                    "timed out after {}",
-                    dsl::fmt::duration(node.options.timeout_ms)
-                ))),
+                Err(_) => Err(StepError::transient(
+                    StepErrorKind::Timeout,
+                    format!("timed out after {}", dsl::fmt::duration(node.options.timeout_ms)),
+                )),
             }
         } else {
             run.await
@@ -153,10 +154,9 @@ impl Core {
         attempts: u32,
         started: Instant,
     ) -> Result<Artifact, StepError> {
-        let committed = self
-            .store
-            .commit(dir, meta)
-            .map_err(|e| StepError::permanent(format!("cannot store the output in the run dir: {e}")))?;
+        let committed = self.store.commit(dir, meta).map_err(|e| {
+            StepError::permanent(StepErrorKind::Store, format!("cannot store the output in the run dir: {e}"))
+        })?;
         let entry = Entry {
             key: hash.to_string(),
             node: node.id.clone(),
@@ -166,7 +166,7 @@ impl Core {
         };
         self.index
             .put(&node.id, &entry, key)
-            .map_err(|e| StepError::permanent(format!("cannot write the cache entry: {e}")))?;
+            .map_err(|e| StepError::permanent(StepErrorKind::Store, format!("cannot write the cache entry: {e}")))?;
         let duration_ms = started.elapsed().as_millis() as u64;
         let done = StepDone {
             node: node.id.clone(),
@@ -186,6 +186,7 @@ impl Core {
             attempts,
             duration_ms,
             error: None,
+            code: None,
         });
         Ok(committed.artifact)
     }
@@ -193,7 +194,7 @@ impl Core {
     async fn cached(&self, node: &Node, key: &RawValue, entry: Entry, artifact: Artifact) -> Outcome {
         let hash = entry.key.as_str();
         if let Err(e) = self.index.put(&node.id, &entry, key) {
-            let error = StepError::permanent(format!("cannot write the cache entry: {e}"));
+            let error = StepError::permanent(StepErrorKind::Store, format!("cannot write the cache entry: {e}"));
             return self.fail(node, hash, error, 0, Instant::now()).await;
         }
         let done = StepDone {
@@ -226,14 +227,15 @@ impl Core {
             status: "failed",
             attempts,
             duration_ms,
-            error: Some(error.message.clone()),
+            error: Some(error.coded()),
             output: None,
         };
         let error = match self.record_finish(done).await {
             Ok(()) => error,
-            Err(e) => {
-                StepError::permanent(format!("{}; and the journal could not record it: {}", error.message, e.message))
-            }
+            Err(e) => StepError::permanent(
+                StepErrorKind::Journal,
+                format!("{}; and the journal could not record it: {}", error.message, e.message),
+            ),
         };
         self.events.emit(Event::StepFinished {
             node: node.id.clone(),
@@ -242,6 +244,7 @@ impl Core {
             attempts,
             duration_ms,
             error: Some(error.message.clone()),
+            code: Some(error.kind.code()),
         });
         Outcome::Failed { error }
     }
@@ -249,16 +252,16 @@ impl Core {
     // The recorder only queues (see `Recorder`), so it is called inline: a `spawn_blocking` hop
     // per record cost more than the record.
     async fn record_start(&self, node: &Node, hash: &str, attempt: u32) -> Result<(), StepError> {
-        self.recorder
-            .step_started(&node.id, &node.step, hash, attempt)
-            .map_err(|e| StepError::permanent(format!("the journal cannot record the step: {e}")))
+        self.recorder.step_started(&node.id, &node.step, hash, attempt).map_err(|e| {
+            StepError::permanent(StepErrorKind::Journal, format!("the journal cannot record the step: {e}"))
+        })
     }
 
     /// Records how a step ended (also used for steps interrupted or skipped by the scheduler).
     pub async fn record_finish(&self, done: StepDone) -> Result<(), StepError> {
-        self.recorder
-            .step_finished(done)
-            .map_err(|e| StepError::permanent(format!("the journal cannot record the step: {e}")))
+        self.recorder.step_finished(done).map_err(|e| {
+            StepError::permanent(StepErrorKind::Journal, format!("the journal cannot record the step: {e}"))
+        })
     }
 }
 

@@ -53,18 +53,18 @@ impl Sink for Bars {
                     bar.set_message(format!("{message} {done}/{total}"));
                 }
             }
-            Event::StepRetrying { node, delay_ms, error, .. } => {
+            Event::StepRetrying { node, delay_ms, error, code, .. } => {
                 if let Some(bar) = running.get(node) {
-                    bar.set_message(format!("retrying in {delay_ms} ms: {error}"));
+                    bar.set_message(format!("retrying in {delay_ms} ms: {error} [{code}]"));
                 }
             }
-            Event::StepFinished { node, status, error, .. } => {
+            Event::StepFinished { node, status, error, code, .. } => {
                 if let Some(bar) = running.remove(node) {
                     bar.finish_and_clear();
                 }
                 self.overall.inc(1);
                 if let Some(e) = error {
-                    self.multi.suspend(|| eprintln!("{status} {node}: {e}"));
+                    self.multi.suspend(|| eprintln!("{status} {node}: {}", super::events::coded(e, *code)));
                 }
             }
             Event::StepCached { .. } | Event::StepSkipped { .. } => self.overall.inc(1),

@@ -12,7 +12,7 @@ use dsl::types::Value;
 use indexmap::IndexMap;
 
 use crate::fs_loader::FsLoader;
-use crate::steps::{KeyArgs, Step, StepContext, StepError};
+use crate::steps::{KeyArgs, Step, StepContext, StepError, StepErrorKind};
 use crate::training::{train_candidate, TrainFailure, TrainRequest};
 
 /// The step's name in the graph and the journal.
@@ -154,7 +154,7 @@ impl Step for TrainCandidate {
     async fn run(&self, ctx: StepContext) -> Result<serde_json::Value, StepError> {
         let overrides = overrides(&ctx.args);
         let program = compile(ctx.str("workflow")?, ctx.str("source")?, &overrides)
-            .map_err(|e| StepError::permanent(format!("the candidate does not compile:\n{e}")))?;
+            .map_err(|e| StepError::input(format!("the candidate does not compile:\n{e}")))?;
         let mut req = TrainRequest::new(Arc::new(program), ctx.str("model")?, ctx.input("data")?.dir.clone());
         let optimizer = ctx.str("optimizer")?;
         if !optimizer.is_empty() {
@@ -162,7 +162,7 @@ impl Step for TrainCandidate {
         }
         let reward = ctx.str("reward")?;
         req.reward = (!reward.is_empty()).then(|| reward.to_string());
-        req.metric = ctx.str("metric")?.parse().map_err(StepError::permanent)?;
+        req.metric = ctx.str("metric")?.parse().map_err(StepError::input)?;
         req.epochs = ctx.int("epochs")?.max(1) as usize;
         req.batch = ctx.int("batch")?.max(1) as usize;
         req.loss = ctx.str("loss")?.to_string();
@@ -179,11 +179,13 @@ impl Step for TrainCandidate {
             })
         })
         .await
-        .map_err(|e| StepError::permanent(format!("the training thread failed: {e}")))?;
+        .map_err(|e| StepError::permanent(StepErrorKind::Internal, format!("the training thread failed: {e}")))?;
         match report {
-            Ok(report) => serde_json::to_value(&report).map_err(|e| StepError::permanent(e.to_string())),
+            Ok(report) => {
+                serde_json::to_value(&report).map_err(|e| StepError::permanent(StepErrorKind::Internal, e.to_string()))
+            }
             // An I/O or libtorch hiccup may pass; the other failures are the candidate's own.
-            Err(TrainFailure::Internal(message)) => Err(StepError::transient(message)),
+            Err(TrainFailure::Internal(message)) => Err(StepError::transient(StepErrorKind::Training, message)),
             // A candidate that cannot train is a result of the loop, not an error of the run:
             // the loop journals the reason and goes on (and a re-run need not retrain it).
             Err(failure) => Ok(failed(&failure)),

@@ -22,7 +22,7 @@ use simulator::{
 
 use super::production::Production;
 use super::{model_dir, Candidates, Entry};
-use crate::steps::{Step, StepContext, StepError};
+use crate::steps::{Step, StepContext, StepError, StepErrorKind};
 use crate::training::Scorer;
 
 /// The slow loop.
@@ -41,29 +41,45 @@ impl Step for Online {
     async fn run(&self, ctx: StepContext) -> Result<serde_json::Value, StepError> {
         let candidates_dir = ctx.input("candidates")?.dir.clone();
         let text = std::fs::read(candidates_dir.join("candidates.json"))
-            .map_err(|e| StepError::permanent(format!("cannot read candidates.json: {e}")))?;
-        let file: Candidates =
-            serde_json::from_slice(&text).map_err(|e| StepError::permanent(format!("candidates.json: {e}")))?;
+            .map_err(|e| StepError::permanent(StepErrorKind::Io, format!("cannot read candidates.json: {e}")))?;
+        let file: Candidates = serde_json::from_slice(&text)
+            .map_err(|e| StepError::permanent(StepErrorKind::Internal, format!("candidates.json: {e}")))?;
         let env_text = std::fs::read(ctx.input("env")?.file(simulator::ENV_FILE))
-            .map_err(|e| StepError::permanent(format!("cannot read the environment: {e}")))?;
-        let env: EnvSpec =
-            serde_json::from_slice(&env_text).map_err(|e| StepError::permanent(format!("env.json: {e}")))?;
+            .map_err(|e| StepError::permanent(StepErrorKind::Io, format!("cannot read the environment: {e}")))?;
+        let env: EnvSpec = serde_json::from_slice(&env_text)
+            .map_err(|e| StepError::permanent(StepErrorKind::Internal, format!("env.json: {e}")))?;
         let primary = match ctx.arg("primary")? {
             Value::OnlineMetric(m) => m.clone(),
-            other => return Err(StepError::permanent(format!("`primary` should be an online metric, is {other}"))),
+            other => {
+                return Err(StepError::permanent(
+                    StepErrorKind::Input,
+                    format!("`primary` should be an online metric, is {other}"),
+                ))
+            }
         };
-        let primary_metric: Metric = primary.parse().map_err(StepError::permanent)?;
+        let primary_metric: Metric = primary.parse().map_err(StepError::input)?;
         let guardrails = guardrails(ctx.arg("guardrails")?)?;
         let level = ctx.float("confidence")?;
         let traffic = match ctx.arg("traffic")? {
             Value::Percent(p) => p / 100.0,
-            other => return Err(StepError::permanent(format!("`traffic` should be a percentage, is {other}"))),
+            other => {
+                return Err(StepError::permanent(
+                    StepErrorKind::Input,
+                    format!("`traffic` should be a percentage, is {other}"),
+                ))
+            }
         };
         let days = study_days(&ctx, &env)?;
 
         // 1. selection: what an earlier study decided is not tried again.
-        let decided: Vec<String> =
-            ctx.run.journal.decisions().map_err(StepError::transient)?.into_iter().map(|d| d.experiment_key).collect();
+        let decided: Vec<String> = ctx
+            .run
+            .journal
+            .decisions()
+            .map_err(|e| StepError::transient(StepErrorKind::Journal, e))?
+            .into_iter()
+            .map(|d| d.experiment_key)
+            .collect();
         let chosen: Vec<&Entry> = file.candidates.iter().filter(|c| !decided.contains(&c.record.key)).collect();
         let study = study_id(&file, &env, &primary, days, traffic);
         if chosen.is_empty() {
@@ -75,7 +91,8 @@ impl Step for Online {
         // 3 and 4: the experiment and its synthesis.
         let verdicts = match &env {
             EnvSpec::Simulator { world, return_window, .. } => {
-                let world = world.build().map_err(|e| StepError::permanent(e.to_string()))?;
+                let world =
+                    world.build().map_err(|e| StepError::permanent(StepErrorKind::Simulation, e.to_string()))?;
                 let state_path = ctx.run.run_dir.join("online").join(format!("{study}.json"));
                 let arms: Vec<PathBuf> = std::iter::once(&file.control)
                     .chain(chosen.iter().copied())
@@ -90,7 +107,7 @@ impl Step for Online {
             }
             EnvSpec::Table { path, return_window } => {
                 // The reader's messages name the file already.
-                let table = crate::steps::sim::read_metric_table(path).map_err(StepError::permanent)?;
+                let table = crate::steps::sim::read_metric_table(path).map_err(StepError::input)?;
                 let known = table.observed(days.saturating_sub(1), *return_window);
                 record_values(&ctx, &study, known.rows())?;
                 // A team's table names arms by the candidates' places in `top`'s list, decided
@@ -130,7 +147,9 @@ impl Step for Online {
                         entry.record.offline_score,
                         Some(verdict.primary.relative),
                     )
-                    .map_err(|e| StepError::transient(format!("cannot promote `{key}` to production: {e}")))?;
+                    .map_err(|e| {
+                        StepError::transient(StepErrorKind::Store, format!("cannot promote `{key}` to production: {e}"))
+                    })?;
                 Some(version.name)
             }
             None => None,
@@ -160,7 +179,10 @@ impl Step for Online {
                 days: i64::from(days),
                 baseline: Some(file.control.record.key.clone()),
             };
-            ctx.run.journal.record_decision(record.clone()).map_err(StepError::transient)?;
+            ctx.run
+                .journal
+                .record_decision(record.clone())
+                .map_err(|e| StepError::transient(StepErrorKind::Journal, e))?;
             let mut experiment = entry.record.clone();
             experiment.run_id = experiment.run_id.or(Some(ctx.run.run_id));
             experiment.online_metrics = Some(serde_json::json!({
@@ -174,7 +196,10 @@ impl Step for Online {
                 }
                 _ => {}
             }
-            ctx.run.journal.record_experiment(experiment).map_err(StepError::transient)?;
+            ctx.run
+                .journal
+                .record_experiment(experiment)
+                .map_err(|e| StepError::transient(StepErrorKind::Journal, e))?;
             out.push(record);
         }
         let mut value = finish(&ctx, &study, &file, out, version)?;
@@ -203,14 +228,18 @@ async fn simulate(
         let raw_items: Vec<i64> = (0..items as i64).collect();
         arms.iter()
             .map(|dir| {
-                let scorer = Scorer::load(dir).map_err(|e| StepError::permanent(format!("{}: {e}", dir.display())))?;
-                let scores = scorer.scores(&raw_users, &raw_items).map_err(|e| StepError::permanent(e.to_string()))?;
-                ScoreTable::new(users, items, scores).map_err(|e| StepError::permanent(e.to_string()))
+                let scorer = Scorer::load(dir)
+                    .map_err(|e| StepError::permanent(StepErrorKind::Training, format!("{}: {e}", dir.display())))?;
+                let scores = scorer
+                    .scores(&raw_users, &raw_items)
+                    .map_err(|e| StepError::permanent(StepErrorKind::Training, e.to_string()))?;
+                ScoreTable::new(users, items, scores)
+                    .map_err(|e| StepError::permanent(StepErrorKind::Training, e.to_string()))
             })
             .collect()
     })
     .await
-    .map_err(|e| StepError::permanent(e.to_string()))??;
+    .map_err(|e| StepError::permanent(StepErrorKind::Simulation, e.to_string()))??;
     let mut tables = tables.into_iter();
     let control = tables.next().expect("the control arm");
     let treatments: Vec<ScoreTable> = tables.collect();
@@ -219,11 +248,11 @@ async fn simulate(
         Some(state) => Experiment::resume(world, control, treatments, state),
         None => Experiment::with_config(world, control, treatments, config),
     }
-    .map_err(|e| StepError::permanent(e.to_string()))?;
+    .map_err(|e| StepError::permanent(StepErrorKind::Simulation, e.to_string()))?;
     let days = experiment.state().config.days;
     while !experiment.is_finished() {
-        let day =
-            tokio::task::block_in_place(|| experiment.step_day()).map_err(|e| StepError::permanent(e.to_string()))?;
+        let day = tokio::task::block_in_place(|| experiment.step_day())
+            .map_err(|e| StepError::permanent(StepErrorKind::Simulation, e.to_string()))?;
         ctx.progress.report(u64::from(experiment.day()), u64::from(days), &format!("simulated day {}", day + 1));
         save_state(state_path, experiment.state())?;
     }
@@ -232,7 +261,7 @@ async fn simulate(
     record_values(ctx, study, experiment.observed(last).rows())?;
     experiment
         .verdicts(primary, guardrails, level, GuardrailRule::default(), last)
-        .map_err(|e| StepError::permanent(format!("metric synthesis: {e}")))
+        .map_err(|e| StepError::permanent(StepErrorKind::Simulation, format!("metric synthesis: {e}")))
 }
 
 /// Verdicts from a team's metric table for the candidates at `arms` (1-based places in `top`'s
@@ -247,16 +276,19 @@ fn table_verdicts(
     let arms = table.arms();
     let needed = arms_of.iter().copied().max().unwrap_or(0);
     if arms.first().map(String::as_str) != Some("control") || arms.len() < needed + 1 {
-        return Err(StepError::permanent(format!(
-            "the metric table has arms {arms:?}; it needs `control` and one arm per candidate ({needed})"
-        )));
+        return Err(StepError::permanent(
+            StepErrorKind::Simulation,
+            format!("the metric table has arms {arms:?}; it needs `control` and one arm per candidate ({needed})"),
+        ));
     }
     arms_of
         .iter()
         .map(|&k| {
             let arm = simulator::arm_name(k);
             let delta = |metric: &str| {
-                table.delta(metric, "control", &arm, level).map_err(|e| StepError::permanent(format!("{arm}: {e}")))
+                table
+                    .delta(metric, "control", &arm, level)
+                    .map_err(|e| StepError::permanent(StepErrorKind::Simulation, format!("{arm}: {e}")))
             };
             let checks =
                 guardrails.iter().map(|g| Ok((g.clone(), delta(&g.metric)?))).collect::<Result<_, StepError>>()?;
@@ -277,7 +309,7 @@ fn record_values(ctx: &StepContext, study: &str, rows: &[MetricRow]) -> Result<(
             n: r.n.and_then(|n| i64::try_from(n).ok()),
         })
         .collect();
-    ctx.run.journal.record_online(values).map_err(StepError::transient)
+    ctx.run.journal.record_online(values).map_err(|e| StepError::transient(StepErrorKind::Journal, e))
 }
 
 /// How long the study runs: `online(days:)` when given, else the environment's own length
@@ -288,11 +320,11 @@ fn study_days(ctx: &StepContext, env: &EnvSpec) -> Result<u32, StepError> {
         None | Some(Value::Unset) => match env {
             EnvSpec::Simulator { days, .. } => Ok((*days).max(1)),
             EnvSpec::Table { path, .. } => {
-                let table = crate::steps::sim::read_metric_table(path).map_err(StepError::permanent)?;
+                let table = crate::steps::sim::read_metric_table(path).map_err(StepError::input)?;
                 Ok(table.rows().iter().map(|r| r.day + 1).max().unwrap_or(1))
             }
         },
-        Some(other) => Err(StepError::permanent(format!("`days` should be an int, is {other}"))),
+        Some(other) => Err(StepError::input(format!("`days` should be an int, is {other}"))),
     }
 }
 
@@ -304,7 +336,9 @@ fn save_state(path: &Path, state: &ExperimentState) -> Result<(), StepError> {
         std::fs::write(&scratch, serde_json::to_vec(state)?)?;
         std::fs::rename(scratch, path)
     };
-    write().map_err(|e| StepError::transient(format!("cannot save the online state `{}`: {e}", path.display())))
+    write().map_err(|e| {
+        StepError::transient(StepErrorKind::Io, format!("cannot save the online state `{}`: {e}", path.display()))
+    })
 }
 
 /// The guardrails of the `guardrails:` argument.
@@ -319,15 +353,16 @@ fn guardrails(value: &Value) -> Result<Vec<Guardrail>, StepError> {
                     Value::Float(f) => f * 100.0,
                     Value::Int(i) => *i as f64 * 100.0,
                     other => {
-                        return Err(StepError::permanent(format!(
-                            "a guardrail bound should be a percentage, is {other}"
-                        )))
+                        return Err(StepError::permanent(
+                            StepErrorKind::Input,
+                            format!("a guardrail bound should be a percentage, is {other}"),
+                        ))
                     }
                 };
                 Guardrail::new(metric, op, percent)
-                    .ok_or_else(|| StepError::permanent(format!("`{op}` is not a guardrail comparison")))
+                    .ok_or_else(|| StepError::input(format!("`{op}` is not a guardrail comparison")))
             }
-            other => Err(StepError::permanent(format!("`{other}` is not a guardrail"))),
+            other => Err(StepError::input(format!("`{other}` is not a guardrail"))),
         })
         .collect()
 }
@@ -369,7 +404,7 @@ fn finish(
     decisions: Vec<DecisionRecord>,
     launched: Option<String>,
 ) -> Result<serde_json::Value, StepError> {
-    let all = ctx.run.journal.decisions().map_err(StepError::transient)?;
+    let all = ctx.run.journal.decisions().map_err(|e| StepError::transient(StepErrorKind::Journal, e))?;
     let pairs: Vec<(f64, f64)> = all.iter().filter_map(|d| Some((d.offline_score?, d.delta?))).collect();
     let agreement = spearman(&pairs);
     let value = serde_json::json!({
@@ -379,9 +414,10 @@ fn finish(
         "launched": launched,
         "rank_agreement": { "spearman": agreement, "pairs": pairs.len() },
     });
-    let text = serde_json::to_vec_pretty(&value).map_err(|e| StepError::permanent(e.to_string()))?;
+    let text =
+        serde_json::to_vec_pretty(&value).map_err(|e| StepError::permanent(StepErrorKind::Internal, e.to_string()))?;
     std::fs::write(ctx.out_dir()?.join("decisions.json"), text)
-        .map_err(|e| StepError::transient(format!("cannot write decisions.json: {e}")))?;
+        .map_err(|e| StepError::transient(StepErrorKind::Io, format!("cannot write decisions.json: {e}")))?;
     // The saved state is only needed to resume this study.
     let _ = std::fs::remove_file(ctx.run.run_dir.join("online").join(format!("{study}.json")));
     Ok(value)

@@ -4,7 +4,7 @@
 
 use super::production::{copy_dir, Production, MODEL};
 use super::{model_dir, Candidates, Entry, Experiments};
-use crate::steps::{Step, StepContext, StepError};
+use crate::steps::{Step, StepContext, StepError, StepErrorKind};
 
 /// Picks the slow loop's candidates.
 pub struct Top;
@@ -26,9 +26,9 @@ impl Step for Top {
     async fn run(&self, ctx: StepContext) -> Result<serde_json::Value, StepError> {
         let input = ctx.input("experiments")?;
         let text = std::fs::read(input.file("experiments.json"))
-            .map_err(|e| StepError::permanent(format!("cannot read experiments.json: {e}")))?;
-        let experiments: Experiments =
-            serde_json::from_slice(&text).map_err(|e| StepError::permanent(format!("experiments.json: {e}")))?;
+            .map_err(|e| StepError::permanent(StepErrorKind::Io, format!("cannot read experiments.json: {e}")))?;
+        let experiments: Experiments = serde_json::from_slice(&text)
+            .map_err(|e| StepError::permanent(StepErrorKind::Internal, format!("experiments.json: {e}")))?;
         let k = ctx.int("k")?.max(1) as usize;
         let mut trained: Vec<&Entry> = experiments
             .entries
@@ -44,35 +44,43 @@ impl Step for Top {
 
         let copy = |entry: &Entry, from: &std::path::Path| -> Result<(), StepError> {
             let to = ctx.out_dir()?.join(model_dir(&entry.record.key));
-            std::fs::create_dir_all(&to)
-                .and_then(|_| copy_dir(from, &to))
-                .map_err(|e| StepError::transient(format!("cannot copy the model of `{}`: {e}", entry.record.key)))
+            std::fs::create_dir_all(&to).and_then(|_| copy_dir(from, &to)).map_err(|e| {
+                StepError::transient(StepErrorKind::Io, format!("cannot copy the model of `{}`: {e}", entry.record.key))
+            })
         };
         for entry in &trained {
             copy(entry, &ctx.run.object(entry.checkpoint.as_deref().unwrap_or_default()))?;
         }
         let production = Production::new(&ctx.run.run_dir);
-        let control = match production.current().map_err(|e| StepError::permanent(e.to_string()))? {
-            Some(version) => {
-                let source = production.source(&version).map_err(|e| StepError::permanent(e.to_string()))?;
-                let mut entry =
-                    experiments.baseline().cloned().ok_or_else(|| StepError::permanent("no baseline entry"))?;
-                entry.record.key = version.experiment.clone();
-                entry.record.explanation = Some(format!("production baseline {}", version.name));
-                entry.source = Some(source);
-                entry.record.offline_score = version.offline_score;
-                copy(&entry, &production.dir(&version).join(MODEL))?;
-                entry
-            }
-            None => {
-                let entry = experiments.baseline().cloned().ok_or_else(|| StepError::permanent("no baseline entry"))?;
-                let Some(hash) = entry.checkpoint.as_deref() else {
-                    return Err(StepError::permanent("the baseline was not trained"));
-                };
-                copy(&entry, &ctx.run.object(hash))?;
-                entry
-            }
-        };
+        let control =
+            match production.current().map_err(|e| StepError::permanent(StepErrorKind::Store, e.to_string()))? {
+                Some(version) => {
+                    let source = production
+                        .source(&version)
+                        .map_err(|e| StepError::permanent(StepErrorKind::Store, e.to_string()))?;
+                    let mut entry = experiments
+                        .baseline()
+                        .cloned()
+                        .ok_or_else(|| StepError::permanent(StepErrorKind::Internal, "no baseline entry"))?;
+                    entry.record.key = version.experiment.clone();
+                    entry.record.explanation = Some(format!("production baseline {}", version.name));
+                    entry.source = Some(source);
+                    entry.record.offline_score = version.offline_score;
+                    copy(&entry, &production.dir(&version).join(MODEL))?;
+                    entry
+                }
+                None => {
+                    let entry = experiments
+                        .baseline()
+                        .cloned()
+                        .ok_or_else(|| StepError::permanent(StepErrorKind::Internal, "no baseline entry"))?;
+                    let Some(hash) = entry.checkpoint.as_deref() else {
+                        return Err(StepError::permanent(StepErrorKind::Training, "the baseline was not trained"));
+                    };
+                    copy(&entry, &ctx.run.object(hash))?;
+                    entry
+                }
+            };
         let file = Candidates {
             metric: experiments.metric.clone(),
             workflow: experiments.workflow.clone(),
@@ -80,9 +88,10 @@ impl Step for Top {
             control,
             candidates: trained.into_iter().cloned().collect(),
         };
-        let text = serde_json::to_vec_pretty(&file).map_err(|e| StepError::permanent(e.to_string()))?;
+        let text = serde_json::to_vec_pretty(&file)
+            .map_err(|e| StepError::permanent(StepErrorKind::Internal, e.to_string()))?;
         std::fs::write(ctx.out_dir()?.join("candidates.json"), text)
-            .map_err(|e| StepError::transient(format!("cannot write candidates.json: {e}")))?;
+            .map_err(|e| StepError::transient(StepErrorKind::Io, format!("cannot write candidates.json: {e}")))?;
         Ok(serde_json::json!({
             "control": file.control.record.key,
             "candidates": file.candidates.iter().map(|c| serde_json::json!({

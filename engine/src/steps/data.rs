@@ -8,7 +8,7 @@ use std::sync::Arc;
 use datasets::{Column, ColumnType, Meta};
 use dsl::types::Value;
 
-use super::{Step, StepContext, StepError};
+use super::{Step, StepContext, StepError, StepErrorKind};
 
 pub fn steps() -> Vec<Arc<dyn Step>> {
     vec![
@@ -27,9 +27,9 @@ async fn blocking(
 ) -> Result<serde_json::Value, StepError> {
     let meta = tokio::task::spawn_blocking(work)
         .await
-        .map_err(|e| StepError::permanent(format!("the data task failed: {e}")))?
-        .map_err(|e| StepError::permanent(e.to_string()))?;
-    serde_json::to_value(meta).map_err(|e| StepError::permanent(e.to_string()))
+        .map_err(|e| StepError::permanent(StepErrorKind::Internal, format!("the data task failed: {e}")))?
+        .map_err(|e| StepError::permanent(StepErrorKind::Data, e.to_string()))?;
+    serde_json::to_value(meta).map_err(|e| StepError::permanent(StepErrorKind::Internal, e.to_string()))
 }
 
 /// The `data.parquet` of the dataset an argument names.
@@ -67,14 +67,16 @@ impl Step for ReadTable {
 
 /// One column of a checked schema (`{name, type, source}` records).
 fn column(value: &Value) -> Result<Column, StepError> {
-    let Value::Record(fields) = value else { return Err(StepError::permanent("a column should be a record")) };
+    let Value::Record(fields) = value else {
+        return Err(StepError::input("a column should be a record"));
+    };
     let text = |k: &str| match fields.get(k) {
         Some(Value::Str(s)) => Some(s.clone()),
         _ => None,
     };
-    let name = text("name").ok_or_else(|| StepError::permanent("a column has no name"))?;
+    let name = text("name").ok_or_else(|| StepError::input("a column has no name"))?;
     let ty: ColumnType =
-        text("type").unwrap_or_default().parse().map_err(|e: datasets::Error| StepError::permanent(e.to_string()))?;
+        text("type").unwrap_or_default().parse().map_err(|e: datasets::Error| StepError::input(e.to_string()))?;
     let column = Column::new(name, ty);
     Ok(match text("source") {
         Some(source) => column.from_source(source),
@@ -133,7 +135,7 @@ impl Step for FilterMin {
 }
 
 fn non_negative(ctx: &StepContext, name: &str) -> Result<u64, StepError> {
-    u64::try_from(ctx.int(name)?).map_err(|_| StepError::permanent(format!("`{name}` must not be negative")))
+    u64::try_from(ctx.int(name)?).map_err(|_| StepError::input(format!("`{name}` must not be negative")))
 }
 
 #[derive(Clone, Copy)]

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use super::{Step, StepContext, StepError};
+use super::{Step, StepContext, StepError, StepErrorKind};
 
 pub fn steps() -> Vec<Arc<dyn Step>> {
     vec![Arc::new(Sleep), Arc::new(Flaky), Arc::new(Echo), Arc::new(FanOut)]
@@ -50,13 +50,13 @@ impl Step for Flaky {
         let failures = ctx.int("failures")?;
         let permanent = matches!(ctx.arg("permanent")?, dsl::types::Value::Bool(true));
         if permanent {
-            return Err(StepError::permanent("failed on purpose (permanent: true)"));
+            return Err(StepError::permanent(StepErrorKind::Debug, "failed on purpose (permanent: true)"));
         }
         if i64::from(ctx.attempt) <= failures {
-            return Err(StepError::transient(format!(
-                "failed on purpose (attempt {} of {failures} failing)",
-                ctx.attempt
-            )));
+            return Err(StepError::transient(
+                StepErrorKind::Debug,
+                format!("failed on purpose (attempt {} of {failures} failing)", ctx.attempt),
+            ));
         }
         Ok(serde_json::json!({ "attempts": ctx.attempt }))
     }
@@ -79,7 +79,9 @@ impl Step for Echo {
         // An upstream output echoes as what it holds, so a change upstream changes this output.
         let value = match ctx.arg("value")? {
             dsl::types::Value::Node(_) => ctx.input("value")?.meta.clone(),
-            other => serde_json::to_value(other).map_err(|e| StepError::permanent(e.to_string()))?,
+            other => {
+                serde_json::to_value(other).map_err(|e| StepError::permanent(StepErrorKind::Internal, e.to_string()))?
+            }
         };
         Ok(serde_json::json!({ "value": value }))
     }
@@ -113,7 +115,8 @@ impl Step for FanOut {
         }
         let mut outputs = Vec::new();
         while let Some(done) = children.join_next().await {
-            let artifact = done.map_err(|e| StepError::permanent(format!("a child task failed: {e}")))??;
+            let artifact =
+                done.map_err(|e| StepError::permanent(StepErrorKind::Internal, format!("a child task failed: {e}")))??;
             outputs.push(artifact.hash);
         }
         outputs.sort();

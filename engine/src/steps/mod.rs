@@ -3,6 +3,7 @@
 
 mod data;
 mod debug;
+mod error;
 pub(crate) mod reward;
 pub mod run_info;
 pub(crate) mod sim;
@@ -15,6 +16,8 @@ use std::sync::Arc;
 
 use dsl::types::Value;
 use indexmap::IndexMap;
+
+pub use error::{ErrorClass, StepError, StepErrorKind};
 
 use crate::exec::events::Progress;
 use crate::exec::node::{child_node, Core, Outcome};
@@ -100,20 +103,23 @@ impl StepContext {
     /// An empty folder for this attempt's output files, made on first use.
     pub fn out_dir(&self) -> Result<&Path, StepError> {
         self.out_dir.make().map_err(|e| {
-            StepError::permanent(format!("cannot create the output folder {}: {e}", self.out_dir.path().display()))
+            StepError::permanent(
+                StepErrorKind::Io,
+                format!("cannot create the output folder {}: {e}", self.out_dir.path().display()),
+            )
         })
     }
 
     /// The argument `name` (the checker guarantees every declared argument is present).
     pub fn arg(&self, name: &str) -> Result<&Value, StepError> {
-        self.args.get(name).ok_or_else(|| StepError::permanent(format!("missing argument `{name}`")))
+        self.args.get(name).ok_or_else(|| StepError::input(format!("missing argument `{name}`")))
     }
 
     /// An integer argument.
     pub fn int(&self, name: &str) -> Result<i64, StepError> {
         match self.arg(name)? {
             Value::Int(v) => Ok(*v),
-            other => Err(StepError::permanent(format!("`{name}` should be an int, is {other}"))),
+            other => Err(StepError::input(format!("`{name}` should be an int, is {other}"))),
         }
     }
 
@@ -122,7 +128,7 @@ impl StepContext {
         match self.arg(name)? {
             Value::Float(v) => Ok(*v),
             Value::Int(v) => Ok(*v as f64),
-            other => Err(StepError::permanent(format!("`{name}` should be a float, is {other}"))),
+            other => Err(StepError::input(format!("`{name}` should be a float, is {other}"))),
         }
     }
 
@@ -130,7 +136,7 @@ impl StepContext {
     pub fn str(&self, name: &str) -> Result<&str, StepError> {
         match self.arg(name)? {
             Value::Str(v) => Ok(v),
-            other => Err(StepError::permanent(format!("`{name}` should be a string, is {other}"))),
+            other => Err(StepError::input(format!("`{name}` should be a string, is {other}"))),
         }
     }
 
@@ -138,18 +144,20 @@ impl StepContext {
     pub fn duration_ms(&self, name: &str) -> Result<u64, StepError> {
         match self.arg(name)? {
             Value::Duration(v) => Ok(*v),
-            other => Err(StepError::permanent(format!("`{name}` should be a duration, is {other}"))),
+            other => Err(StepError::input(format!("`{name}` should be a duration, is {other}"))),
         }
     }
 
     /// The upstream output an argument refers to.
     pub fn input(&self, name: &str) -> Result<&Artifact, StepError> {
         match self.arg(name)? {
-            Value::Node(id) => self
-                .inputs
-                .get(id)
-                .ok_or_else(|| StepError::permanent(format!("the output of `{id}` is not available"))),
-            other => Err(StepError::permanent(format!("`{name}` should be a step's output, is {other}"))),
+            Value::Node(id) => self.inputs.get(id).ok_or_else(|| {
+                StepError::permanent(StepErrorKind::Internal, format!("the output of `{id}` is not available"))
+            }),
+            other => Err(StepError::permanent(
+                StepErrorKind::Input,
+                format!("`{name}` should be a step's output, is {other}"),
+            )),
         }
     }
 }
@@ -196,41 +204,6 @@ impl Artifact {
     /// A file of this output.
     pub fn file(&self, name: &str) -> PathBuf {
         self.dir.join(name)
-    }
-}
-
-/// Whether trying again can help.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ErrorClass {
-    /// A network hiccup, a busy resource, a timeout: retried with backoff.
-    Transient,
-    /// Bad data, a bug, a missing file: retrying gives the same answer.
-    Permanent,
-}
-
-/// Why a step failed.
-#[derive(Clone, Debug)]
-pub struct StepError {
-    pub class: ErrorClass,
-    pub message: String,
-}
-
-impl StepError {
-    /// An error retrying cannot fix.
-    pub fn permanent(message: impl Into<String>) -> Self {
-        StepError { class: ErrorClass::Permanent, message: message.into() }
-    }
-
-    /// An error worth retrying.
-    pub fn transient(message: impl Into<String>) -> Self {
-        StepError { class: ErrorClass::Transient, message: message.into() }
-    }
-}
-
-impl std::fmt::Display for StepError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.message)
     }
 }
 

@@ -36,7 +36,7 @@ use duckdb::vtab::arrow::WritableVector;
 use duckdb::Connection;
 use sandboxes::{ColumnData, Columns, Limits, Sandbox, SandboxEngine, SandboxError, Type};
 
-use super::{Step, StepContext, StepError};
+use super::{Step, StepContext, StepError, StepErrorKind};
 
 pub fn steps() -> Vec<Arc<dyn Step>> {
     vec![Arc::new(ApplyReward)]
@@ -66,20 +66,28 @@ impl Step for ApplyReward {
         let data = ctx.input("data")?;
         let input = data.file(DATA_FILE);
         if !input.is_file() {
-            return Err(StepError::permanent(format!(
-                "the `data` input has no {DATA_FILE}: apply_reward scores a dataset, not a split or another output"
-            )));
+            return Err(StepError::permanent(
+                StepErrorKind::Input,
+                format!(
+                    "the `data` input has no {DATA_FILE}: apply_reward scores a dataset, not a split or another output"
+                ),
+            ));
         }
         let name = match ctx.arg("reward")? {
             dsl::types::Value::Reward(name) => name.clone(),
-            other => return Err(StepError::permanent(format!("`reward` should be a reward, is {other}"))),
+            other => {
+                return Err(StepError::permanent(
+                    StepErrorKind::Input,
+                    format!("`reward` should be a reward, is {other}"),
+                ))
+            }
         };
         let def = ctx
             .program
             .rewards
             .get(&name)
             .cloned()
-            .ok_or_else(|| StepError::permanent(format!("the program defines no reward `{name}`")))?;
+            .ok_or_else(|| StepError::input(format!("the program defines no reward `{name}`")))?;
         let column = ctx.str("column")?.to_string();
         let output = ctx.out_dir()?.join(DATA_FILE);
         let cache = module_cache(ctx.out_dir()?);
@@ -89,14 +97,14 @@ impl Step for ApplyReward {
                 Some(dir) => SandboxEngine::with_cache(Limits::default(), dir),
                 None => SandboxEngine::new(Limits::default()),
             }
-            .map_err(|e| StepError::transient(format!("{e} [{}]", e.code())))?;
-            let sandbox = engine
-                .load_reward(&def)
-                .map_err(|e| StepError::permanent(format!("cannot load reward `{name}`: {e} [{}]", e.code())))?;
+            .map_err(|e| StepError::transient(StepErrorKind::Reward, format!("{e} [{}]", e.code())))?;
+            let sandbox = engine.load_reward(&def).map_err(|e| {
+                StepError::permanent(StepErrorKind::Reward, format!("cannot load reward `{name}`: {e} [{}]", e.code()))
+            })?;
             apply(&sandbox, &input, &output, &column)
         })
         .await
-        .map_err(|e| StepError::permanent(format!("the scoring task failed: {e}")))??;
+        .map_err(|e| StepError::permanent(StepErrorKind::Internal, format!("the scoring task failed: {e}")))??;
         ctx.progress.report(1, 1, "scored");
         Ok(summary.to_json())
     }
@@ -153,34 +161,44 @@ pub fn apply(sandbox: &Sandbox, input: &Path, output: &Path, column: &str) -> Re
     let columns = describe(&conn, &source)?;
     let present = || columns.iter().map(|(n, t)| format!("{n} ({t})")).collect::<Vec<_>>().join(", ");
     if columns.iter().any(|(n, _)| n == column) {
-        return Err(StepError::permanent(format!(
-            "the data already has a column `{column}`; name the reward column with `column: \"...\"`"
-        )));
+        return Err(StepError::permanent(
+            StepErrorKind::Data,
+            format!("the data already has a column `{column}`; name the reward column with `column: \"...\"`"),
+        ));
     }
     if columns.iter().any(|(n, _)| n == ROW) {
-        return Err(StepError::permanent(format!("the data has a column named `{ROW}`, which apply_reward reserves")));
+        return Err(StepError::permanent(
+            StepErrorKind::Data,
+            format!("the data has a column named `{ROW}`, which apply_reward reserves"),
+        ));
     }
     let mut args = vec![ident(ROW)];
     for field in sandbox.fields() {
         let Some((_, duck)) = columns.iter().find(|(n, _)| *n == field.name) else {
-            return Err(StepError::permanent(format!(
-                "reward `{}` reads the field `{}`, but the data has no column `{}`; its columns are {}",
-                sandbox.name(),
-                field.name,
-                field.name,
-                present()
-            )));
+            return Err(StepError::permanent(
+                StepErrorKind::Data,
+                format!(
+                    "reward `{}` reads the field `{}`, but the data has no column `{}`; its columns are {}",
+                    sandbox.name(),
+                    field.name,
+                    field.name,
+                    present()
+                ),
+            ));
         };
         args.push(cast(&field.name, field.ty, duck).ok_or_else(|| {
-            StepError::permanent(format!(
-                "reward `{}` reads `{}` as {}, but the data's column `{}` is {duck}; {} needs {}",
-                sandbox.name(),
-                field.name,
-                field.ty,
-                field.name,
-                field.ty,
-                accepted(field.ty)
-            ))
+            StepError::permanent(
+                StepErrorKind::Data,
+                format!(
+                    "reward `{}` reads `{}` as {}, but the data's column `{}` is {duck}; {} needs {}",
+                    sandbox.name(),
+                    field.name,
+                    field.ty,
+                    field.name,
+                    field.ty,
+                    accepted(field.ty)
+                ),
+            )
         })?);
     }
 
@@ -202,10 +220,13 @@ pub fn apply(sandbox: &Sandbox, input: &Path, output: &Path, column: &str) -> Re
     if let Err(e) = conn.execute_batch(&sql) {
         let _ = std::fs::remove_file(output);
         let failure = state.0.failure.lock().unwrap_or_else(|p| p.into_inner()).take();
-        return Err(StepError::permanent(match failure {
-            Some(f) => f.message,
-            None => format!("scoring with reward `{}` failed in DuckDB: {e}", sandbox.name()),
-        }));
+        return Err(StepError::permanent(
+            StepErrorKind::Reward,
+            match failure {
+                Some(f) => f.message,
+                None => format!("scoring with reward `{}` failed in DuckDB: {e}", sandbox.name()),
+            },
+        ));
     }
     summarise(&conn, output, sandbox.name(), column)
 }
@@ -220,11 +241,9 @@ fn summarise(conn: &Connection, output: &Path, reward: &str, column: &str) -> Re
     // Neumaier's compensated sum, in row order.
     let (mut sum, mut comp, mut n) = (0.0f64, 0.0f64, 0u64);
     for batch in batches {
-        let values = batch
-            .column(0)
-            .as_any()
-            .downcast_ref::<Float64Array>()
-            .ok_or_else(|| StepError::permanent("the reward column did not read back as DOUBLE"))?;
+        let values = batch.column(0).as_any().downcast_ref::<Float64Array>().ok_or_else(|| {
+            StepError::permanent(StepErrorKind::Data, "the reward column did not read back as DOUBLE")
+        })?;
         s.rows += values.len() as u64;
         for x in values.iter().flatten() {
             if x.is_nan() {
@@ -300,12 +319,14 @@ fn ident(name: &str) -> String {
 
 /// A path as a SQL string literal.
 fn literal(path: &Path) -> Result<String, StepError> {
-    let s = path.to_str().ok_or_else(|| StepError::permanent(format!("the path {} is not UTF-8", path.display())))?;
+    let s = path
+        .to_str()
+        .ok_or_else(|| StepError::permanent(StepErrorKind::Io, format!("the path {} is not UTF-8", path.display())))?;
     Ok(format!("'{}'", s.replace('\'', "''")))
 }
 
 fn db(what: &'static str) -> impl Fn(duckdb::Error) -> StepError {
-    move |e| StepError::permanent(format!("{what}: {e}"))
+    move |e| StepError::permanent(StepErrorKind::Data, format!("{what}: {e}"))
 }
 
 /// The first failure seen inside the UDF, by event row.
@@ -571,6 +592,7 @@ mod tests {
         let sandbox = engine().load_reward(&def).unwrap();
         let err = apply(&sandbox, &input, &dir.path().join("o.parquet"), "reward").unwrap_err();
         assert_eq!(err.class, super::super::ErrorClass::Permanent);
+        assert_eq!(err.kind, StepErrorKind::Data);
         assert!(err.message.contains("reads the field `watch_seconds`"), "{}", err.message);
         assert!(err.message.contains("userId (INTEGER), rating (DECIMAL(2,1))"), "{}", err.message);
         assert!(!dir.path().join("o.parquet").exists());
@@ -634,6 +656,7 @@ mod tests {
         let out = dir.path().join("o.parquet");
         let err = apply(&sandbox, &input, &out, "reward").unwrap_err();
         assert_eq!(err.message, "reward `picky` executed `unreachable` at event row 5000 [sandbox::trap: unreachable]",);
+        assert_eq!(err.kind, StepErrorKind::Reward);
         assert!(!out.exists());
         // The same sandbox and process keep working.
         let small = parquet(dir.path(), "small.parquet", "SELECT i AS x FROM range(10) t(i)");

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use simulator::{EnvSpec, WorldSpec, DEFAULT_RETURN_WINDOW, ENV_FILE};
 
-use super::{Step, StepContext, StepError};
+use super::{Step, StepContext, StepError, StepErrorKind};
 
 pub use metric_table::read_metric_table;
 
@@ -25,7 +25,7 @@ fn size(ctx: &StepContext, name: &str) -> Result<usize, StepError> {
     usize::try_from(v)
         .ok()
         .filter(|&v| v >= 1)
-        .ok_or_else(|| StepError::permanent(format!("`{name}` must be at least 1, got {v}")))
+        .ok_or_else(|| StepError::input(format!("`{name}` must be at least 1, got {v}")))
 }
 
 /// A day count argument.
@@ -34,7 +34,7 @@ fn days(ctx: &StepContext) -> Result<u32, StepError> {
     u32::try_from(v)
         .ok()
         .filter(|&v| v >= 1)
-        .ok_or_else(|| StepError::permanent(format!("`days` must be between 1 and {}, got {v}", u32::MAX)))
+        .ok_or_else(|| StepError::input(format!("`days` must be between 1 and {}, got {v}", u32::MAX)))
 }
 
 /// Seeds are any int; negative ones are taken as their two's-complement bits.
@@ -44,10 +44,12 @@ fn seed(ctx: &StepContext) -> Result<u64, StepError> {
 
 /// Writes `env.json` into `out` and returns it as the step's value.
 fn write_env(out: &Path, spec: &EnvSpec) -> Result<serde_json::Value, StepError> {
-    let json = serde_json::to_string_pretty(spec).map_err(|e| StepError::permanent(e.to_string()))?;
-    std::fs::write(out.join(ENV_FILE), json)
-        .map_err(|e| StepError::permanent(format!("cannot write {}: {e}", out.join(ENV_FILE).display())))?;
-    serde_json::to_value(spec).map_err(|e| StepError::permanent(e.to_string()))
+    let json =
+        serde_json::to_string_pretty(spec).map_err(|e| StepError::permanent(StepErrorKind::Internal, e.to_string()))?;
+    std::fs::write(out.join(ENV_FILE), json).map_err(|e| {
+        StepError::permanent(StepErrorKind::Io, format!("cannot write {}: {e}", out.join(ENV_FILE).display()))
+    })?;
+    serde_json::to_value(spec).map_err(|e| StepError::permanent(StepErrorKind::Internal, e.to_string()))
 }
 
 /// `logs(users:, items:, days:, seed:)`: impressions under the logging policy, as `data.parquet`.
@@ -72,9 +74,9 @@ impl Step for Logs {
             log_file::write(&world, days, spec.seed, &out)
         })
         .await
-        .map_err(|e| StepError::permanent(format!("the simulator task failed: {e}")))?
-        .map_err(StepError::permanent)?;
-        serde_json::to_value(meta).map_err(|e| StepError::permanent(e.to_string()))
+        .map_err(|e| StepError::permanent(StepErrorKind::Internal, format!("the simulator task failed: {e}")))?
+        .map_err(|e| StepError::permanent(StepErrorKind::Simulation, e))?;
+        serde_json::to_value(meta).map_err(|e| StepError::permanent(StepErrorKind::Internal, e.to_string()))
     }
 }
 
@@ -123,8 +125,8 @@ impl Step for FromTable {
         let read = path.clone();
         let table = tokio::task::spawn_blocking(move || read_metric_table(&read))
             .await
-            .map_err(|e| StepError::permanent(format!("the table task failed: {e}")))?
-            .map_err(StepError::permanent)?;
+            .map_err(|e| StepError::permanent(StepErrorKind::Internal, format!("the table task failed: {e}")))?
+            .map_err(|e| StepError::permanent(StepErrorKind::Simulation, e))?;
         let rows = table.rows().len() as u64;
         let spec = EnvSpec::Table { path, return_window: DEFAULT_RETURN_WINDOW };
         let mut value = write_env(ctx.out_dir()?, &spec)?;

@@ -8,7 +8,7 @@ use std::time::Instant;
 use journal::{QueryLimits, Table};
 
 use super::run_info::{RunInfo, ToolCall};
-use super::{Step, StepContext, StepError};
+use super::{Step, StepContext, StepError, StepErrorKind};
 
 pub fn steps() -> Vec<Arc<dyn Step>> {
     vec![Arc::new(RunSqlQuery), Arc::new(ReadJournal)]
@@ -72,7 +72,7 @@ pub fn query_tool(
 
 fn write_table(ctx: &StepContext, table: &Table) -> Result<serde_json::Value, StepError> {
     std::fs::write(ctx.out_dir()?.join("table.json"), table.to_json())
-        .map_err(|e| StepError::transient(format!("cannot write table.json: {e}")))?;
+        .map_err(|e| StepError::transient(StepErrorKind::Io, format!("cannot write table.json: {e}")))?;
     Ok(serde_json::json!({ "columns": table.columns, "rows": table.rows.len(), "truncated": table.truncated }))
 }
 
@@ -104,8 +104,8 @@ impl Step for RunSqlQuery {
         let run = ctx.run.clone();
         let table = tokio::task::spawn_blocking(move || query_tool(&run, "run_sql_query", &sql, &limits, &[], None))
             .await
-            .map_err(|e| StepError::permanent(e.to_string()))?
-            .map_err(StepError::permanent)?;
+            .map_err(|e| StepError::permanent(StepErrorKind::Internal, e.to_string()))?
+            .map_err(StepError::input)?;
         write_table(&ctx, &table)
     }
 }
@@ -134,8 +134,8 @@ impl Step for ReadJournal {
         let table =
             tokio::task::spawn_blocking(move || query_tool(&run, "read_journal", &sql, &limits(top), &[], None))
                 .await
-                .map_err(|e| StepError::permanent(e.to_string()))?
-                .map_err(StepError::permanent)?;
+                .map_err(|e| StepError::permanent(StepErrorKind::Internal, e.to_string()))?
+                .map_err(StepError::input)?;
         write_table(&ctx, &table)
     }
 }

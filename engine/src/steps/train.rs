@@ -12,7 +12,7 @@ use trainer::metrics::{evaluate, Ranking};
 use trainer::model::FeatureTensors;
 use trainer::{DeviceChoice, Split};
 
-use super::{Step, StepContext, StepError};
+use super::{Step, StepContext, StepError, StepErrorKind};
 use crate::training::{self, TrainFailure, TrainRequest};
 
 pub fn steps() -> Vec<Arc<dyn Step>> {
@@ -21,7 +21,7 @@ pub fn steps() -> Vec<Arc<dyn Step>> {
 
 /// A failure as the run reports it: permanent (the same inputs fail the same way).
 fn failed(e: TrainFailure) -> StepError {
-    StepError::permanent(e.to_string())
+    StepError::permanent(StepErrorKind::Training, e.to_string())
 }
 
 /// Runs training work off the async threads.
@@ -30,7 +30,7 @@ async fn blocking<T: Send + 'static>(
 ) -> Result<T, StepError> {
     tokio::task::spawn_blocking(work)
         .await
-        .map_err(|e| StepError::permanent(format!("the training task failed: {e}")))?
+        .map_err(|e| StepError::permanent(StepErrorKind::Internal, format!("the training task failed: {e}")))?
         .map_err(failed)
 }
 
@@ -38,7 +38,12 @@ async fn blocking<T: Send + 'static>(
 fn request(ctx: &StepContext) -> Result<TrainRequest, StepError> {
     let model = match ctx.arg("model")? {
         Value::Model(name) => name.clone(),
-        other => return Err(StepError::permanent(format!("`model` should be a model block, is {other}"))),
+        other => {
+            return Err(StepError::permanent(
+                StepErrorKind::Input,
+                format!("`model` should be a model block, is {other}"),
+            ))
+        }
     };
     let split = ctx.input("data")?.dir.clone();
     let mut req = TrainRequest::new(ctx.program.clone(), model, split);
@@ -49,14 +54,19 @@ fn request(ctx: &StepContext) -> Result<TrainRequest, StepError> {
     req.reward = match ctx.args.get("reward") {
         None | Some(Value::Unset) => None,
         Some(Value::Reward(name)) => Some(name.clone()),
-        Some(other) => return Err(StepError::permanent(format!("`reward` should be a reward block, is {other}"))),
+        Some(other) => {
+            return Err(StepError::permanent(
+                StepErrorKind::Input,
+                format!("`reward` should be a reward block, is {other}"),
+            ))
+        }
     };
     let positive = |name: &str| -> Result<Option<usize>, StepError> {
         match ctx.args.get(name) {
             None => Ok(None),
             Some(_) => usize::try_from(ctx.int(name)?)
                 .map(Some)
-                .map_err(|_| StepError::permanent(format!("`{name}` must not be negative"))),
+                .map_err(|_| StepError::input(format!("`{name}` must not be negative"))),
         }
     };
     if let Some(e) = positive("epochs")? {
@@ -126,7 +136,7 @@ impl Step for Train {
             })
         })
         .await?;
-        serde_json::to_value(&report).map_err(|e| StepError::permanent(e.to_string()))
+        serde_json::to_value(&report).map_err(|e| StepError::permanent(StepErrorKind::Internal, e.to_string()))
     }
 }
 
@@ -195,12 +205,16 @@ fn metric_names(v: &Value) -> Result<Vec<MetricAt>, StepError> {
     let list = match v {
         Value::List(items) => items.as_slice(),
         one @ Value::Metric { .. } => std::slice::from_ref(one),
-        other => return Err(StepError::permanent(format!("`metrics` should be a list of metrics, is {other}"))),
+        other => {
+            return Err(StepError::permanent(
+                StepErrorKind::Input,
+                format!("`metrics` should be a list of metrics, is {other}"),
+            ))
+        }
     };
     list.iter()
         .map(|m| {
-            MetricAt::from_value(m)
-                .ok_or_else(|| StepError::permanent(format!("`{m}` is not a metric such as ndcg@10")))
+            MetricAt::from_value(m).ok_or_else(|| StepError::input(format!("`{m}` is not a metric such as ndcg@10")))
         })
         .collect()
 }
@@ -285,10 +299,13 @@ impl Step for ComputeEval {
     async fn run(&self, ctx: StepContext) -> Result<serde_json::Value, StepError> {
         let mut req = request(&ctx)?;
         req.metric = MetricAt::from_value(ctx.arg("metric")?).ok_or_else(|| {
-            StepError::permanent(format!(
-                "`metric` should be a metric, is {}",
-                ctx.arg("metric").map(ToString::to_string).unwrap_or_default()
-            ))
+            StepError::permanent(
+                StepErrorKind::Input,
+                format!(
+                    "`metric` should be a metric, is {}",
+                    ctx.arg("metric").map(ToString::to_string).unwrap_or_default()
+                ),
+            )
         })?;
         let name = req.metric.to_string();
         let value = blocking(move || training::compute_eval(&req)).await?;

@@ -26,7 +26,7 @@ impl Args {
             match ctx.arg(name)? {
                 Value::Record(fields) => Ok(fields.clone()),
                 Value::Unset => Ok(Default::default()),
-                other => Err(StepError::permanent(format!("`{name}` should be a record, is {other}"))),
+                other => Err(StepError::input(format!("`{name}` should be a record, is {other}"))),
             }
         };
         let baseline = record("baseline")?;
@@ -34,7 +34,7 @@ impl Args {
             Some(Value::Model(q) | Value::Optimizer(q) | Value::Reward(q)) => Some(q.clone()),
             _ => None,
         };
-        let model = block("model").ok_or_else(|| StepError::permanent("`baseline` needs a `model`"))?;
+        let model = block("model").ok_or_else(|| StepError::input("`baseline` needs a `model`"))?;
         let blocks = Blocks { model, optimizer: block("optimizer"), reward: block("reward") };
         let given = match ctx.arg("candidates")? {
             Value::List(items) => items.iter().map(|item| given_blocks(item, &blocks)).collect::<Result<_, _>>()?,
@@ -58,7 +58,7 @@ impl Args {
         };
         let data = match ctx.arg("data")? {
             Value::Node(id) => id.clone(),
-            other => Err(StepError::permanent(format!("`data` should be a split, is {other}")))?,
+            other => Err(StepError::input(format!("`data` should be a split, is {other}")))?,
         };
         let int = |name: &str| ctx.int(name);
         Ok(Args {
@@ -82,10 +82,13 @@ impl Args {
             seed: int("seed")? as u64,
             settings: Settings {
                 metric: MetricAt::from_value(ctx.arg("metric")?).ok_or_else(|| {
-                    StepError::permanent(format!(
-                        "`metric` should be a ranking metric such as ndcg@10, is {}",
-                        ctx.arg("metric").map(ToString::to_string).unwrap_or_default()
-                    ))
+                    StepError::permanent(
+                        StepErrorKind::Input,
+                        format!(
+                            "`metric` should be a ranking metric such as ndcg@10, is {}",
+                            ctx.arg("metric").map(ToString::to_string).unwrap_or_default()
+                        ),
+                    )
                 })?,
                 epochs: int("epochs")?,
                 batch: int("batch")?,
@@ -116,7 +119,10 @@ pub(super) fn settings_tag(args: &Args, split: &Artifact) -> String {
 /// The blocks of one `candidates:` entry: what it does not name is the baseline's.
 pub(super) fn given_blocks(item: &Value, baseline: &Blocks) -> Result<Blocks, StepError> {
     let Value::Record(fields) = item else {
-        return Err(StepError::permanent(format!("a `candidates` entry should be a record, is {item}")));
+        return Err(StepError::permanent(
+            StepErrorKind::Input,
+            format!("a `candidates` entry should be a record, is {item}"),
+        ));
     };
     let block = |field: &str| match fields.get(field) {
         Some(Value::Model(q) | Value::Optimizer(q) | Value::Reward(q)) => Some(q.clone()),

@@ -61,7 +61,10 @@ impl Loop {
                 None => (ExperimentStatus::Trained, None),
             }
         } else {
-            return Err(StepError::permanent(format!("the output of `{name}` is not a training report: {meta}")));
+            return Err(StepError::permanent(
+                StepErrorKind::Internal,
+                format!("the output of `{name}` is not a training report: {meta}"),
+            ));
         };
         entry.record.status = status;
         entry.record.reason = reason;
@@ -82,7 +85,7 @@ impl Loop {
         self.seen.insert(record.key.clone());
         let metric = self.args.settings.metric.to_string();
         self.history.push(history_entry(&record, &metric, &self.tag, self.history.len()));
-        ctx.run.journal.record_experiment(record).map_err(StepError::transient)
+        ctx.run.journal.record_experiment(record).map_err(|e| StepError::transient(StepErrorKind::Journal, e))
     }
 
     /// Journals a proposal that never reached training.

@@ -21,7 +21,7 @@ use super::llm_agent::LlmAgent;
 use super::production::Production;
 use super::{short, Blocks, Entry, Experiments};
 use crate::fs_loader::FsLoader;
-use crate::steps::{Artifact, KeyEnv, Step, StepContext, StepError};
+use crate::steps::{Artifact, KeyEnv, Step, StepContext, StepError, StepErrorKind};
 use crate::training::{compute_loss, TrainFailure, TrainReport, TrainRequest};
 
 /// The fast loop.
@@ -104,14 +104,16 @@ impl Loop {
         let run = ctx.run.clone();
         let split = ctx.input("data")?.clone();
         let production = Production::new(&run.run_dir);
-        let current = production.current().map_err(|e| StepError::permanent(e.to_string()))?;
+        let current = production.current().map_err(|e| StepError::permanent(StepErrorKind::Store, e.to_string()))?;
         let source = match &current {
-            Some(version) => production.source(version).map_err(|e| StepError::permanent(e.to_string()))?,
+            Some(version) => {
+                production.source(version).map_err(|e| StepError::permanent(StepErrorKind::Store, e.to_string()))?
+            }
             None => std::fs::read_to_string(&run.workflow)
-                .map_err(|e| StepError::permanent(format!("cannot read `{}`: {e}", run.workflow)))?,
+                .map_err(|e| StepError::permanent(StepErrorKind::Io, format!("cannot read `{}`: {e}", run.workflow)))?,
         };
         let mut baseline = Baseline::new(&run.workflow, source.clone(), Arc::new(FsLoader), run.overrides.clone())
-            .map_err(|e| StepError::permanent(format!("the baseline does not compile:\n{}", e.message)))?;
+            .map_err(|e| StepError::input(format!("the baseline does not compile:\n{}", e.message)))?;
         // A launched listed variant evolves the blocks it named, not the workflow's `baseline:`.
         let launched_blocks = current.as_ref().and_then(|v| v.blocks.clone());
         if let Some(b) = &launched_blocks {
@@ -128,11 +130,11 @@ impl Loop {
             .map(|name| {
                 baseline
                     .persona(name)
-                    .ok_or_else(|| StepError::permanent(format!("the persona `{name}` edits no kind of block")))
+                    .ok_or_else(|| StepError::input(format!("the persona `{name}` edits no kind of block")))
             })
             .collect::<Result<Vec<_>, _>>()?;
         let personas = personas.into_iter().filter(|p| p.enabled).collect();
-        let past = run.journal.experiments().map_err(StepError::transient)?;
+        let past = run.journal.experiments().map_err(|e| StepError::transient(StepErrorKind::Journal, e))?;
         let tag = settings_tag(&args, &split);
         let metric = args.settings.metric.to_string();
         let history: Vec<HistoryEntry> =
@@ -155,7 +157,7 @@ impl Loop {
         let entry = Entry { record, source: Some(source), blocks: blocks.clone(), checkpoint: None };
         let shown = ctx.int("history")?.max(0) as usize;
         let llm = LlmAgent::from_run(&run, split.dir.clone(), blocks.clone(), &args.settings, shown);
-        let agent = match llm.map_err(StepError::permanent)? {
+        let agent = match llm.map_err(|e| StepError::permanent(StepErrorKind::Agent, e))? {
             Some(llm) => Agent::Llm(Box::new(llm)),
             None => Agent::Search(Box::new(agents::SearchAgent::new(args.seed))),
         };
@@ -180,10 +182,10 @@ impl Loop {
         };
         let entry = lp.train(ctx, entry, "baseline").await?;
         if entry.record.status != ExperimentStatus::Trained {
-            return Err(StepError::permanent(format!(
-                "the baseline itself does not train: {}",
-                entry.record.reason.clone().unwrap_or_default()
-            )));
+            return Err(StepError::permanent(
+                StepErrorKind::Training,
+                format!("the baseline itself does not train: {}", entry.record.reason.clone().unwrap_or_default()),
+            ));
         }
         lp.parent = Parent { program: baseline, entry };
         lp.parents = vec![lp.parent.clone()];
@@ -232,9 +234,10 @@ impl Loop {
             production: self.production.clone(),
             entries: self.entries,
         };
-        let text = serde_json::to_vec_pretty(&file).map_err(|e| StepError::permanent(e.to_string()))?;
+        let text = serde_json::to_vec_pretty(&file)
+            .map_err(|e| StepError::permanent(StepErrorKind::Internal, e.to_string()))?;
         std::fs::write(ctx.out_dir()?.join("experiments.json"), text)
-            .map_err(|e| StepError::transient(format!("cannot write experiments.json: {e}")))?;
+            .map_err(|e| StepError::transient(StepErrorKind::Io, format!("cannot write experiments.json: {e}")))?;
         let agent = match &self.agent {
             Agent::Search(search) => {
                 let stats = search.stats();

@@ -95,7 +95,10 @@ impl Loop {
     /// (the request's other experiments share its run, round and persona).
     fn link_calls(&self, ctx: &StepContext, persona: &Persona, journaled: usize, since: i64) -> Result<(), StepError> {
         let (Agent::Llm(_), Some(first)) = (&self.agent, self.history.get(journaled)) else { return Ok(()) };
-        ctx.run.journal.link_calls(&first.id, &persona.name, since).map_err(StepError::transient)
+        ctx.run
+            .journal
+            .link_calls(&first.id, &persona.name, since)
+            .map_err(|e| StepError::transient(StepErrorKind::Journal, e))
     }
 
     pub(super) fn exhausted(&self) -> bool {
