@@ -148,6 +148,11 @@ fn list(t: Type) -> Type {
     Type::List(Box::new(t))
 }
 
+/// The model inputs training supplies: a user's and an item's id, from the interactions.
+/// Side features (other `id`, `dense` or `categorical` inputs) are not supplied by any data step
+/// yet; `check` says so at the call that would train such a model.
+pub const TRAINING_INPUTS: &[&str] = &["user", "item"];
+
 /// The columns the simulator logs: immediate engagement, and nothing of the hidden satisfaction.
 pub const SIM_LOG_SCHEMA: &[(&str, &str)] = &[
     ("user", "id"),

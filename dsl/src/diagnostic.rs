@@ -94,6 +94,7 @@ pub enum ErrorKind {
     NoInputs { model: String },
     LayerArity { op: String, expected: String, found: usize },
     ExpectedTensor { op: String, found: String },
+    InputNotSupplied { model: String, input: String },
     // -- rewards
     UnknownField { field: String, dataset: String },
     RewardTypeError { op: String, left: String, right: String },
@@ -161,6 +162,7 @@ impl ErrorKind {
             NoInputs { .. } => "E0406",
             LayerArity { .. } => "E0407",
             ExpectedTensor { .. } => "E0408",
+            InputNotSupplied { .. } => "E0409",
             UnknownField { .. } => "E0501",
             RewardTypeError { .. } => "E0502",
             UnknownFunction { .. } => "E0503",
@@ -243,6 +245,9 @@ impl std::fmt::Display for ErrorKind {
                 write!(f, "`{op}` takes {expected}, found {found} argument(s)")
             }
             ExpectedTensor { op, found } => write!(f, "`{op}` takes a tensor, found {found}"),
+            InputNotSupplied { model, input } => {
+                write!(f, "model `{model}` needs the input `{input}`, which no data supplies")
+            }
             UnknownField { field, dataset } => {
                 write!(f, "event field `{field}` is not a column of `{dataset}`")
             }

@@ -3,13 +3,16 @@
 
 use std::collections::HashMap;
 
+use indexmap::IndexMap;
+
 use super::args::Param;
 use super::value::Site;
 use super::{Checker, Symbol};
 use crate::ast::{self, Arg, Ident, Item};
-use crate::builtins::{CallKind, Signature};
+use crate::builtins::{self, CallKind, Signature};
 use crate::diagnostic::{Diagnostic, ErrorKind};
 use crate::program::{Node, StepOptions};
+use crate::shape::TensorOp;
 use crate::span::Span;
 use crate::types::{Type, Value};
 
@@ -135,6 +138,9 @@ impl Checker<'_> {
                 values.insert("path".to_string(), Value::Str(resolved));
             }
         }
+        if sig.kind == CallKind::Step {
+            self.check_model_inputs(&values, span);
+        }
         match sig.kind {
             CallKind::Value => {
                 let args = values.into_iter().filter(|(_, v)| *v != Value::Unset).collect();
@@ -144,6 +150,44 @@ impl Checker<'_> {
                 let options = if is_top { std::mem::take(&mut site.options) } else { StepOptions::default() };
                 let id = self.add_node(&id, &sig.qualified(), values, options, span);
                 (sig.returns.clone(), Value::Node(id))
+            }
+        }
+    }
+
+    /// A model a step trains (an argument, or inside a record or list such as `offline`'s
+    /// `baseline`) reads only inputs the data supplies; otherwise training could only fail.
+    fn check_model_inputs(&mut self, values: &IndexMap<String, Value>, span: Span) {
+        fn models<'v>(v: &'v Value, out: &mut Vec<&'v str>) {
+            match v {
+                Value::Model(q) => out.push(q),
+                Value::Record(fields) => fields.values().for_each(|f| models(f, out)),
+                Value::List(items) => items.iter().for_each(|i| models(i, out)),
+                _ => {}
+            }
+        }
+        let mut found = Vec::new();
+        values.values().for_each(|v| models(v, &mut found));
+        for q in found {
+            let Some(def) = self.program.models.get(q) else { continue };
+            let missing: Vec<(String, Span)> = def
+                .nodes
+                .iter()
+                .filter_map(|n| match &n.op {
+                    TensorOp::Input { name, .. } if !builtins::TRAINING_INPUTS.contains(&name.as_str()) => {
+                        Some((name.clone(), n.span))
+                    }
+                    _ => None,
+                })
+                .collect();
+            for (input, at) in missing {
+                self.error(
+                    Diagnostic::new(ErrorKind::InputNotSupplied { model: q.to_string(), input: input.clone() }, span)
+                        .label(at, format!("`{input}` is declared here"))
+                        .help(format!(
+                            "training feeds a model the ids `{}`; side features are not supplied by any data step yet",
+                            builtins::TRAINING_INPUTS.join("` and `")
+                        )),
+                );
             }
         }
     }

@@ -11,9 +11,9 @@ use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 
 /// The model input that receives user ids.
-pub const USER: &str = "user";
+pub const USER: &str = dsl::builtins::TRAINING_INPUTS[0];
 /// The model input that receives item ids.
-pub const ITEM: &str = "item";
+pub const ITEM: &str = dsl::builtins::TRAINING_INPUTS[1];
 
 /// One interaction as the engine feeds it, with raw (data) ids.
 #[derive(Clone, Copy, Debug, PartialEq)]
