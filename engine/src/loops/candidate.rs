@@ -26,6 +26,8 @@ pub struct Settings {
     /// The validation metric candidates are ranked by (and early-stopped on).
     pub metric: MetricAt,
     pub epochs: i64,
+    /// Epochs without a better validation metric before a candidate stops; 0: never.
+    pub patience: i64,
     pub batch: i64,
     pub loss: String,
     pub seed: i64,
@@ -56,6 +58,7 @@ pub fn args(
     args.insert("data".into(), Value::Node(data.into()));
     args.insert("metric".into(), Value::Str(settings.metric.to_string()));
     args.insert("epochs".into(), Value::Int(settings.epochs));
+    args.insert("patience".into(), Value::Int(settings.patience));
     args.insert("batch".into(), Value::Int(settings.batch));
     args.insert("loss".into(), Value::Str(settings.loss.clone()));
     args.insert("seed".into(), Value::Int(settings.seed));
@@ -164,6 +167,7 @@ impl Step for TrainCandidate {
         req.reward = (!reward.is_empty()).then(|| reward.to_string());
         req.metric = ctx.str("metric")?.parse().map_err(StepError::input)?;
         req.epochs = ctx.int("epochs")?.max(1) as usize;
+        req.patience = ctx.int("patience")?.max(0) as usize;
         req.batch = ctx.int("batch")?.max(1) as usize;
         req.loss = ctx.str("loss")?.to_string();
         req.seed = ctx.int("seed")? as u64;

@@ -72,6 +72,9 @@ fn request(ctx: &StepContext) -> Result<TrainRequest, StepError> {
     if let Some(e) = positive("epochs")? {
         req.epochs = e;
     }
+    if let Some(p) = positive("patience")? {
+        req.patience = p;
+    }
     if let Some(b) = positive("batch")? {
         req.batch = b;
     }
@@ -106,7 +109,7 @@ fn device_resources(args: &IndexMap<String, Value>) -> Vec<(String, f64)> {
     }
 }
 
-/// `train(model, data, optimizer:, reward:, loss:, epochs:, batch:, negatives:, seed:, device:)`.
+/// `train(model, data, optimizer:, reward:, loss:, epochs:, patience:, batch:, negatives:, seed:, device:)`.
 struct Train;
 
 #[async_trait::async_trait]

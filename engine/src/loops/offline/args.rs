@@ -91,6 +91,7 @@ impl Args {
                     )
                 })?,
                 epochs: int("epochs")?,
+                patience: int("patience")?,
                 batch: int("batch")?,
                 loss: ctx.str("loss")?.to_string(),
                 seed: int("seed")?,
@@ -110,7 +111,7 @@ impl Args {
 pub(super) fn settings_tag(args: &Args, split: &Artifact) -> String {
     let s = &args.settings;
     let settings = serde_json::json!({
-        "metric": s.metric.to_string(), "epochs": s.epochs, "batch": s.batch, "loss": s.loss,
+        "metric": s.metric.to_string(), "epochs": s.epochs, "patience": s.patience, "batch": s.batch, "loss": s.loss,
         "seed": s.seed, "device": s.device, "max_seconds": s.max_seconds, "split": split.hash,
     });
     blake3::hash(settings.to_string().as_bytes()).to_hex()[..8].to_string()
