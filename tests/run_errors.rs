@@ -101,9 +101,15 @@ fn evoflow_toml_takes_llm_settings_and_a_budget_but_no_key() {
     let out = dir.status(["run", "p.evo", "--dry-run"], 0);
     assert!(out.stdout.contains("run      s"), "{}", out.stdout);
 
-    dir.file("evoflow.toml", "[llm]\nprovider = \"openai\"\nmodel = \"m\"\napi_key = \"sk-123\"\n");
+    dir.file("evoflow.toml", "[llm]\nprovider = \"openai\"\nmodel = \"m\"\napi_key = \"sk-proj-4f9XkQ2\"\n");
     let out = dir.status(["run", "p.evo", "--dry-run"], 2);
     assert!(out.stderr.contains("unknown field `api_key`"), "{}", out.stderr);
+    // The error points at the line but never prints the key back, whatever the key is called.
+    assert!(out.stderr.contains("line 4") && out.stderr.contains("api_key = \"<redacted>\""), "{}", out.stderr);
+    assert!(!out.stderr.contains("4f9XkQ2"), "the key is printed back: {}", out.stderr);
+    dir.file("evoflow.toml", "[llm]\nprovider = \"openai\"\nmodel = \"m\"\ntimeout_secs = \"sk-proj-4f9XkQ2\"\n");
+    let out = dir.status(["run", "p.evo", "--dry-run"], 2);
+    assert!(!out.stderr.contains("4f9XkQ2"), "a key pasted under another name is printed back: {}", out.stderr);
 
     dir.file("evoflow.toml", "[budget]\nmax_cost = 1\n");
     let out = dir.status(["run", "p.evo", "--dry-run"], 2);

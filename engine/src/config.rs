@@ -37,8 +37,7 @@ impl Config {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Config::default()),
             Err(e) => return Err(format!("cannot read `{}`: {e}", path.display())),
         };
-        let config: Config =
-            toml::from_str(&text).map_err(|e| format!("`{}`: {}", path.display(), e.to_string().trim_end()))?;
+        let config: Config = toml::from_str(&text).map_err(|e| toml_error(&path, &text, &e))?;
         config.validate().map_err(|e| format!("`{}`: {e}", path.display()))?;
         Ok(config)
     }
@@ -60,6 +59,33 @@ impl Config {
     pub fn param_overrides(&self) -> Vec<(String, String)> {
         self.params.iter().map(|(k, v)| (k.clone(), value_text(v))).collect()
     }
+}
+
+/// A TOML error with its line, but never a secret: the README promises keys live only in the
+/// environment, so a key pasted into the file must not be printed back by the error about it.
+fn toml_error(path: &Path, text: &str, e: &toml::de::Error) -> String {
+    let message = e.message().trim_end();
+    let Some(span) = e.span() else { return format!("`{}`: {message}", path.display()) };
+    let line_no = text[..span.start.min(text.len())].matches('\n').count() + 1;
+    let line = text.lines().nth(line_no - 1).unwrap_or_default();
+    let (shown, message) = match secret(line) {
+        Some((key, value)) => (format!("{key}= \"<redacted>\""), message.replace(value, "<redacted>")),
+        None => (line.to_string(), message.to_string()),
+    };
+    format!("`{}`, line {line_no}: {message}\n  {line_no} | {shown}", path.display())
+}
+
+/// The key and the value of a `key = value` line when the key names a secret or the value looks
+/// like one (a provider key's `sk-` prefix, or a long unbroken token).
+fn secret(line: &str) -> Option<(&str, &str)> {
+    let (key, value) = line.split_once('=')?;
+    let name = key.trim().to_ascii_lowercase();
+    let secret_name = ["key", "token", "secret", "password", "auth", "credential"].iter().any(|w| name.contains(w))
+        && !name.ends_with("_env");
+    let bare = value.trim().trim_matches(['"', '\'']);
+    let secret_value = bare.starts_with("sk-")
+        || (bare.len() >= 20 && !bare.contains(char::is_whitespace) && !bare.contains(['/', '.', ':']));
+    (secret_name || secret_value).then_some((key, bare)).filter(|(_, v)| !v.is_empty())
 }
 
 fn value_text(v: &toml::Value) -> String {
