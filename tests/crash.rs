@@ -71,7 +71,14 @@ fn killed_runs_resume_to_the_same_journal() {
 }
 
 #[test]
-fn ctrl_c_stops_the_run_and_leaves_the_journal_consistent() {
+fn ctrl_c_and_sigterm_stop_the_run_and_leave_the_journal_consistent() {
+    // SIGTERM is what `timeout`, systemd, Kubernetes and Slurm send: it stops a run as Ctrl-C does.
+    for (signal, code) in [("INT", 130), ("TERM", 143)] {
+        stops_the_run(signal, code);
+    }
+}
+
+fn stops_the_run(signal: &str, code: i32) {
     let dir = Dir::new();
     dir.file("w.evo", WORKFLOW);
     // Interrupt once a step is running (not after a fixed delay: a loaded machine may not have
@@ -86,10 +93,10 @@ fn ctrl_c_stops_the_run_and_leaves_the_journal_consistent() {
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     assert!(lines.any(|l| l.unwrap().contains("\"step_started\"")), "no step started");
     std::thread::spawn(move || lines.for_each(drop));
-    let status = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    let status = Command::new("kill").args([&format!("-{signal}"), &child.id().to_string()]).status().unwrap();
     assert!(status.success());
     let exit = child.wait().unwrap();
-    assert_eq!(exit.code(), Some(130), "interrupted runs exit with 130");
+    assert_eq!(exit.code(), Some(code), "runs stopped by SIG{signal} exit with {code}");
     let runs = sql(&dir, "SELECT status FROM runs");
     assert_eq!(runs.trim(), "status\ninterrupted");
     let steps = sql(&dir, "SELECT count(*) AS n FROM steps WHERE status = 'running'");

@@ -110,9 +110,19 @@ pub fn prepare(
 
 pub fn run(args: Args) -> ExitCode {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a tokio runtime");
-    // Listen for Ctrl-C before anything else: compiling a large workflow and opening the journal
-    // take a while, and a SIGINT before the handler exists would kill the process outright.
-    let interrupted = runtime.spawn(tokio::signal::ctrl_c());
+    // Listen for Ctrl-C and SIGTERM before anything else: compiling a large workflow and opening
+    // the journal take a while, and a signal before the handler exists would kill the process
+    // outright.
+    let interrupted = {
+        let _entered = runtime.enter();
+        match stop_signals() {
+            Ok(signals) => runtime.spawn(signals),
+            Err(e) => {
+                output::error(format_args!("cannot listen for Ctrl-C and SIGTERM: {e}"));
+                return ExitCode::from(EXIT_FAILED);
+            }
+        }
+    };
     let format = if args.json { DiagnosticFormat::Json } else { DiagnosticFormat::Human };
     let prepared = match args.target.prepare(format) {
         Ok(p) => p,
@@ -145,7 +155,7 @@ async fn execute(
     args: Args,
     prepared: Prepared,
     registry: Registry,
-    interrupted: tokio::task::JoinHandle<std::io::Result<()>>,
+    interrupted: tokio::task::JoinHandle<Stop>,
 ) -> ExitCode {
     let Prepared { program, overrides, plan, config, run_dir } = prepared;
     let store = match Store::open(&run_dir) {
@@ -220,9 +230,16 @@ async fn execute(
             budget: llm::BudgetTracker::new(config.budget.clone()),
         }),
     });
-    let shutdown = async {
-        if !matches!(interrupted.await, Ok(Ok(()))) {
-            std::future::pending::<()>().await;
+    let stopped_by = Arc::new(std::sync::OnceLock::new());
+    let shutdown = {
+        let stopped_by = stopped_by.clone();
+        async move {
+            match interrupted.await {
+                Ok(stop) => {
+                    let _ = stopped_by.set(stop);
+                }
+                Err(_) => std::future::pending::<()>().await,
+            }
         }
     };
     // On a worker thread, not the thread that blocks on the runtime: the steps it spawns then
@@ -274,6 +291,53 @@ async fn execute(
     match report.status {
         RunStatus::Succeeded => ExitCode::SUCCESS,
         RunStatus::Failed => ExitCode::from(EXIT_FAILED),
-        RunStatus::Interrupted | RunStatus::Running => ExitCode::from(EXIT_INTERRUPTED),
+        RunStatus::Interrupted | RunStatus::Running => {
+            ExitCode::from(stopped_by.get().map_or(EXIT_INTERRUPTED, |stop| stop.exit_code()))
+        }
     }
+}
+
+/// The signal that stopped a run.
+#[derive(Clone, Copy, Debug)]
+enum Stop {
+    /// Ctrl-C (SIGINT).
+    Interrupt,
+    /// SIGTERM: what `timeout`, systemd, Kubernetes and Slurm send.
+    Terminate,
+}
+
+impl Stop {
+    /// 128 + the signal's number, as shells report a process the signal killed.
+    fn exit_code(self) -> u8 {
+        match self {
+            Stop::Interrupt => EXIT_INTERRUPTED,
+            Stop::Terminate => 143,
+        }
+    }
+}
+
+/// Resolves on the first Ctrl-C or SIGTERM: the run then stops its steps and records them
+/// interrupted. A second signal exits at once, as a person pressing Ctrl-C twice expects.
+/// Registers the handlers before returning (call it inside the runtime).
+fn stop_signals() -> std::io::Result<impl std::future::Future<Output = Stop>> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut terminate = signal(SignalKind::terminate())?;
+    Ok(async move {
+        let stop = tokio::select! {
+            _ = interrupt.recv() => Stop::Interrupt,
+            _ = terminate.recv() => Stop::Terminate,
+        };
+        tokio::spawn(async move {
+            let again = tokio::select! {
+                _ = interrupt.recv() => Stop::Interrupt,
+                _ = terminate.recv() => Stop::Terminate,
+            };
+            output::error(
+                "stopped a second time: exiting now; `evoflow run` again resumes from the steps that finished",
+            );
+            std::process::exit(i32::from(again.exit_code()));
+        });
+        stop
+    })
 }
