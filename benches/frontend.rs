@@ -1,4 +1,6 @@
-//! Front-end speed: parse + check + plan of a generated 5,000-step workflow (target < 100 ms).
+//! Front-end speed: parse + check + plan of a generated 5,000-step workflow (target < 100 ms),
+//! and hostile nesting (what an agent's proposal could hold): checking is linear in the text,
+//! and nesting past the limit is refused where it starts (target < 100 ms at depth 10,000).
 
 use criterion::{criterion_group, criterion_main, Criterion};
 
@@ -29,6 +31,26 @@ fn frontend(c: &mut Criterion) {
     });
     group.bench_function("parse only 5000 steps", |b| {
         b.iter(|| dsl::parse::parse(dsl::FileId(0), &text).expect("parses"))
+    });
+    let too_deep = format!("let x = std::debug::echo({}1{})\n", "[".repeat(10_000), "]".repeat(10_000));
+    group.bench_function("check 10000-deep brackets (refused)", |b| {
+        b.iter(|| assert!(dsl::check("deep.evo", &too_deep, &dsl::NoFiles, &[]).result.is_err()))
+    });
+    let deepest_model = format!(
+        "model m {{\n  input user: id, item: id\n  h = {}embed(user, 8){}\n  score = dense(h, 1)\n}}\n",
+        "relu(".repeat(dsl::MAX_NESTING - 2),
+        ")".repeat(dsl::MAX_NESTING - 2)
+    );
+    group.bench_function("check a model nested to the limit", |b| {
+        b.iter(|| dsl::check("model.evo", &deepest_model, &dsl::NoFiles, &[]).result.expect("valid"))
+    });
+    let chain = |terms: usize| format!("reward r(e) -> float {{\n  {}\n}}\n", vec!["e.x"; terms].join(" + "));
+    let (refused, longest) = (chain(10_000), chain(dsl::MAX_EXPR_DEPTH - 2));
+    group.bench_function("check a 10000-term reward (refused)", |b| {
+        b.iter(|| assert!(dsl::check("chain.evo", &refused, &dsl::NoFiles, &[]).result.is_err()))
+    });
+    group.bench_function("check a reward as long as the limit", |b| {
+        b.iter(|| dsl::check("chain.evo", &longest, &dsl::NoFiles, &[]).result.expect("valid"))
     });
     group.finish();
 }

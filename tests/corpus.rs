@@ -148,7 +148,7 @@ fn invalid_programs_report_their_mistake() {
 /// Every code a file can trigger: all of `ErrorKind`'s but E0314 and E0315 (`--set` mistakes).
 #[rustfmt::skip]
 const FILE_CODES: &[&str] = &[
-    "E0101", "E0102", "E0103", "E0104", "E0105", "E0106", // syntax
+    "E0101", "E0102", "E0103", "E0104", "E0105", "E0106", "E0107", // syntax
     "E0201", "E0202", "E0203", "E0204", "E0205", "E0206", "E0207", // names, modules and paths
     "E0301", "E0302", "E0303", "E0304", "E0305", "E0306", "E0307", "E0308", "E0309", "E0310", "E0311",
     "E0312", "E0313", // types and arguments

@@ -297,8 +297,8 @@ impl<'a> Printer<'a> {
 
     /// An expression starting at column `col`; breaks it over lines when it does not fit.
     fn expr(&self, e: &Expr, col: usize, depth: usize) -> String {
-        let flat = self.flat(e);
-        if col + flat.len() <= WIDTH && !flat.contains('\n') {
+        let mut flat = String::new();
+        if self.flat_into(e, &mut flat, WIDTH.saturating_sub(col)) && !flat.contains('\n') {
             return flat;
         }
         let inner = INDENT.repeat(depth + 1);
@@ -342,25 +342,45 @@ impl<'a> Printer<'a> {
 
     /// Expressions that hold blocks (`if` with `let`s) are printed over several lines.
     fn broken(&self, e: &Expr, depth: usize) -> String {
+        let mut out = String::new();
+        self.broken_into(e, depth, &mut out);
+        out
+    }
+
+    /// [`Self::broken`], appending to `out`: a long operator chain costs its length, not its
+    /// length squared.
+    fn broken_into(&self, e: &Expr, depth: usize, out: &mut String) {
         match &e.kind {
             ExprKind::If { cond, then, otherwise } => {
-                let mut out = format!("if {} ", self.flat(cond));
+                out.push_str("if ");
+                self.flat_into(cond, out, usize::MAX);
+                out.push(' ');
                 out.push_str(&self.block_lines(then, depth));
                 out.push_str(" else ");
                 match otherwise {
                     Else::Block(b) => out.push_str(&self.block_lines(b, depth)),
-                    Else::If(i) => out.push_str(&self.broken(i, depth)),
+                    Else::If(i) => self.broken_into(i, depth, out),
                 }
-                out
             }
             ExprKind::Binary { op, left, right, .. } => {
-                format!("{} {} {}", self.broken(left, depth), op.symbol(), self.broken(right, depth))
+                self.broken_into(left, depth, out);
+                out.push(' ');
+                out.push_str(op.symbol());
+                out.push(' ');
+                self.broken_into(right, depth, out);
             }
-            ExprKind::Paren(inner) => format!("({})", self.broken(inner, depth)),
+            ExprKind::Paren(inner) => {
+                out.push('(');
+                self.broken_into(inner, depth, out);
+                out.push(')');
+            }
             ExprKind::Unary { op, operand } => {
-                format!("{}{}", if *op == UnaryOp::Neg { "-" } else { "!" }, self.broken(operand, depth))
+                out.push(if *op == UnaryOp::Neg { '-' } else { '!' });
+                self.broken_into(operand, depth, out);
             }
-            _ => self.flat(e),
+            _ => {
+                self.flat_into(e, out, usize::MAX);
+            }
         }
     }
 
@@ -390,8 +410,15 @@ impl<'a> Printer<'a> {
         }
     }
 
-    /// An expression on one line (a `\n` inside means it holds a block with `let`s).
-    fn flat(&self, e: &Expr) -> String {
+    /// `e` on one line (a `\n` inside means it holds a block with `let`s), if it fits in `limit` bytes: appends to `out` and stops as soon as `out`
+    /// is longer. Bounded, so deciding whether a deeply nested expression fits on a line costs
+    /// the line's width, not the expression's size (checking formats every block).
+    fn flat_into(&self, e: &Expr, out: &mut String, limit: usize) -> bool {
+        let sep = |out: &mut String, i: usize| {
+            if i > 0 {
+                out.push_str(", ");
+            }
+        };
         match &e.kind {
             ExprKind::Int(_)
             | ExprKind::Float(_)
@@ -400,43 +427,100 @@ impl<'a> Printer<'a> {
             | ExprKind::Duration(_)
             | ExprKind::Percent(_)
             | ExprKind::Metric { .. }
-            | ExprKind::Invalid => self.text(e.span).to_string(),
-            ExprKind::Path(p) => path_string(p),
+            | ExprKind::Invalid => out.push_str(self.text(e.span)),
+            ExprKind::Path(p) => out.push_str(&path_string(p)),
             ExprKind::Call { callee, args } => {
-                let args: Vec<String> = args
-                    .iter()
-                    .map(|a| match &a.name {
-                        Some(n) => format!("{}: {}", n.name, self.flat(&a.value)),
-                        None => self.flat(&a.value),
-                    })
-                    .collect();
-                format!("{}({})", path_string(callee), args.join(", "))
+                out.push_str(&path_string(callee));
+                out.push('(');
+                for (i, a) in args.iter().enumerate() {
+                    sep(out, i);
+                    if let Some(n) = &a.name {
+                        out.push_str(&n.name);
+                        out.push_str(": ");
+                    }
+                    if !self.flat_into(&a.value, out, limit) {
+                        return false;
+                    }
+                }
+                out.push(')');
             }
-            ExprKind::List(items) => format!("[{}]", items.iter().map(|i| self.flat(i)).collect::<Vec<_>>().join(", ")),
-            ExprKind::Record(fields) if fields.is_empty() => "{}".into(),
-            ExprKind::Record(fields) => format!(
-                "{{ {} }}",
-                fields.iter().map(|(n, v)| format!("{}: {}", n.name, self.flat(v))).collect::<Vec<_>>().join(", ")
-            ),
-            ExprKind::Field { base, field } => format!("{}.{}", self.flat(base), field.name),
+            ExprKind::List(items) => {
+                out.push('[');
+                for (i, item) in items.iter().enumerate() {
+                    sep(out, i);
+                    if !self.flat_into(item, out, limit) {
+                        return false;
+                    }
+                }
+                out.push(']');
+            }
+            ExprKind::Record(fields) if fields.is_empty() => out.push_str("{}"),
+            ExprKind::Record(fields) => {
+                out.push_str("{ ");
+                for (i, (n, v)) in fields.iter().enumerate() {
+                    sep(out, i);
+                    out.push_str(&n.name);
+                    out.push_str(": ");
+                    if !self.flat_into(v, out, limit) {
+                        return false;
+                    }
+                }
+                out.push_str(" }");
+            }
+            ExprKind::Field { base, field } => {
+                if !self.flat_into(base, out, limit) {
+                    return false;
+                }
+                out.push('.');
+                out.push_str(&field.name);
+            }
             ExprKind::Unary { op, operand } => {
-                format!("{}{}", if *op == UnaryOp::Neg { "-" } else { "!" }, self.flat(operand))
+                out.push(if *op == UnaryOp::Neg { '-' } else { '!' });
+                return self.flat_into(operand, out, limit);
             }
             ExprKind::Binary { op, left, right, .. } => {
-                format!("{} {} {}", self.flat(left), op.symbol(), self.flat(right))
+                if !self.flat_into(left, out, limit) {
+                    return false;
+                }
+                out.push(' ');
+                out.push_str(op.symbol());
+                out.push(' ');
+                return self.flat_into(right, out, limit);
             }
-            ExprKind::Paren(inner) => format!("({})", self.flat(inner)),
+            ExprKind::Paren(inner) => {
+                out.push('(');
+                if !self.flat_into(inner, out, limit) {
+                    return false;
+                }
+                out.push(')');
+            }
             ExprKind::If { cond, then, otherwise } => {
                 if !then.lets.is_empty() || matches!(otherwise, Else::Block(b) if !b.lets.is_empty()) {
-                    return "\n".into();
+                    out.push('\n');
+                    return out.len() <= limit;
                 }
-                let other = match otherwise {
-                    Else::Block(b) => format!("{{ {} }}", self.flat(&b.result)),
-                    Else::If(i) => self.flat(i),
-                };
-                format!("if {} {{ {} }} else {other}", self.flat(cond), self.flat(&then.result))
+                out.push_str("if ");
+                if !self.flat_into(cond, out, limit) {
+                    return false;
+                }
+                out.push_str(" { ");
+                if !self.flat_into(&then.result, out, limit) {
+                    return false;
+                }
+                out.push_str(" } else ");
+                match otherwise {
+                    Else::Block(b) => {
+                        out.push_str("{ ");
+                        if !self.flat_into(&b.result, out, limit) {
+                            return false;
+                        }
+                        out.push_str(" }");
+                    }
+                    Else::If(i) => return self.flat_into(i, out, limit),
+                }
             }
         }
+        out.len() <= limit
     }
 }
 

@@ -15,6 +15,8 @@ pub mod program;
 pub mod render;
 pub mod reward;
 mod scan;
+pub use parse::MAX_EXPR_DEPTH;
+pub use scan::MAX_NESTING;
 pub mod shape;
 pub mod span;
 pub mod stdlib;

@@ -33,7 +33,7 @@ pub fn parse(file: FileId, text: &str) -> Result<Module, Vec<Diagnostic>> {
             return Err(vec![syntax_error(file, text, err)]);
         }
     };
-    let mut walker = Walker { file, text, comments: &scanned.comments, errors: Vec::new() };
+    let mut walker = Walker { file, text, comments: &scanned.comments, errors: Vec::new(), depth: 0 };
     let program = pairs.next().expect("the program rule always yields one pair");
     let items = program.into_inner().filter(|p| p.as_rule() != Rule::EOI).map(|p| walker.item(p)).collect();
     if walker.errors.is_empty() {
@@ -51,7 +51,7 @@ pub fn parse_value(text: &str) -> Option<Expr> {
     }
     let mut pairs = EvoParser::parse(Rule::value_only, text).ok()?;
     let expr = pairs.next()?.into_inner().next()?;
-    let mut walker = Walker { file, text, comments: &[], errors: Vec::new() };
+    let mut walker = Walker { file, text, comments: &[], errors: Vec::new(), depth: 0 };
     let expr = walker.expr(expr);
     walker.errors.is_empty().then_some(expr)
 }
@@ -109,9 +109,34 @@ struct Walker<'t> {
     /// Comment spans, sorted, to trim them off the end of spans.
     comments: &'t [Span],
     errors: Vec<Diagnostic>,
+    /// How deep the expression being built can nest: every operator, `else if` and enclosing
+    /// expression on the way to it counts (see [`MAX_EXPR_DEPTH`]).
+    depth: usize,
 }
 
+/// Deepest expression tree accepted. Operator chains nest without brackets (`a + b + ...` is
+/// as deep as it is long), and every later pass (checking, formatting, the reward sandbox)
+/// recurses on the tree, so it is bounded here, where the tree is built, with a located error.
+pub const MAX_EXPR_DEPTH: usize = 256;
+
 impl Walker<'_> {
+    /// Enters `levels` more levels of expression nesting; `false` (after reporting it once) when
+    /// that passes [`MAX_EXPR_DEPTH`].
+    fn deeper(&mut self, levels: usize, span: Span) -> bool {
+        self.depth += levels;
+        if self.depth <= MAX_EXPR_DEPTH {
+            return true;
+        }
+        self.depth -= levels;
+        if !self.errors.iter().any(|e| matches!(e.kind, ErrorKind::ExprTooDeep { .. })) {
+            self.errors.push(
+                Diagnostic::new(ErrorKind::ExprTooDeep { limit: MAX_EXPR_DEPTH }, span)
+                    .help("split it: compute parts with `let` and combine the names"),
+            );
+        }
+        false
+    }
+
     /// The span of a pair, without the whitespace and comments pest lets trail after a rule
     /// that ends in a repetition.
     fn span(&self, pair: &Pair<'_, Rule>) -> Span {
@@ -325,6 +350,19 @@ impl Walker<'_> {
 
     /// An `expr` pair, through the Pratt parser.
     fn expr(&mut self, pair: Pair<'_, Rule>) -> Expr {
+        // The tree is at most as deep as its operators, plus one for the expression itself.
+        let levels = 1 + pair.clone().into_inner().filter(|p| is_operator(p.as_rule())).count();
+        let span = self.span(&pair);
+        if !self.deeper(levels, span) {
+            return Expr { kind: ExprKind::Invalid, span };
+        }
+        let expr = self.operators(pair);
+        self.depth -= levels;
+        expr
+    }
+
+    /// The Pratt parser over an `expr` pair's operands and operators.
+    fn operators(&mut self, pair: Pair<'_, Rule>) -> Expr {
         let file = self.file;
         let span_of = move |p: &Pair<'_, Rule>| {
             let s = p.as_span();
@@ -366,12 +404,19 @@ impl Walker<'_> {
 
     /// A `postfix` pair: a primary with `.field` accesses.
     fn postfix(&mut self, pair: Pair<'_, Rule>) -> Expr {
+        // Every `.field` nests the expression before it one level deeper.
+        let levels = pair.clone().into_inner().count() - 1;
+        let span = self.span(&pair);
+        if !self.deeper(levels, span) {
+            return Expr { kind: ExprKind::Invalid, span };
+        }
         let mut parts = pair.into_inner();
         let mut expr = self.expr_like(parts.next().unwrap());
         for access in parts {
             let field = self.ident(access.into_inner().next().unwrap());
             expr = Expr { span: expr.span.to(field.span), kind: ExprKind::Field { base: Box::new(expr), field } };
         }
+        self.depth -= levels;
         expr
     }
 
@@ -439,6 +484,16 @@ impl Walker<'_> {
 
     fn if_expr(&mut self, pair: Pair<'_, Rule>) -> Expr {
         let span = self.span(&pair);
+        // An `else if` chain nests one level per `if`.
+        if !self.deeper(1, span) {
+            return Expr { kind: ExprKind::Invalid, span };
+        }
+        let expr = self.if_chain(pair, span);
+        self.depth -= 1;
+        expr
+    }
+
+    fn if_chain(&mut self, pair: Pair<'_, Rule>, span: Span) -> Expr {
         let mut parts = children(pair);
         let cond = Box::new(self.expr(parts.next().unwrap()));
         let then = self.block(parts.next().unwrap());
@@ -685,4 +740,27 @@ fn describe(rule: Rule) -> Option<&'static str> {
         Rule::kw_input => "`input`",
         _ => return None,
     })
+}
+
+/// Whether a rule is an operator of an `expr` (prefix or infix).
+fn is_operator(rule: Rule) -> bool {
+    matches!(
+        rule,
+        Rule::neg
+            | Rule::not
+            | Rule::or
+            | Rule::and
+            | Rule::eq
+            | Rule::ne
+            | Rule::lt
+            | Rule::le
+            | Rule::gt
+            | Rule::ge
+            | Rule::add
+            | Rule::sub
+            | Rule::mul
+            | Rule::div
+            | Rule::rem
+            | Rule::coalesce
+    )
 }

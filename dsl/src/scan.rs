@@ -5,6 +5,11 @@
 use crate::diagnostic::{Diagnostic, ErrorKind};
 use crate::span::{FileId, Span};
 
+/// Deepest bracket nesting accepted. Parsing, checking and formatting recurse on nesting, so a
+/// bound here keeps them far from the stack's end and linear in the text's size, whoever wrote
+/// the text (an agent's proposal goes through the same front end).
+pub const MAX_NESTING: usize = 128;
+
 /// What the scan found.
 pub struct Scan {
     pub comments: Vec<Span>,
@@ -17,6 +22,8 @@ pub fn scan(file: FileId, text: &str) -> Scan {
     let mut comments = Vec::new();
     let mut errors = Vec::new();
     let mut open: Vec<(u8, usize)> = Vec::new();
+    // `else if`s inside each open bracket (and at the top): a chain nests one level per `if`.
+    let mut else_ifs: Vec<usize> = vec![0];
     let span = |start: usize, end: usize| Span::new(file, start, end);
     let mut i = 0;
     while i < bytes.len() {
@@ -58,8 +65,31 @@ pub fn scan(file: FileId, text: &str) -> Scan {
                     }
                 }
             }
+            b'e' if is_else_if(text, i) => {
+                let count = else_ifs.last_mut().expect("one count per open bracket, and the top");
+                *count += 1;
+                if *count > crate::parse::MAX_EXPR_DEPTH {
+                    errors.push(
+                        Diagnostic::new(ErrorKind::ExprTooDeep { limit: crate::parse::MAX_EXPR_DEPTH }, span(i, i + 4))
+                            .help(
+                                "an `else if` chain nests one level per `if`: look the value up instead, or split it",
+                            ),
+                    );
+                    return Scan { comments, errors };
+                }
+                i += 4;
+            }
             c @ (b'(' | b'[' | b'{') => {
                 open.push((c, i));
+                else_ifs.push(0);
+                if open.len() > MAX_NESTING {
+                    errors.push(
+                        Diagnostic::new(ErrorKind::TooDeep { limit: MAX_NESTING }, span(i, i + 1)).help(
+                            "give an inner part a name (`let`, or a line of its own in a model) and use the name",
+                        ),
+                    );
+                    return Scan { comments, errors };
+                }
                 i += 1;
             }
             c @ (b')' | b']' | b'}') => {
@@ -71,6 +101,7 @@ pub fn scan(file: FileId, text: &str) -> Scan {
                 match open.last() {
                     Some(&(o, _)) if o == want => {
                         open.pop();
+                        else_ifs.pop();
                     }
                     Some(&(o, at)) => {
                         errors.push(
@@ -105,4 +136,15 @@ fn closer(open: u8) -> char {
         b'[' => ']',
         _ => '}',
     }
+}
+
+/// Whether `else` followed by `if` (as words) starts at byte `i`.
+fn is_else_if(text: &str, i: usize) -> bool {
+    let word = |c: u8| c == b'_' || c.is_ascii_alphanumeric();
+    let bytes = text.as_bytes();
+    if !text[i..].starts_with("else") || (i > 0 && word(bytes[i - 1])) {
+        return false;
+    }
+    let rest = text[i + 4..].trim_start();
+    rest.len() < text.len() - i - 4 && rest.starts_with("if") && !rest.as_bytes().get(2).is_some_and(|&c| word(c))
 }

@@ -11,7 +11,9 @@ use dsl::reward::{RExpr, RExprKind, ROp, RType, RewardFn};
 use crate::ir_error::IrError;
 
 /// Deepest expression nesting accepted; keeps every recursive pass far from stack exhaustion.
-pub(crate) const MAX_DEPTH: usize = 200;
+/// Above what the dsl's checker can produce (its trees are at most [`dsl::MAX_EXPR_DEPTH`]
+/// deep, and a conversion to float may wrap each level), so only hand-built trees meet it.
+pub(crate) const MAX_DEPTH: usize = 2 * dsl::MAX_EXPR_DEPTH + 8;
 
 /// What the compiler needs besides the tree: the type of each `let` slot.
 #[derive(Debug, Clone)]

@@ -25,6 +25,8 @@ use crate::store::Store;
 const EXIT_FAILED: u8 = 1;
 /// Exit status of a run stopped by Ctrl-C (128 + SIGINT).
 const EXIT_INTERRUPTED: u8 = 130;
+/// The stack of the runtime's threads (the main thread's size on Linux).
+const WORKER_STACK: usize = 8 << 20;
 
 /// The workflow a command works on, its param overrides, and its run dir.
 #[derive(clap::Args)]
@@ -109,7 +111,13 @@ pub fn prepare(
 }
 
 pub fn run(args: Args) -> ExitCode {
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a tokio runtime");
+    // Workers get the main thread's 8 MiB stack: loops check agents' proposals on them, and the
+    // front end's nesting limits are sized for it (tests/deep_input.rs).
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_stack_size(WORKER_STACK)
+        .build()
+        .expect("a tokio runtime");
     // Listen for Ctrl-C and SIGTERM before anything else: compiling a large workflow and opening
     // the journal take a while, and a signal before the handler exists would kill the process
     // outright.
