@@ -106,3 +106,83 @@ fn stops_the_run(signal: &str, code: i32) {
     dir.status(["run", "w.evo", "-q"], 0);
     assert_eq!(final_state(&dir).0.lines().count(), 7);
 }
+
+const ONLINE: &str = r#"use std::sim::{logs, satisfaction}
+use std::data::{random_split}
+use std::loops::{offline, top, online}
+
+dataset events = logs(users: 300, items: 80, days: 3, seed: 5)
+let split = random_split(events, valid: 0.1, test: 0.1, seed: 5)
+
+model mf {
+  input user: id, item: id
+  score = dot(embed(user, 16), embed(item, 16))
+}
+
+model wider {
+  input user: id, item: id
+  score = dot(embed(user, 32), embed(item, 32))
+}
+
+let fast = offline(
+  baseline: { model: mf, optimizer: adam(lr: 0.01) },
+  data: split,
+  candidates: [{ model: wider, optimizer: adam(lr: 0.01) }],
+  epochs: 2,
+  seed: 5,
+)
+
+let slow = online(
+  candidates: top(fast, k: 1),
+  env: satisfaction(users: 2000, items: 80, seed: 5, days: 40),
+  primary: return_rate,
+  traffic: 20%,
+)
+"#;
+
+/// The simulated days an online study ran, in order, from `run --json` progress events.
+fn simulated_days(stdout: &str) -> Vec<u64> {
+    support::events(stdout)
+        .iter()
+        .filter(|e| e["event"] == "step_progress" && e["node"] == "slow")
+        .filter_map(|e| e["message"].as_str()?.strip_prefix("simulated day ")?.parse().ok())
+        .collect()
+}
+
+#[test]
+fn a_killed_online_study_resumes_at_the_next_simulated_day() {
+    let reference = Dir::new();
+    reference.file("w.evo", ONLINE);
+    let out = reference.status(["run", "w.evo", "--json"], 0);
+    assert_eq!(simulated_days(&out.stdout), (1..=40).collect::<Vec<_>>());
+    let decisions =
+        |dir: &Dir| sql(dir, "SELECT experiment_key, decision, round(delta, 9), round(ci_low, 9) FROM decisions");
+
+    let dir = Dir::new();
+    dir.file("w.evo", ONLINE);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_evoflow"))
+        .args(["run", "w.evo", "--json"])
+        .current_dir(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut seen = String::new();
+    for line in lines {
+        let line = line.unwrap();
+        seen.push_str(&line);
+        seen.push('\n');
+        if simulated_days(&line).first().is_some_and(|&d| d >= 10) {
+            break;
+        }
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let killed_at = *simulated_days(&seen).last().expect("the study had started");
+    let out = dir.status(["run", "w.evo", "--json"], 0);
+    let resumed = simulated_days(&out.stdout);
+    assert_eq!(resumed.first().copied(), Some(killed_at + 1), "the resumed study starts after the last saved day");
+    assert_eq!(resumed.last().copied(), Some(40));
+    assert_eq!(decisions(&dir), decisions(&reference), "the resumed study decides as the uninterrupted one");
+}

@@ -65,12 +65,13 @@ impl Table {
         out
     }
 
-    /// RFC 4180 CSV with a header line; nulls are empty fields, nested values are JSON text.
+    /// CSV with a header line, quoted as RFC 4180 says, lines ended by `\n` as DuckDB's own
+    /// `COPY` and Unix tools write them; nulls are empty fields, nested values are JSON text.
     pub fn to_csv(&self) -> String {
         let mut out = String::new();
         let header: Vec<String> = self.columns.iter().map(|c| csv_field(c)).collect();
         out.push_str(&header.join(","));
-        out.push_str("\r\n");
+        out.push('\n');
         for row in &self.rows {
             let fields: Vec<String> = row
                 .iter()
@@ -80,7 +81,7 @@ impl Table {
                 })
                 .collect();
             out.push_str(&fields.join(","));
-            out.push_str("\r\n");
+            out.push('\n');
         }
         out
     }
@@ -249,6 +250,6 @@ mod tests {
             note: Some("cut".into()),
         };
         assert_eq!(t.to_text(), "name | n\n-----+------\na\\nb |     5\nNULL | 12345\n(2 rows)\ncut\n");
-        assert_eq!(t.to_csv(), "name,n\r\n\"a\nb\",5\r\n,12345\r\n");
+        assert_eq!(t.to_csv(), "name,n\n\"a\nb\",5\n,12345\n");
     }
 }

@@ -111,7 +111,7 @@ fn tables_render_as_text_csv_and_json() {
         t.to_text(),
         "id | workflow | note\n---+----------+-----\n 1 | wf0      | NULL\n 2 | wf1      | NULL\n(2 rows)\n"
     );
-    assert_eq!(t.to_csv(), "id,workflow,note\r\n1,wf0,\r\n2,wf1,\r\n");
+    assert_eq!(t.to_csv(), "id,workflow,note\n1,wf0,\n2,wf1,\n");
     let parsed: serde_json::Value = serde_json::from_str(&t.to_json()).unwrap();
     assert_eq!(
         parsed,

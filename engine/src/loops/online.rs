@@ -253,8 +253,9 @@ async fn simulate(
     while !experiment.is_finished() {
         let day = tokio::task::block_in_place(|| experiment.step_day())
             .map_err(|e| StepError::permanent(StepErrorKind::Simulation, e.to_string()))?;
-        ctx.progress.report(u64::from(experiment.day()), u64::from(days), &format!("simulated day {}", day + 1));
+        // Saved before it is reported: a day the progress names is a day a resume will not redo.
         save_state(state_path, experiment.state())?;
+        ctx.progress.report(u64::from(experiment.day()), u64::from(days), &format!("simulated day {}", day + 1));
     }
     let last = days.saturating_sub(1);
     // What is known at the end of the last day: a return of the last days is not known yet.
