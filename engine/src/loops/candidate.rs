@@ -13,7 +13,7 @@ use indexmap::IndexMap;
 
 use crate::fs_loader::FsLoader;
 use crate::steps::{KeyArgs, Step, StepContext, StepError, StepErrorKind};
-use crate::training::{train_candidate, TrainFailure, TrainRequest};
+use crate::training::{train_candidate, TrainFailure, TrainReport, TrainRequest};
 
 /// The step's name in the graph and the journal.
 pub const CANDIDATE_STEP: &str = "std::loops::candidate";
@@ -184,20 +184,48 @@ impl Step for TrainCandidate {
         })
         .await
         .map_err(|e| StepError::permanent(StepErrorKind::Internal, format!("the training thread failed: {e}")))?;
-        match report {
-            Ok(report) => {
-                serde_json::to_value(&report).map_err(|e| StepError::permanent(StepErrorKind::Internal, e.to_string()))
-            }
-            // An I/O or libtorch hiccup may pass; the other failures are the candidate's own.
-            Err(TrainFailure::Internal(message)) => Err(StepError::transient(StepErrorKind::Training, message)),
-            // A candidate that cannot train is a result of the loop, not an error of the run:
-            // the loop journals the reason and goes on (and a re-run need not retrain it).
-            Err(failure) => Ok(failed(&failure)),
+        outcome(report)
+    }
+}
+
+/// A candidate's training as the step's result: a report, a failure that is the candidate's own
+/// (journaled by the loop, cached, not retried), or an error of the machine (not cached).
+fn outcome(report: Result<TrainReport, TrainFailure>) -> Result<serde_json::Value, StepError> {
+    match report {
+        Ok(report) => {
+            serde_json::to_value(&report).map_err(|e| StepError::permanent(StepErrorKind::Internal, e.to_string()))
         }
+        // A full disk or a failing device says nothing of the candidate: the step fails (and is
+        // retried) rather than caching "failed" for a candidate a later run could train.
+        Err(failure) if failure.is_environmental() => Err(StepError::transient(StepErrorKind::Io, failure.to_string())),
+        // An I/O or libtorch hiccup may pass; the other failures are the candidate's own.
+        Err(TrainFailure::Internal(message)) => Err(StepError::transient(StepErrorKind::Training, message)),
+        // A candidate that cannot train is a result of the loop, not an error of the run:
+        // the loop journals the reason and goes on (and a re-run need not retrain it).
+        Err(failure) => Ok(failed(&failure)),
     }
 }
 
 /// The output of a candidate that did not train.
 fn failed(failure: &TrainFailure) -> serde_json::Value {
     serde_json::json!({ "failed": failure.kind(), "reason": failure.to_string() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_disk_fails_the_step_instead_of_caching_a_failed_candidate() {
+        let full = TrainFailure::Reward("writing the scored rows: No space left on device (os error 28)".into());
+        let err = outcome(Err(full)).expect_err("not a result of the candidate");
+        assert_eq!((err.kind, err.class), (StepErrorKind::Io, crate::steps::ErrorClass::Transient));
+        let eio = TrainFailure::BadData("IO Error: Could not read file: Input/output error".into());
+        assert_eq!(outcome(Err(eio)).unwrap_err().kind, StepErrorKind::Io);
+        // The candidate's own failures stay results of the loop.
+        let own = outcome(Err(TrainFailure::Diverged { epoch: 3 })).unwrap();
+        assert_eq!(own["failed"], "diverged");
+        let bad = outcome(Err(TrainFailure::BadData("the split has no positives".into()))).unwrap();
+        assert_eq!(bad["failed"], "bad_data");
+    }
 }

@@ -42,6 +42,22 @@ pub enum TrainFailure {
 }
 
 impl TrainFailure {
+    /// Whether the machine failed, not the candidate: a full disk or quota, a failing or
+    /// read-only device, no file handles (running out of memory is left to the candidate: a
+    /// model too large fails the same way every time). The messages come through libtorch, DuckDB
+    /// and std as text, so they are recognised by the operating system's own wording.
+    pub fn is_environmental(&self) -> bool {
+        const FAULTS: &[&str] = &[
+            "No space left on device",
+            "Disk quota exceeded",
+            "Input/output error",
+            "Read-only file system",
+            "Too many open files",
+        ];
+        let text = self.to_string();
+        FAULTS.iter().any(|f| text.contains(f))
+    }
+
     /// A short machine-readable kind: `diverged`, `too_slow`, `bad_data`, `reward`,
     /// `model_build`, `config`, `internal`.
     pub fn kind(&self) -> &'static str {
