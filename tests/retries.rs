@@ -55,6 +55,27 @@ fn a_timeout_is_enforced() {
     assert!(run_finished["wall_ms"].as_u64().unwrap() < 3000, "it did not wait for the sleep: {run_finished}");
 }
 
+#[test]
+fn a_timed_out_training_stops_instead_of_training_on_for_nobody() {
+    // Minutes of training (1,000 epochs, no early stopping) under a 2 s timeout: before, the
+    // attempt was abandoned but its thread trained on, and the process waited for it to end.
+    let started = std::time::Instant::now();
+    let out = Test::new()
+        .file(
+            "t.evo",
+            "use std::sim::{logs}\nuse std::data::{random_split}\nuse std::models::{two_tower}\nuse std::train::{train}\n\
+             dataset events = logs(users: 2000, items: 400, days: 6, seed: 1)\n\
+             let split = random_split(events, valid: 0.1, test: 0.1, seed: 1)\n\
+             let model = train(two_tower, split, epochs: 1000, patience: 0) with { timeout: 2s }\n",
+        )
+        .args(["run", "t.evo", "--json"])
+        .status(1);
+    let finished = events(&out.stdout).into_iter().find(|e| e["event"] == "step_finished" && e["node"] == "model");
+    assert_eq!(finished.unwrap()["code"], "step::timeout");
+    let elapsed = started.elapsed();
+    assert!(elapsed.as_secs() < 60, "the process ended {elapsed:?} after it started");
+}
+
 // `bad` waits for `gate`, so `slow` has surely started when it fails (without the gate, the
 // scheduler could see `bad` fail before it started `slow`: 2 runs in 5 failed so on a busy machine).
 const STRATEGY: &str = r#"use std::debug::{sleep, flaky}

@@ -115,6 +115,9 @@ impl Core {
         step: Arc<dyn crate::steps::Step>,
     ) -> Result<(Arc<WorkDir>, serde_json::Value), StepError> {
         let out_dir = Arc::new(self.store.work_dir(&node.id));
+        // Dropped with this future, whether it ends, times out or the run stops: threads the
+        // step started see the flag and stop instead of working on for nobody.
+        let cancel = CancelOnDrop(Arc::new(std::sync::atomic::AtomicBool::new(false)));
         let ctx = StepContext {
             program: self.program.clone(),
             args: node.args.clone(),
@@ -124,6 +127,7 @@ impl Core {
             progress: self.events.progress(&node.id),
             spawner: Spawner::new(self.clone(), node.id.clone()),
             run: self.run.clone(),
+            cancel: cancel.0.clone(),
         };
         let run = step.run(ctx);
         let result = if node.options.timeout_ms > 0 {
@@ -282,5 +286,14 @@ pub fn child_node(parent: &str, name: &str, step: &str, args: IndexMap<String, V
         options: dsl::program::StepOptions { on_error: "terminate".into(), ..Default::default() },
         blocks: IndexMap::new(),
         span: dsl::Span::default(),
+    }
+}
+
+/// Sets its flag when dropped: an attempt's work on other threads stops with the attempt.
+struct CancelOnDrop(Arc<std::sync::atomic::AtomicBool>);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, std::sync::atomic::Ordering::Relaxed);
     }
 }

@@ -174,6 +174,7 @@ impl Step for TrainCandidate {
         req.device = ctx.str("device")?.to_string();
         let limit = ctx.float("max_seconds")?;
         req.max_train_seconds = (limit > 0.0).then_some(limit);
+        req.cancel = Some(ctx.cancel.clone());
         let out = ctx.out_dir()?.to_path_buf();
         let progress = ctx.progress.clone();
         let epochs = req.epochs as u64;

@@ -97,6 +97,9 @@ pub struct StepContext {
     pub spawner: Spawner,
     /// The run around the step: workflow, run dir, journal.
     pub run: Arc<run_info::RunInfo>,
+    /// Set once this attempt is abandoned (its timeout passed, the run was stopped): work on
+    /// other threads (training) watches it and stops.
+    pub cancel: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl StepContext {

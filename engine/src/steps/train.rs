@@ -47,6 +47,7 @@ fn request(ctx: &StepContext) -> Result<TrainRequest, StepError> {
     };
     let split = ctx.input("data")?.dir.clone();
     let mut req = TrainRequest::new(ctx.program.clone(), model, split);
+    req.cancel = Some(ctx.cancel.clone());
     req.scratch = ctx.run.run_dir.join("tmp");
     if let Some(v) = ctx.args.get("optimizer") {
         req.optimizer = v.clone();

@@ -128,6 +128,9 @@ pub fn train_candidate(
     let prep = prepare(req, &out_dir.join(".scratch"))?;
     let _ = std::fs::remove_dir_all(out_dir.join(".scratch"));
     let mut trainer = Trainer::new(def, &prep.data, cfg, prep.device)?;
+    if let Some(flag) = &req.cancel {
+        trainer.cancel_on(flag.clone());
+    }
     let train_start = Instant::now();
     while !trainer.done() {
         let log = trainer.run_epoch()?;
@@ -251,7 +254,12 @@ pub fn compute_eval(req: &TrainRequest) -> Result<f64, TrainFailure> {
     let scratch = req.scratch_dir()?;
     let prep = prepare(req, scratch.path())?;
     drop(scratch);
-    let trained = trainer::train(def, &prep.data, &cfg, prep.device)?;
+    let mut trainer = Trainer::new(def, &prep.data, cfg, prep.device)?;
+    if let Some(flag) = &req.cancel {
+        trainer.cancel_on(flag.clone());
+    }
+    trainer.run(None)?;
+    let trained = trainer.finish()?;
     let features = FeatureTensors::new(&prep.data, prep.device);
     let m = evaluate(&trained.model, &prep.data, &features, Split::Valid, Ranking::Full, &[metric.cutoff()], "")
         .map_err(|e| TrainFailure::ModelBuild(e.to_string()))?;

@@ -82,6 +82,9 @@ impl From<TrainError> for TrainFailure {
             TrainError::Model(m) => TrainFailure::ModelBuild(m.to_string()),
             TrainError::Data(d) => d.into(),
             TrainError::Checkpoint(m) => TrainFailure::Internal(format!("checkpoint: {m}")),
+            TrainError::Cancelled => {
+                TrainFailure::Internal("cancelled: the step timed out or the run was stopped".into())
+            }
             TrainError::Torch(t) => TrainFailure::Internal(format!("libtorch: {t}")),
         }
     }

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use dsl::builtins::{self, PRELUDE};
@@ -51,6 +52,9 @@ pub struct TrainRequest {
     pub device: String,
     /// Fail with [`TrainFailure::TooSlow`] when the run would take longer than this.
     pub max_train_seconds: Option<f64>,
+    /// Set when the step that asked for this training is abandoned (its timeout, Ctrl-C):
+    /// training stops at the next batch with a `cancelled` failure.
+    pub cancel: Option<Arc<AtomicBool>>,
     /// Where probes put scratch files, each in a folder of its own made there: the run dir's
     /// `tmp` in a run (the system's temporary folder by default).
     pub scratch: PathBuf,
@@ -75,6 +79,7 @@ impl TrainRequest {
             seed: 0,
             device: "auto".into(),
             max_train_seconds: None,
+            cancel: None,
             scratch: std::env::temp_dir(),
         }
     }

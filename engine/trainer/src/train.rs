@@ -8,6 +8,8 @@
 //! re-seeded every epoch; it is the one part shared with other trainings in the same process.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Instant;
 
 use rand::seq::SliceRandom;
@@ -45,6 +47,9 @@ pub enum TrainError {
     /// A checkpoint could not be written or read.
     #[error("checkpoint: {0}")]
     Checkpoint(String),
+    /// Whoever started the run asked it to stop (a step's timeout, Ctrl-C).
+    #[error("cancelled")]
+    Cancelled,
     /// libtorch reported an error.
     #[error("libtorch: {0}")]
     Torch(#[from] tch::TchError),
@@ -214,6 +219,8 @@ pub struct Trainer<'d> {
     /// Every step's loss, kept only for `compute_loss` curves.
     pub(crate) step_losses: Vec<f64>,
     record_steps: bool,
+    /// Set by another thread to stop training at the next batch.
+    cancel: Option<Arc<AtomicBool>>,
 }
 
 impl<'d> Trainer<'d> {
@@ -252,7 +259,21 @@ impl<'d> Trainer<'d> {
             last_valid: None,
             step_losses: Vec::new(),
             record_steps: false,
+            cancel: None,
         })
+    }
+
+    /// Stops training with [`TrainError::Cancelled`] at the next batch once `flag` is set: a
+    /// step that timed out or was interrupted lets its thread go within a batch, not an epoch.
+    pub fn cancel_on(&mut self, flag: Arc<AtomicBool>) {
+        self.cancel = Some(flag);
+    }
+
+    fn cancelled(&self) -> Result<(), TrainError> {
+        match &self.cancel {
+            Some(flag) if flag.load(Ordering::Relaxed) => Err(TrainError::Cancelled),
+            _ => Ok(()),
+        }
     }
 
     /// The model as trained so far.
@@ -308,6 +329,7 @@ impl<'d> Trainer<'d> {
         let (mut loss_sum, mut loss_count) = (0.0, 0usize);
         let mut lr = self.cfg.optimizer.lr;
         for b in 0..steps {
+            self.cancelled()?;
             let from = (b * self.cfg.batch_size) as i64;
             let len = (self.cfg.batch_size as i64).min(perm.len() as i64 - from);
             if len <= 0 {
@@ -331,6 +353,7 @@ impl<'d> Trainer<'d> {
             }
         }
         self.check_weights(epoch)?;
+        self.cancelled()?;
         let train_seconds = start.elapsed().as_secs_f64();
         let mut valid = None;
         if self.cfg.eval_every > 0 && (epoch + 1) % self.cfg.eval_every == 0 && !self.data.valid.is_empty() {
