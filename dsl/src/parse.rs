@@ -117,7 +117,7 @@ struct Walker<'t> {
 /// Deepest expression tree accepted. Operator chains nest without brackets (`a + b + ...` is
 /// as deep as it is long), and every later pass (checking, formatting, the reward sandbox)
 /// recurses on the tree, so it is bounded here, where the tree is built, with a located error.
-pub const MAX_EXPR_DEPTH: usize = 256;
+pub const MAX_EXPR_DEPTH: usize = 128;
 
 impl Walker<'_> {
     /// Enters `levels` more levels of expression nesting; `false` (after reporting it once) when
