@@ -186,3 +186,90 @@ fn a_killed_online_study_resumes_at_the_next_simulated_day() {
     assert_eq!(resumed.last().copied(), Some(40));
     assert_eq!(decisions(&dir), decisions(&reference), "the resumed study decides as the uninterrupted one");
 }
+
+const LOOPS: &str = r#"use std::sim::{logs, satisfaction}
+use std::data::{random_split}
+use std::personas::{optimizer, architecture}
+use std::loops::{offline, top, online}
+
+dataset events = logs(users: 300, items: 80, days: 3, seed: 5)
+let split = random_split(events, valid: 0.1, test: 0.1, seed: 5)
+
+model mf {
+  input user: id, item: id
+  score = dot(embed(user, 16), embed(item, 16))
+}
+
+optimizer opt = adam(lr: 0.01)
+
+let fast = offline(
+  baseline: { model: mf, optimizer: opt },
+  data: split,
+  personas: [optimizer, architecture],
+  quota: { explore: 2, exploit: 1, innovate: 0 },
+  budget: 8,
+  rounds: 2,
+  epochs: 2,
+  seed: 5,
+)
+
+let slow = online(
+  candidates: top(fast, k: 2),
+  env: satisfaction(users: 1000, items: 80, seed: 5, days: 12),
+  primary: return_rate,
+  traffic: 20%,
+)
+"#;
+
+/// What the loops leave in the journal: every experiment with its score, every decision.
+fn loop_results(dir: &Dir) -> (String, String) {
+    let experiments = sql(dir, "SELECT key, status, round(offline_score, 9) FROM experiments ORDER BY key");
+    let decisions =
+        sql(dir, "SELECT experiment_key, decision, round(delta, 9), round(ci_low, 9) FROM decisions ORDER BY 1");
+    (experiments, decisions)
+}
+
+/// Whether a `run --json` line marks a moment to kill at: a step finished, or a simulated day.
+fn kill_point(line: &str) -> bool {
+    line.contains("\"step_finished\"") || line.contains("simulated day")
+}
+
+#[test]
+fn loops_killed_anywhere_resume_to_the_uninterrupted_runs_experiments_and_decisions() {
+    let reference = Dir::new();
+    reference.file("w.evo", LOOPS);
+    let out = reference.status(["run", "w.evo", "--json"], 0);
+    let expected = loop_results(&reference);
+    assert!(expected.0.lines().count() >= 5, "a header, the baseline and candidates: {}", expected.0);
+    // Every step's end and every simulated day: inside offline (between its candidates),
+    // top and every phase of online.
+    let points = out.stdout.lines().filter(|l| kill_point(l)).count();
+    assert!(points >= 20, "only {points} moments to kill at");
+    for k in 1..points {
+        let dir = Dir::new();
+        dir.file("w.evo", LOOPS);
+        let mut child = Command::new(env!("CARGO_BIN_EXE_evoflow"))
+            .args(["run", "w.evo", "--json"])
+            .current_dir(dir.path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut seen = 0;
+        for line in BufReader::new(child.stdout.take().unwrap()).lines() {
+            seen += usize::from(kill_point(&line.unwrap()));
+            if seen == k {
+                break;
+            }
+        }
+        // Right at the moment, or once what follows it (a journaled experiment, the next
+        // proposal) has had time to happen.
+        if k % 2 == 1 {
+            std::thread::sleep(Duration::from_millis(120));
+        }
+        child.kill().unwrap();
+        child.wait().unwrap();
+        dir.status(["run", "w.evo", "-q"], 0);
+        assert_eq!(loop_results(&dir), expected, "killed after moment {k} of {points}");
+    }
+}

@@ -10,8 +10,8 @@ use crate::journal_recorder::JournalRecorder;
 use crate::steps::run_info::{JournalAccess, ToolCall};
 
 impl JournalAccess for JournalRecorder {
-    fn experiments(&self) -> Result<Vec<ExperimentRecord>, String> {
-        self.call(|journal| journal.experiments().map_err(|e| e.to_string()))
+    fn settled_experiments(&self) -> Result<Vec<ExperimentRecord>, String> {
+        self.call(|journal| journal.settled_experiments().map_err(|e| e.to_string()))
     }
 
     fn record_experiment(&self, record: ExperimentRecord) -> Result<(), String> {

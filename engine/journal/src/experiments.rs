@@ -250,13 +250,25 @@ impl JournalTx<'_> {
 impl Journal {
     /// Every journaled experiment, oldest first.
     pub fn experiments(&self) -> Result<Vec<ExperimentRecord>> {
-        let mut stmt = self.conn.prepare(
+        self.experiments_where("TRUE")
+    }
+
+    /// The experiments of runs that succeeded, oldest first: what a loop starts from. A killed,
+    /// failed or still running run's experiments are partial work, and a loop that saw them
+    /// would propose differently when it resumes than it did the first time; once the run
+    /// that resumes it succeeds, its experiments are settled too.
+    pub fn settled_experiments(&self) -> Result<Vec<ExperimentRecord>> {
+        self.experiments_where("(e.run_id IS NULL OR e.run_id IN (SELECT id FROM runs WHERE status = 'succeeded'))")
+    }
+
+    fn experiments_where(&self, condition: &str) -> Result<Vec<ExperimentRecord>> {
+        let mut stmt = self.conn.prepare(&format!(
             "SELECT e.key, e.run_id, p.key, e.round, e.persona, e.kind, e.operator, e.explanation,
                     e.delta::VARCHAR, e.program_hash, e.status, e.reason, e.offline_metrics::VARCHAR,
                     e.offline_score, e.online_metrics::VARCHAR, e.cost::VARCHAR, e.test_score
              FROM experiments e LEFT JOIN experiments p ON p.id = e.parent_id
-             WHERE e.key IS NOT NULL ORDER BY e.id",
-        )?;
+             WHERE e.key IS NOT NULL AND {condition} ORDER BY e.id"
+        ))?;
         let json = |s: Option<String>| s.and_then(|s| serde_json::from_str(&s).ok());
         let rows = stmt.query_map([], |row| {
             Ok(ExperimentRecord {

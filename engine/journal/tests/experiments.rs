@@ -128,3 +128,33 @@ fn llm_and_tool_calls_point_at_their_experiment() {
     let status: String = journal.connection().query_row("SELECT status FROM tool_calls", [], |r| r.get(0)).unwrap();
     assert_eq!(status, "failed");
 }
+
+#[test]
+fn a_loops_history_is_the_experiments_of_runs_that_succeeded() {
+    use journal::{RunStart, RunStatus};
+    let mut journal = Journal::open_in_memory().unwrap();
+    let mut run = |journal: &mut Journal, key: &str, status: Option<RunStatus>| {
+        let start = RunStart {
+            workflow: "w".into(),
+            file: "w.evo".into(),
+            params: serde_json::json!({}),
+            evoflow_version: "test".into(),
+        };
+        let id = journal.begin_run(start).unwrap();
+        let mut e = experiment(key, "trained");
+        e.run_id = Some(id);
+        journal.transaction(|tx| tx.upsert_experiment(&e)).unwrap();
+        if let Some(status) = status {
+            journal.finish_run(id, status).unwrap();
+        }
+    };
+    run(&mut journal, "settled", Some(RunStatus::Succeeded));
+    run(&mut journal, "killed", Some(RunStatus::Interrupted));
+    run(&mut journal, "failed", Some(RunStatus::Failed));
+    run(&mut journal, "running", None);
+    let keys = |rows: Vec<ExperimentRecord>| rows.into_iter().map(|e| e.key).collect::<Vec<_>>();
+    assert_eq!(keys(journal.experiments().unwrap()), ["settled", "killed", "failed", "running"]);
+    // A killed, failed or running run's experiments are partial work: a loop resumed after
+    // them must propose what it did the first time, so it does not see them.
+    assert_eq!(keys(journal.settled_experiments().unwrap()), ["settled"]);
+}

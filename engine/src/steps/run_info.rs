@@ -30,8 +30,9 @@ impl RunInfo {
 
 /// The journal as steps see it: the loops' records, and guarded read-only queries.
 pub trait JournalAccess: Send + Sync {
-    /// Every journaled experiment, oldest first (earlier runs included).
-    fn experiments(&self) -> Result<Vec<ExperimentRecord>, String>;
+    /// The experiments of runs that succeeded, oldest first: a loop's history. Partial work of a
+    /// killed or failed run is left out, so a resumed loop proposes what it did the first time.
+    fn settled_experiments(&self) -> Result<Vec<ExperimentRecord>, String>;
     /// Records (or updates) an experiment.
     fn record_experiment(&self, record: ExperimentRecord) -> Result<(), String>;
     /// Records (or rewrites) online values.

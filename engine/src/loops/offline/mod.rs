@@ -134,7 +134,7 @@ impl Loop {
             })
             .collect::<Result<Vec<_>, _>>()?;
         let personas = personas.into_iter().filter(|p| p.enabled).collect();
-        let past = run.journal.experiments().map_err(|e| StepError::transient(StepErrorKind::Journal, e))?;
+        let past = run.journal.settled_experiments().map_err(|e| StepError::transient(StepErrorKind::Journal, e))?;
         let tag = settings_tag(&args, &split);
         let metric = args.settings.metric.to_string();
         let history: Vec<HistoryEntry> =
