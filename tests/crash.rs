@@ -33,6 +33,19 @@ fn final_state(dir: &Dir) -> (String, String) {
     (outputs, artifacts)
 }
 
+/// `evoflow run w.evo --json` in `dir`, and the lines of its events as they come.
+fn spawn_json(dir: &Dir) -> (std::process::Child, std::io::Lines<BufReader<std::process::ChildStdout>>) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_evoflow"))
+        .args(["run", "w.evo", "--json"])
+        .current_dir(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    (child, lines)
+}
+
 fn spawn(dir: &Dir) -> std::process::Child {
     Command::new(env!("CARGO_BIN_EXE_evoflow"))
         .args(["run", "w.evo", "-q", "--jobs", "4"])
@@ -107,8 +120,10 @@ fn stops_the_run(signal: &str, code: i32) {
     assert_eq!(final_state(&dir).0.lines().count(), 7);
 }
 
-const ONLINE: &str = r#"use std::sim::{logs, satisfaction}
+/// Simulated events, a split and a small model: what the loop workflows below start from.
+const DATA: &str = r#"use std::sim::{logs, satisfaction}
 use std::data::{random_split}
+use std::personas::{optimizer, architecture}
 use std::loops::{offline, top, online}
 
 dataset events = logs(users: 300, items: 80, days: 3, seed: 5)
@@ -118,7 +133,9 @@ model mf {
   input user: id, item: id
   score = dot(embed(user, 16), embed(item, 16))
 }
+"#;
 
+const ONLINE: &str = r#"
 model wider {
   input user: id, item: id
   score = dot(embed(user, 32), embed(item, 32))
@@ -152,22 +169,15 @@ fn simulated_days(stdout: &str) -> Vec<u64> {
 #[test]
 fn a_killed_online_study_resumes_at_the_next_simulated_day() {
     let reference = Dir::new();
-    reference.file("w.evo", ONLINE);
+    reference.file("w.evo", &format!("{DATA}{ONLINE}"));
     let out = reference.status(["run", "w.evo", "--json"], 0);
     assert_eq!(simulated_days(&out.stdout), (1..=40).collect::<Vec<_>>());
     let decisions =
         |dir: &Dir| sql(dir, "SELECT experiment_key, decision, round(delta, 9), round(ci_low, 9) FROM decisions");
 
     let dir = Dir::new();
-    dir.file("w.evo", ONLINE);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_evoflow"))
-        .args(["run", "w.evo", "--json"])
-        .current_dir(dir.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    dir.file("w.evo", &format!("{DATA}{ONLINE}"));
+    let (mut child, lines) = spawn_json(&dir);
     let mut seen = String::new();
     for line in lines {
         let line = line.unwrap();
@@ -187,19 +197,7 @@ fn a_killed_online_study_resumes_at_the_next_simulated_day() {
     assert_eq!(decisions(&dir), decisions(&reference), "the resumed study decides as the uninterrupted one");
 }
 
-const LOOPS: &str = r#"use std::sim::{logs, satisfaction}
-use std::data::{random_split}
-use std::personas::{optimizer, architecture}
-use std::loops::{offline, top, online}
-
-dataset events = logs(users: 300, items: 80, days: 3, seed: 5)
-let split = random_split(events, valid: 0.1, test: 0.1, seed: 5)
-
-model mf {
-  input user: id, item: id
-  score = dot(embed(user, 16), embed(item, 16))
-}
-
+const LOOPS: &str = r#"
 optimizer opt = adam(lr: 0.01)
 
 let fast = offline(
@@ -237,7 +235,7 @@ fn kill_point(line: &str) -> bool {
 #[test]
 fn loops_killed_anywhere_resume_to_the_uninterrupted_runs_experiments_and_decisions() {
     let reference = Dir::new();
-    reference.file("w.evo", LOOPS);
+    reference.file("w.evo", &format!("{DATA}{LOOPS}"));
     let out = reference.status(["run", "w.evo", "--json"], 0);
     let expected = loop_results(&reference);
     assert!(expected.0.lines().count() >= 5, "a header, the baseline and candidates: {}", expected.0);
@@ -247,16 +245,10 @@ fn loops_killed_anywhere_resume_to_the_uninterrupted_runs_experiments_and_decisi
     assert!(points >= 20, "only {points} moments to kill at");
     for k in 1..points {
         let dir = Dir::new();
-        dir.file("w.evo", LOOPS);
-        let mut child = Command::new(env!("CARGO_BIN_EXE_evoflow"))
-            .args(["run", "w.evo", "--json"])
-            .current_dir(dir.path())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+        dir.file("w.evo", &format!("{DATA}{LOOPS}"));
+        let (mut child, lines) = spawn_json(&dir);
         let mut seen = 0;
-        for line in BufReader::new(child.stdout.take().unwrap()).lines() {
+        for line in lines {
             seen += usize::from(kill_point(&line.unwrap()));
             if seen == k {
                 break;

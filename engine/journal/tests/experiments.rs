@@ -133,7 +133,7 @@ fn llm_and_tool_calls_point_at_their_experiment() {
 fn a_loops_history_is_the_experiments_of_runs_that_succeeded() {
     use journal::{RunStart, RunStatus};
     let mut journal = Journal::open_in_memory().unwrap();
-    let mut run = |journal: &mut Journal, key: &str, status: Option<RunStatus>| {
+    let run = |journal: &mut Journal, key: &str, status: Option<RunStatus>| {
         let start = RunStart {
             workflow: "w".into(),
             file: "w.evo".into(),
