@@ -147,3 +147,44 @@ fn a_persona_prompt_template_change_reruns_the_steps_that_use_the_persona() {
     dir.file("tune.j2", "Tune the optimizer of {{ baseline }}; keep the learning rate small.\n");
     assert_eq!(ran(&dir.status(["run", "p.evo", "--json"], 0).stdout), ["m"], "the template is in the key");
 }
+
+const DATA: &str = r#"use std::sim::{logs}
+use std::data::{random_split}
+
+dataset events = logs(users: 200, items: 50, days: 2, seed: 3)
+let split = random_split(events, valid: 0.1, test: 0.1, seed: 3)
+"#;
+
+#[test]
+fn a_damaged_cached_output_is_named_and_made_again_never_reused() {
+    let dir = Dir::new();
+    dir.file("p.evo", DATA);
+    assert_eq!(run(&dir, &[]), ["events", "split"]);
+    let object = support::output_dir(&dir, "p.evo", "split");
+    let train = object.join("train.parquet");
+    let original = std::fs::read(&train).unwrap();
+    type Damage<'a> = (&'a str, Box<dyn Fn() + 'a>);
+    let damages: [Damage; 3] = [
+        // The same size, one byte flipped: only the bytes can tell.
+        (
+            "its bytes changed",
+            Box::new(|| {
+                let mut bytes = original.clone();
+                bytes[original.len() / 2] ^= 0x55;
+                std::fs::write(&train, bytes).unwrap();
+            }),
+        ),
+        ("bytes, ", Box::new(|| std::fs::write(&train, &original[..100]).unwrap())),
+        ("is missing", Box::new(|| std::fs::remove_file(&train).unwrap())),
+    ];
+    for (said, damage) in damages {
+        damage();
+        let out = dir.status(["run", "p.evo", "--json"], 0);
+        assert_eq!(ran(&out.stdout), ["split"], "{said}: the damaged output is made again");
+        assert!(out.stderr.contains("the cached output of `split` is damaged"), "{}", out.stderr);
+        assert!(out.stderr.contains("train.parquet") && out.stderr.contains(said), "{said}: {}", out.stderr);
+        // Made again from the same inputs: the same content, under the same name.
+        assert_eq!(std::fs::read(&train).unwrap(), original);
+        assert_eq!(run(&dir, &[]), Vec::<String>::new(), "{said}: whole again, it is reused");
+    }
+}

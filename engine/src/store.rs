@@ -15,6 +15,22 @@ use crate::steps::Artifact;
 /// The file in every object that holds the step's description of its output.
 const META: &str = "meta.json";
 
+/// Each folder object's list of its files with their sizes and blake3 hashes, written at commit
+/// so a reused object can be checked. Not part of the content hash (it is derived from it).
+const MANIFEST: &str = ".evoflow-files.json";
+
+/// Objects up to this size are checked byte for byte whenever they are reused; larger ones by
+/// their files' sizes (all of them with `run --verify`).
+pub const VERIFY_CONTENT_UP_TO: u64 = 256 << 20;
+
+/// One file of an object, as committed.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct ManifestFile {
+    path: String,
+    bytes: u64,
+    blake3: String,
+}
+
 /// The object store of one run directory.
 pub struct Store {
     root: PathBuf,
@@ -68,7 +84,9 @@ impl Store {
         }
         let work = &work.path;
         std::fs::write(work.join(META), &meta_bytes)?;
-        let (hash, bytes, files) = hash_dir(work, &meta_bytes)?;
+        let (content, manifest) = hash_dir(work, &meta_bytes)?;
+        let (hash, bytes, files) = content.finish();
+        std::fs::write(work.join(MANIFEST), serde_json::to_vec(&manifest)?)?;
         let dir = dest(&hash);
         if dir.exists() {
             std::fs::remove_dir_all(work)?;
@@ -87,6 +105,53 @@ impl Store {
             None => serde_json::from_slice(&std::fs::read(dir.join(META)).ok()?).ok()?,
         };
         Some(Artifact { hash: hash.to_string(), dir, meta })
+    }
+
+    /// Checks a stored object before it is reused: every committed file is there with its size,
+    /// and (when `content`) its bytes. The error names the damaged file. An inline object has
+    /// no files to check; an object committed before manifests existed is checked by its content
+    /// hash, and gets a manifest when it passes.
+    pub fn verify(&self, artifact: &Artifact, content: bool) -> Result<(), String> {
+        let dir = &artifact.dir;
+        if !dir.is_dir() {
+            return Ok(());
+        }
+        let shown = |rel: &str| format!("`{}`", dir.join(rel).display());
+        let manifest: Vec<ManifestFile> = match std::fs::read(dir.join(MANIFEST)) {
+            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| format!("{}: {e}", shown(MANIFEST)))?,
+            Err(_) => {
+                let meta = std::fs::read(dir.join(META)).map_err(|e| format!("{}: {e}", shown(META)))?;
+                let (content, manifest) = hash_dir(dir, &meta).map_err(|e| format!("`{}`: {e}", dir.display()))?;
+                if content.finish().0 != artifact.hash {
+                    return Err(format!("`{}`: its files no longer hash to its name", dir.display()));
+                }
+                let _ = std::fs::write(dir.join(MANIFEST), serde_json::to_vec(&manifest).unwrap_or_default());
+                return Ok(());
+            }
+        };
+        for file in &manifest {
+            let path = dir.join(&file.path);
+            let bytes = std::fs::metadata(&path).map_err(|_| format!("{} is missing", shown(&file.path)))?.len();
+            if bytes != file.bytes {
+                return Err(format!("{} is {bytes} bytes, {} when it was written", shown(&file.path), file.bytes));
+            }
+        }
+        if content {
+            for file in &manifest {
+                let hash = hash_file(&dir.join(&file.path)).map_err(|e| format!("{}: {e}", shown(&file.path)))?;
+                if hash != file.blake3 {
+                    return Err(format!("{}: its bytes changed since it was written", shown(&file.path)));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Takes a damaged object out of the store (into the scratch folder the next run clears),
+    /// so the step that made it runs again.
+    pub fn evict(&self, artifact: &Artifact) -> io::Result<()> {
+        let aside = self.root.join("tmp").join(format!("damaged-{}-{}", artifact.hash, std::process::id()));
+        std::fs::rename(&artifact.dir, aside)
     }
 
     /// Removes scratch folders left by killed runs.
@@ -142,21 +207,25 @@ pub fn file_name(node: &str) -> String {
     node.replace(['/', '\\'], "_")
 }
 
-/// The hash of a folder's files (`meta` is what was just written to `meta.json`, hashed from
-/// memory rather than read back), its total bytes and file count.
-fn hash_dir(dir: &Path, meta: &[u8]) -> io::Result<(String, u64, u64)> {
+/// The content hash of a folder's files (`meta` is what was just written to `meta.json`, hashed
+/// from memory rather than read back), and its manifest.
+fn hash_dir(dir: &Path, meta: &[u8]) -> io::Result<(ContentHash, Vec<ManifestFile>)> {
     let mut names = Vec::new();
     collect(dir, dir, &mut names)?;
+    names.retain(|n| n != MANIFEST);
     names.sort();
     let mut hash = ContentHash::default();
+    let mut manifest = Vec::with_capacity(names.len());
     for rel in &names {
-        if rel == META {
-            hash.add(rel, meta);
-        } else {
-            hash.add(rel, &std::fs::read(dir.join(rel))?);
-        }
+        let data = if rel == META { meta.to_vec() } else { std::fs::read(dir.join(rel))? };
+        hash.add(rel, &data);
+        manifest.push(ManifestFile {
+            path: rel.clone(),
+            bytes: data.len() as u64,
+            blake3: blake3::hash(&data).to_hex()[..32].to_string(),
+        });
     }
-    Ok(hash.finish())
+    Ok((hash, manifest))
 }
 
 /// blake3 over an object's files in sorted order (relative path, length, bytes), with the total

@@ -31,6 +31,15 @@ pub fn read(path: &str) -> Result<String, Failure> {
     })
 }
 
+/// Prints a warning to stderr: something was wrong and evoflow dealt with it.
+pub fn warning(message: impl std::fmt::Display) {
+    if color() {
+        eprintln!("\x1b[1;33mwarning\x1b[0m: {message}");
+    } else {
+        eprintln!("warning: {message}");
+    }
+}
+
 /// Prints an error that has no source location to stderr: every command's errors outside a
 /// `.evo` file (those are diagnostics, rendered by `print_diagnostics`) go through here.
 pub fn error(message: impl std::fmt::Display) {

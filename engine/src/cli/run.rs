@@ -62,6 +62,10 @@ pub struct Args {
     /// Run every step, ignoring cached outputs
     #[arg(long)]
     pub no_cache: bool,
+    /// Check every reused output byte for byte (outputs up to 256 MiB always are; larger ones
+    /// otherwise by their files' sizes); a damaged one is made again
+    #[arg(long)]
+    pub verify: bool,
     /// Run this step again even if its output is cached (repeatable)
     #[arg(long, value_name = "STEP")]
     pub rerun: Vec<String>,
@@ -226,6 +230,7 @@ async fn execute(
         events: events.clone(),
         resources: Resources::new(&capacities),
         no_cache: args.no_cache,
+        verify: args.verify,
         rerun: args.rerun.iter().cloned().collect(),
         stdlib: dsl::stdlib::version(),
         run: Arc::new(RunInfo {

@@ -30,6 +30,8 @@ pub struct Core {
     pub resources: Resources,
     pub no_cache: bool,
     pub rerun: HashSet<String>,
+    /// Check every reused object byte for byte (`run --verify`), not only the small ones.
+    pub verify: bool,
     pub stdlib: String,
     /// The run around the steps (workflow, run dir, journal), handed to each.
     pub run: Arc<crate::steps::run_info::RunInfo>,
@@ -60,7 +62,24 @@ impl Core {
         if !self.no_cache && !self.rerun.contains(&node.id) {
             if let Some(entry) = self.index.get(&hash) {
                 if let Some(artifact) = self.store.object(&entry.output) {
-                    return self.cached(&node, &key, entry, artifact).await;
+                    let content = self.verify || entry.bytes <= crate::store::VERIFY_CONTENT_UP_TO;
+                    match self.store.verify(&artifact, content) {
+                        Ok(()) => return self.cached(&node, &key, entry, artifact).await,
+                        // A damaged output is never reused: said, taken out, and made again.
+                        Err(damage) => {
+                            crate::cli::output::warning(format_args!(
+                                "the cached output of `{}` is damaged: {damage}; running the step again",
+                                node.id
+                            ));
+                            if let Err(e) = self.store.evict(&artifact) {
+                                let error = StepError::permanent(
+                                    StepErrorKind::Store,
+                                    format!("cannot take the damaged output `{}` out of the store: {e}", artifact.hash),
+                                );
+                                return self.fail(&node, &hash, error, 0, started).await;
+                            }
+                        }
+                    }
                 }
             }
         }
