@@ -144,7 +144,7 @@ pub enum Error {
     },
 
     /// DuckDB could not read an input file (malformed CSV, not Parquet, ...).
-    #[error("cannot read {}: {source}", path.display())]
+    #[error("{}", read_message(path, source))]
     Read {
         /// The input file.
         path: PathBuf,
@@ -178,4 +178,35 @@ pub enum Error {
         /// DuckDB's explanation.
         source: duckdb::Error,
     },
+}
+
+/// What a person can act on when DuckDB cannot read a file: the file, what kind of trouble, and
+/// the first line of DuckDB's explanation (not its list of reader options the step does not take).
+fn read_message(path: &std::path::Path, source: &duckdb::Error) -> String {
+    let text = source.to_string();
+    let first = text.lines().next().unwrap_or_default().trim();
+    let first = first.split_once("Error: ").map_or(first, |(_, rest)| rest);
+    let parquet = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet"));
+    if parquet {
+        return format!("{} is not a readable Parquet file (damaged, or not Parquet): {first}", path.display());
+    }
+    let why = if first.starts_with("Error when sniffing file") {
+        "its delimiter, quoting and header could not be told apart".to_string()
+    } else if first.starts_with("CSV Error on Line") {
+        // The line number, then what is wrong with it; DuckDB's "Original Line" may show the
+        // line before the bad one (with bytes that are not UTF-8), so it is left out.
+        let detail = text
+            .lines()
+            .skip(1)
+            .map(str::trim)
+            .find(|l| !l.is_empty() && !l.starts_with("Original Line"))
+            .unwrap_or_default();
+        format!("{first}: {detail}")
+    } else {
+        first.to_string()
+    };
+    format!(
+        "cannot read {} as CSV: {why}\n  a CSV needs a header line, one delimiter (`,` `;` `|` or tab) and the same number of fields on every line",
+        path.display()
+    )
 }

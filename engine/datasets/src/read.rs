@@ -22,10 +22,25 @@ pub fn read_table(path: &Path, columns: &[Column], out: &Path) -> Result<Meta> {
     require_file(path)?;
     let format = Format::of(path)?;
     check_declared(columns, path)?;
+    // DuckDB's sniffer refuses a file whose lines end both ways: read a copy with `\n` endings.
+    let normalized = match format {
+        Format::Csv => lf_copy(path, out)?,
+        Format::Parquet => None,
+    };
+    let reading = normalized.as_deref().unwrap_or(path);
+    let meta = read_into(path, reading, format, columns, out);
+    if let Some(copy) = normalized {
+        let _ = std::fs::remove_file(copy);
+    }
+    meta
+}
+
+/// [`read_table`] of `reading` (the file, or its normalised copy), naming `path` in errors.
+fn read_into(path: &Path, reading: &Path, format: Format, columns: &[Column], out: &Path) -> Result<Meta> {
     let db = Db::open()?;
     // With a schema, CSV is read as text so that conversion (and its error messages) is ours;
     // DuckDB's sniffer only guesses types from a sample and fails later rows with its own message.
-    let reader = reader(path, format, !columns.is_empty())?;
+    let reader = reader(reading, format, !columns.is_empty())?;
     let found = db.describe_reading(&reader, path)?;
 
     let select = if columns.is_empty() {
@@ -73,6 +88,30 @@ pub fn load_interactions(
         columns.push(Column::new("time", ColumnType::Time).from_source(time));
     }
     read_table(path, &columns, out)
+}
+
+/// When `path` has lines ending in both `\r\n` and `\n`, a copy beside `out` with `\n` endings.
+fn lf_copy(path: &Path, out: &Path) -> Result<Option<std::path::PathBuf>> {
+    let bytes = std::fs::read(path).map_err(|e| Error::Io { path: path.to_owned(), source: e })?;
+    let crlf = bytes.windows(2).filter(|w| w == b"\r\n").count();
+    let lf = bytes.iter().filter(|&&b| b == b'\n').count();
+    if crlf == 0 || crlf == lf {
+        return Ok(None);
+    }
+    let mut fixed = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'\r' && bytes.get(i + 1) == Some(&b'\n') {
+            i += 1;
+            continue;
+        }
+        fixed.push(bytes[i]);
+        i += 1;
+    }
+    create_out(out)?;
+    let copy = out.join(".lf-endings.csv");
+    std::fs::write(&copy, fixed).map_err(|e| Error::Io { path: copy.clone(), source: e })?;
+    Ok(Some(copy))
 }
 
 /// The table function reading `path`.

@@ -217,3 +217,33 @@ fn header_only_file_gives_an_empty_table() {
     assert_eq!(meta.rows, 0);
     assert_eq!(count(&dir.path().join(DATA_FILE)), 0);
 }
+
+#[test]
+fn mixed_line_endings_are_read_like_any_other() {
+    let dir = tempfile::tempdir().unwrap();
+    // Rows edited on two systems: CRLF and LF lines in one file.
+    let src =
+        write(dir.path(), "m.csv", "userId,movieId,rating,timestamp\r\n1,2,4.0,100\n2,3,3.5,200\r\n3,4,5.0,300\n");
+    read_table(&src, &movielens_schema(), dir.path()).unwrap();
+    let got: Vec<f64> = column(&format!("SELECT rating FROM {}", pq(&dir.path().join(DATA_FILE))));
+    assert_eq!(got, [4.0, 3.5, 5.0]);
+    let times: Vec<i64> = column(&format!("SELECT time FROM {}", pq(&dir.path().join(DATA_FILE))));
+    assert_eq!(times, [100, 200, 300]);
+}
+
+#[test]
+fn an_unreadable_csv_or_a_damaged_parquet_is_named_in_a_sentence() {
+    let dir = tempfile::tempdir().unwrap();
+    // Not text: bytes that are no UTF-8 at all.
+    let src = dir.path().join("q.csv");
+    std::fs::write(&src, b"a,b\n1,2\n\xff\xfe\x00\x81,\xc3\x28\n").unwrap();
+    let msg = read_table(&src, &[], dir.path()).unwrap_err().to_string();
+    assert!(msg.starts_with(&format!("cannot read {} as CSV", src.display())), "{msg}");
+    assert!(msg.lines().count() <= 2 && !msg.contains("Possible"), "a DuckDB dump: {msg}");
+    // What is wrong, not the line before it (DuckDB's "Original Line" is off by one here).
+    assert!(msg.contains("not utf-8 encoded") && !msg.contains("Original Line"), "{msg}");
+    // Random bytes with a .parquet name: damaged, not "don't know what type".
+    let pq_path = write(dir.path(), "d.parquet", "PAR1 not really a parquet file PAR1");
+    let msg = read_table(&pq_path, &[], dir.path()).unwrap_err().to_string();
+    assert!(msg.starts_with(&format!("{} is not a readable Parquet file", pq_path.display())), "{msg}");
+}
