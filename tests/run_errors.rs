@@ -127,3 +127,35 @@ fn evoflow_toml_takes_llm_settings_and_a_budget_but_no_key() {
     let out = dir.status(["run", "p.evo", "--dry-run"], 2);
     assert!(out.stderr.contains("unknown variant `mistral`"), "{}", out.stderr);
 }
+
+#[test]
+fn the_journal_of_a_running_run_can_be_read_from_its_refreshed_copy() {
+    let dir = Dir::new();
+    dir.file(
+        "w.evo",
+        "use std::debug::{sleep}\nlet s1 = sleep(1500ms)\nlet s2 = sleep(1500ms, after: [s1])\nlet s3 = sleep(4s, after: [s2])\n",
+    );
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_evoflow"))
+        .args(["run", "w.evo", "-q"])
+        .current_dir(dir.path())
+        .spawn()
+        .unwrap();
+    let snapshot = dir.path().join(".evoflow/w/journal.snapshot.duckdb");
+    let started = std::time::Instant::now();
+    while !snapshot.exists() {
+        assert!(started.elapsed().as_secs() < 30, "no copy of the running journal");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let out = dir.status(
+        ["journal", "w.evo", "--format", "csv", "--sql", "SELECT node_id, status FROM steps ORDER BY node_id"],
+        0,
+    );
+    assert!(out.stderr.contains("a run is writing this journal"), "{}", out.stderr);
+    let rows: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(rows[..3], ["node_id,status", "s1,done", "s2,done"], "{}", out.stdout);
+    assert!(child.wait().unwrap().success());
+    assert!(!snapshot.exists(), "the copy goes when the run ends");
+    let out = dir.status(["journal", "w.evo", "--format", "csv", "--sql", "SELECT count(*) AS n FROM steps"], 0);
+    assert!(!out.stderr.contains("a run is writing"), "{}", out.stderr);
+    assert_eq!(out.stdout.trim(), "n\n3");
+}

@@ -20,6 +20,15 @@ use crate::exec::recorder::{Recorder, StepDone};
 /// How long the writer waits to gather a batch.
 const BATCH_WINDOW: Duration = Duration::from_millis(20);
 
+/// How often a running run refreshes the copy of its journal people can read
+/// ([`snapshot_path`]): DuckDB lets no other process open the journal while it writes.
+const SNAPSHOT_EVERY: Duration = Duration::from_secs(2);
+
+/// Where a running run keeps a readable copy of `journal`: `journal.snapshot.duckdb` beside it.
+pub fn snapshot_path(journal: &Path) -> std::path::PathBuf {
+    journal.with_file_name("journal.snapshot.duckdb")
+}
+
 enum Record {
     Started {
         node: String,
@@ -39,7 +48,7 @@ enum Record {
 /// A run in the journal: begun on start, finished by [`JournalRecorder::finish`].
 pub struct JournalRecorder {
     sender: Mutex<Option<Sender<Record>>>,
-    writer: Mutex<Option<JoinHandle<Journal>>>,
+    writer: Mutex<Option<JoinHandle<(Journal, std::path::PathBuf)>>>,
     /// The first write error, if any; every later call reports it.
     error: Arc<Mutex<Option<String>>>,
     run_id: i64,
@@ -51,6 +60,7 @@ impl JournalRecorder {
     pub fn start(path: &Path, workflow: &str, file: &str, params: serde_json::Value) -> Result<Self, String> {
         let mut journal = Journal::open(path).map_err(|e| e.to_string())?;
         journal.mark_interrupted_runs().map_err(|e| e.to_string())?;
+        let snapshot = snapshot_path(path);
         let run_id = journal
             .begin_run(RunStart {
                 workflow: workflow.to_string(),
@@ -65,7 +75,7 @@ impl JournalRecorder {
         let writer_error = error.clone();
         let writer = std::thread::Builder::new()
             .name("journal".into())
-            .spawn(move || write_loop(journal, steps, receiver, writer_error))
+            .spawn(move || write_loop(journal, steps, receiver, writer_error, snapshot))
             .map_err(|e| format!("cannot start the journal writer: {e}"))?;
         Ok(JournalRecorder { sender: Mutex::new(Some(sender)), writer: Mutex::new(Some(writer)), error, run_id })
     }
@@ -79,7 +89,9 @@ impl JournalRecorder {
     pub fn finish(&self, status: journal::RunStatus) -> Result<(), String> {
         drop(self.sender.lock().unwrap().take());
         let writer = self.writer.lock().unwrap().take().ok_or("the run is already finished")?;
-        let mut journal = writer.join().map_err(|_| "the journal writer panicked".to_string())?;
+        let (mut journal, snapshot) = writer.join().map_err(|_| "the journal writer panicked".to_string())?;
+        // The journal itself is readable once the run ends: its copy would only go stale.
+        let _ = std::fs::remove_file(snapshot);
         self.check()?;
         journal.finish_run(self.run_id, status).map_err(|e| e.to_string())
     }
@@ -127,8 +139,11 @@ fn write_loop(
     mut steps: StepWriter,
     receiver: Receiver<Record>,
     error: Arc<Mutex<Option<String>>>,
-) -> Journal {
+    snapshot: std::path::PathBuf,
+) -> (Journal, std::path::PathBuf) {
     let mut open = true;
+    // Runs shorter than this never write a copy.
+    let mut copied = std::time::Instant::now();
     while open {
         let Ok(first) = receiver.recv() else { break };
         // Sleep through the window rather than wait on the channel: a writer blocked in `recv`
@@ -158,8 +173,13 @@ fn write_loop(
             }
         }
         write_batch(&mut journal, &mut steps, records, &error);
+        if copied.elapsed() >= SNAPSHOT_EVERY {
+            // Best effort: a copy that cannot be written leaves the run as it is.
+            let _ = journal.write_snapshot(&snapshot);
+            copied = std::time::Instant::now();
+        }
     }
-    journal
+    (journal, snapshot)
 }
 
 fn write_batch(journal: &mut Journal, steps: &mut StepWriter, records: Vec<Record>, error: &Mutex<Option<String>>) {

@@ -265,10 +265,18 @@ impl Snapshot {
         ));
         // Own it before DuckDB creates anything, so every exit path below cleans up.
         let snapshot = Snapshot { path };
+        copy_into(journal, &snapshot.path, tables)?;
+        Ok(snapshot)
+    }
+}
+
+/// Copies the journal (and `tables`, loaded from Parquet) into a new database file at `path`.
+fn copy_into(journal: &Journal, path: &Path, tables: &[(String, PathBuf)]) -> Result<()> {
+    {
         let conn = &journal.conn;
         let source: String = conn.query_row("SELECT current_database()", [], |row| row.get(0))?;
         let target = "evoflow_query_snapshot";
-        let file = snapshot.path.to_string_lossy().replace('\'', "''");
+        let file = path.to_string_lossy().replace('\'', "''");
         conn.execute_batch(&format!("ATTACH '{file}' AS {target}"))?;
         let copied = conn
             .execute_batch(&format!("COPY FROM DATABASE \"{}\" TO {target}", source.replace('"', "\"\"")))
@@ -284,7 +292,20 @@ impl Snapshot {
         let detached = conn.execute_batch(&format!("DETACH {target}"));
         copied?;
         detached?;
-        Ok(snapshot)
+        Ok(())
+    }
+}
+
+impl Journal {
+    /// Writes a copy of the journal to `to` (replacing it in one rename), for people who want to
+    /// look at a run while it writes: DuckDB lets no other process open the journal itself.
+    pub fn write_snapshot(&self, to: &Path) -> Result<()> {
+        let mut tmp = to.as_os_str().to_owned();
+        tmp.push(".tmp");
+        let tmp = PathBuf::from(tmp);
+        let _ = std::fs::remove_file(&tmp);
+        copy_into(self, &tmp, &[])?;
+        std::fs::rename(&tmp, to).map_err(|source| Error::Io { path: to.to_path_buf(), source })
     }
 }
 

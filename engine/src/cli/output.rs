@@ -31,6 +31,11 @@ pub fn read(path: &str) -> Result<String, Failure> {
     })
 }
 
+/// Prints a note to stderr: something a person should know about what they are looking at.
+pub fn note(message: impl std::fmt::Display) {
+    eprintln!("note: {message}");
+}
+
 /// Prints a warning to stderr: something was wrong and evoflow dealt with it.
 pub fn warning(message: impl std::fmt::Display) {
     if color() {
