@@ -159,3 +159,28 @@ fn the_journal_of_a_running_run_can_be_read_from_its_refreshed_copy() {
     assert!(!out.stderr.contains("a run is writing"), "{}", out.stderr);
     assert_eq!(out.stdout.trim(), "n\n3");
 }
+
+#[test]
+fn a_run_dir_in_use_and_zero_jobs_are_usage_errors() {
+    let dir = Dir::new();
+    dir.file("w.evo", "let s = std::debug::sleep(3s)\n");
+    let mut first = std::process::Command::new(env!("CARGO_BIN_EXE_evoflow"))
+        .args(["run", "w.evo", "-q"])
+        .current_dir(dir.path())
+        .spawn()
+        .unwrap();
+    let journal = dir.path().join(".evoflow/w/journal.duckdb");
+    while !journal.exists() {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let second = dir.status(["run", "w.evo", "-q"], 2);
+    assert!(second.stderr.contains("another run is using this run dir"), "{}", second.stderr);
+    assert!(first.wait().unwrap().success());
+
+    let zero = dir.status(["run", "w.evo", "--jobs", "0"], 2);
+    assert!(zero.stderr.contains("--jobs"), "{}", zero.stderr);
+    dir.file("evoflow.toml", "jobs = 0\n");
+    let zero = dir.status(["run", "w.evo"], 2);
+    assert!(zero.stderr.contains("`jobs` must be at least 1"), "{}", zero.stderr);
+}

@@ -44,6 +44,9 @@ impl Config {
 
     /// Checks what the types cannot: usable `[llm]` values and non-negative budgets.
     fn validate(&self) -> Result<(), String> {
+        if self.jobs == Some(0) {
+            return Err("`jobs` must be at least 1 (the steps that may run at once)".into());
+        }
         if let Some(llm) = &self.llm {
             llm.validate().map_err(|e| format!("[llm]: {e}"))?;
         }

@@ -57,26 +57,24 @@ pub struct JournalRecorder {
 impl JournalRecorder {
     /// Opens (creating or migrating) the journal, marks runs left behind by a killed process
     /// as interrupted, begins a run, and starts the writer.
-    pub fn start(path: &Path, workflow: &str, file: &str, params: serde_json::Value) -> Result<Self, String> {
-        let mut journal = Journal::open(path).map_err(|e| e.to_string())?;
-        journal.mark_interrupted_runs().map_err(|e| e.to_string())?;
+    pub fn start(path: &Path, workflow: &str, file: &str, params: serde_json::Value) -> Result<Self, journal::Error> {
+        let mut journal = Journal::open(path)?;
+        journal.mark_interrupted_runs()?;
         let snapshot = snapshot_path(path);
-        let run_id = journal
-            .begin_run(RunStart {
-                workflow: workflow.to_string(),
-                file: file.to_string(),
-                params,
-                evoflow_version: env!("CARGO_PKG_VERSION").to_string(),
-            })
-            .map_err(|e| e.to_string())?;
-        let steps = StepWriter::new(&mut journal, run_id).map_err(|e| e.to_string())?;
+        let run_id = journal.begin_run(RunStart {
+            workflow: workflow.to_string(),
+            file: file.to_string(),
+            params,
+            evoflow_version: env!("CARGO_PKG_VERSION").to_string(),
+        })?;
+        let steps = StepWriter::new(&mut journal, run_id)?;
         let (sender, receiver) = mpsc::channel();
         let error = Arc::new(Mutex::new(None));
         let writer_error = error.clone();
         let writer = std::thread::Builder::new()
             .name("journal".into())
             .spawn(move || write_loop(journal, steps, receiver, writer_error, snapshot))
-            .map_err(|e| format!("cannot start the journal writer: {e}"))?;
+            .map_err(|source| journal::Error::Io { path: path.to_path_buf(), source })?;
         Ok(JournalRecorder { sender: Mutex::new(Some(sender)), writer: Mutex::new(Some(writer)), error, run_id })
     }
 

@@ -53,9 +53,9 @@ impl Target {
 pub struct Args {
     #[command(flatten)]
     pub target: Target,
-    /// Steps running at once (default: evoflow.toml, else the number of CPUs)
-    #[arg(long, short = 'j')]
-    pub jobs: Option<usize>,
+    /// Steps running at once, at least 1 (default: evoflow.toml, else the number of CPUs)
+    #[arg(long, short = 'j', value_parser = clap::value_parser!(u32).range(1..))]
+    pub jobs: Option<u32>,
     /// Print what would run and why (cached, changed, new); run nothing
     #[arg(long)]
     pub dry_run: bool,
@@ -177,7 +177,11 @@ async fn execute(
             return ExitCode::from(EXIT_FAILED);
         }
     };
-    let jobs = args.jobs.or(config.jobs).unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+    let jobs = args
+        .jobs
+        .map(|j| j as usize)
+        .or(config.jobs)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
     let mut capacities: BTreeMap<String, f64> =
         [("cpu".to_string(), jobs as f64), ("gpu".to_string(), 1.0), ("llm".to_string(), 4.0)].into();
     capacities.extend(config.resources.clone());
@@ -193,6 +197,13 @@ async fn execute(
     let params = serde_json::to_value(&program.params).expect("params serialise");
     let recorder = match JournalRecorder::start(&journal_path, &program.name, &args.target.file, params) {
         Ok(r) => Arc::new(r),
+        // Another run holds this run dir: a usage conflict, not a failed step.
+        Err(e @ journal::Error::Busy { .. }) => {
+            output::error(format_args!(
+                "{e}\n  another run is using this run dir; wait for it, or give this one its own with --run-dir"
+            ));
+            return ExitCode::from(EXIT_INVALID);
+        }
         Err(e) => {
             output::error(format_args!("cannot open the journal `{}`: {e}", journal_path.display()));
             return ExitCode::from(EXIT_FAILED);
