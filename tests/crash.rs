@@ -33,19 +33,6 @@ fn final_state(dir: &Dir) -> (String, String) {
     (outputs, artifacts)
 }
 
-/// `evoflow run w.evo --json` in `dir`, and the lines of its events as they come.
-fn spawn_json(dir: &Dir) -> (std::process::Child, std::io::Lines<BufReader<std::process::ChildStdout>>) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_evoflow"))
-        .args(["run", "w.evo", "--json"])
-        .current_dir(dir.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    (child, lines)
-}
-
 fn spawn(dir: &Dir) -> std::process::Child {
     Command::new(env!("CARGO_BIN_EXE_evoflow"))
         .args(["run", "w.evo", "-q", "--jobs", "4"])
@@ -177,7 +164,7 @@ fn a_killed_online_study_resumes_at_the_next_simulated_day() {
 
     let dir = Dir::new();
     dir.file("w.evo", &format!("{DATA}{ONLINE}"));
-    let (mut child, lines) = spawn_json(&dir);
+    let (mut child, lines) = dir.spawn_json("w.evo");
     let mut seen = String::new();
     for line in lines {
         let line = line.unwrap();
@@ -246,7 +233,7 @@ fn loops_killed_anywhere_resume_to_the_uninterrupted_runs_experiments_and_decisi
     for k in 1..points {
         let dir = Dir::new();
         dir.file("w.evo", &format!("{DATA}{LOOPS}"));
-        let (mut child, lines) = spawn_json(&dir);
+        let (mut child, lines) = dir.spawn_json("w.evo");
         let mut seen = 0;
         for line in lines {
             seen += usize::from(kill_point(&line.unwrap()));

@@ -5,9 +5,6 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
-
 use serde_json::Value;
 use support::Dir;
 
@@ -172,14 +169,7 @@ fn killing_the_online_phase_loses_no_decision_and_counts_no_day_twice() {
 
     let killed = Dir::new();
     killed.file("w.evo", &workflow(env, 2, 8));
-    let mut child = Command::new(env!("CARGO_BIN_EXE_evoflow"))
-        .args(["run", "w.evo", "--json"])
-        .current_dir(killed.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let (mut child, lines) = killed.spawn_json("w.evo");
     for line in lines {
         if line.unwrap().contains("simulated day 4") {
             child.kill().unwrap();

@@ -135,11 +135,7 @@ fn the_journal_of_a_running_run_can_be_read_from_its_refreshed_copy() {
         "w.evo",
         "use std::debug::{sleep}\nlet s1 = sleep(1500ms)\nlet s2 = sleep(1500ms, after: [s1])\nlet s3 = sleep(4s, after: [s2])\n",
     );
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_evoflow"))
-        .args(["run", "w.evo", "-q"])
-        .current_dir(dir.path())
-        .spawn()
-        .unwrap();
+    let mut child = dir.spawn_quiet("w.evo");
     let snapshot = dir.path().join(".evoflow/w/journal.snapshot.duckdb");
     let started = std::time::Instant::now();
     while !snapshot.exists() {
@@ -164,11 +160,7 @@ fn the_journal_of_a_running_run_can_be_read_from_its_refreshed_copy() {
 fn a_run_dir_in_use_and_zero_jobs_are_usage_errors() {
     let dir = Dir::new();
     dir.file("w.evo", "let s = std::debug::sleep(3s)\n");
-    let mut first = std::process::Command::new(env!("CARGO_BIN_EXE_evoflow"))
-        .args(["run", "w.evo", "-q"])
-        .current_dir(dir.path())
-        .spawn()
-        .unwrap();
+    let mut first = dir.spawn_quiet("w.evo");
     let journal = dir.path().join(".evoflow/w/journal.duckdb");
     while !journal.exists() {
         std::thread::sleep(std::time::Duration::from_millis(20));

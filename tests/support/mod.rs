@@ -64,6 +64,33 @@ impl Dir {
         run_in(self.tmp.path(), args.into_iter().map(Into::into).collect(), None)
     }
 
+    /// Starts `evoflow run FILE --json` in the folder, in the background: the process, and its
+    /// events' lines as they come (for tests that act while a run is going).
+    pub fn spawn_json(
+        &self,
+        file: &str,
+    ) -> (std::process::Child, std::io::Lines<std::io::BufReader<std::process::ChildStdout>>) {
+        use std::io::BufRead;
+        let mut child = Command::new(env!("CARGO_BIN_EXE_evoflow"))
+            .args(["run", file, "--json"])
+            .current_dir(self.tmp.path())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+        (child, lines)
+    }
+
+    /// Starts `evoflow run FILE -q` in the folder, in the background.
+    pub fn spawn_quiet(&self, file: &str) -> std::process::Child {
+        Command::new(env!("CARGO_BIN_EXE_evoflow"))
+            .args(["run", file, "-q"])
+            .current_dir(self.tmp.path())
+            .spawn()
+            .unwrap()
+    }
+
     /// Runs and asserts the exit status.
     pub fn status<I: IntoIterator<Item = S>, S: Into<String>>(&self, args: I, expected: i32) -> Output {
         let out = self.run(args);
