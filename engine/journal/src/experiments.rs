@@ -112,12 +112,12 @@ pub struct OnlineValue {
 }
 
 /// A launch decision of the slow loop.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct DecisionRecord {
     pub run_id: Option<i64>,
     pub study: String,
     pub experiment_key: String,
-    /// `launched`, `blocked`, `rejected` or `no_change`.
+    /// `launched`, `blocked`, `rejected`, `no_change` or `underpowered`.
     pub decision: String,
     pub reason: Option<String>,
     pub offline_score: Option<f64>,
@@ -129,6 +129,21 @@ pub struct DecisionRecord {
     pub days: i64,
     /// The production baseline the candidate was compared against.
     pub baseline: Option<String>,
+    /// The primary metric's minimum detectable effect (relative, 95% confidence, 80% power).
+    #[serde(default)]
+    pub mde: Option<f64>,
+    /// The smallest effect the workflow cares about (`online(min_effect:)`), relative.
+    #[serde(default)]
+    pub min_effect: Option<f64>,
+    /// The share of the primary metric's variance CUPED removed.
+    #[serde(default)]
+    pub variance_reduction: Option<f64>,
+    /// The study day a sequential study concluded on, for a candidate that stopped early.
+    #[serde(default)]
+    pub stopped_day: Option<i64>,
+    /// How the decision was reached: intervals, pre-period, planned and achieved power.
+    #[serde(default)]
+    pub analysis: serde_json::Value,
 }
 
 impl JournalTx<'_> {
@@ -224,8 +239,9 @@ impl JournalTx<'_> {
         )?;
         conn.execute(
             "INSERT INTO decisions (run_id, study, experiment_key, decision, reason, offline_score, primary_metric,
-                 delta, ci_low, ci_high, guardrails, days, baseline, created_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, make_timestamp(?))",
+                 delta, ci_low, ci_high, guardrails, days, baseline, created_at, mde, min_effect,
+                 variance_reduction, stopped_day, analysis)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, make_timestamp(?), ?, ?, ?, ?, ?)",
             params![
                 d.run_id,
                 d.study,
@@ -240,7 +256,12 @@ impl JournalTx<'_> {
                 d.guardrails.to_string(),
                 d.days,
                 d.baseline,
-                now_micros()
+                now_micros(),
+                d.mde,
+                d.min_effect,
+                d.variance_reduction,
+                d.stopped_day,
+                (!d.analysis.is_null()).then(|| d.analysis.to_string()),
             ],
         )?;
         Ok(())
@@ -303,7 +324,8 @@ impl Journal {
     pub fn decisions(&self) -> Result<Vec<DecisionRecord>> {
         let mut stmt = self.conn.prepare(
             "SELECT run_id, study, experiment_key, decision, reason, offline_score, primary_metric, delta, ci_low,
-                    ci_high, guardrails::VARCHAR, days, baseline
+                    ci_high, guardrails::VARCHAR, days, baseline, mde, min_effect, variance_reduction, stopped_day,
+                    analysis::VARCHAR
              FROM decisions ORDER BY id",
         )?;
         let rows = stmt.query_map([], |row| {
@@ -324,6 +346,14 @@ impl Journal {
                     .unwrap_or_default(),
                 days: row.get(11)?,
                 baseline: row.get(12)?,
+                mde: row.get(13)?,
+                min_effect: row.get(14)?,
+                variance_reduction: row.get(15)?,
+                stopped_day: row.get(16)?,
+                analysis: row
+                    .get::<_, Option<String>>(17)?
+                    .and_then(|s| serde_json::from_str(&s).ok())
+                    .unwrap_or_default(),
             })
         })?;
         Ok(rows.collect::<std::result::Result<_, _>>()?)

@@ -193,9 +193,48 @@ const V5: &str = r#"
 ALTER TABLE artifacts ADD COLUMN meta JSON;
 "#;
 
+/// Version 6: decisions a team can trust. A decision may be `underpowered` (the study could not
+/// have seen the effect the workflow cares about), and carries its minimum detectable effect, the
+/// `min_effect` it was judged against, the variance CUPED removed from the primary metric, the day
+/// a sequential study stopped at, and the whole analysis (JSON). DuckDB cannot alter a CHECK
+/// constraint, so the table is rebuilt and its rows copied.
+const V6: &str = r#"
+ALTER TABLE decisions RENAME TO decisions_v5;
+CREATE TABLE decisions (
+    id                 BIGINT PRIMARY KEY DEFAULT nextval('decisions_id_seq'),
+    run_id             BIGINT,
+    study              VARCHAR NOT NULL,
+    experiment_key     VARCHAR NOT NULL,
+    decision           VARCHAR NOT NULL
+                       CHECK (decision IN ('launched', 'blocked', 'rejected', 'no_change', 'underpowered')),
+    reason             VARCHAR,
+    offline_score      DOUBLE,
+    primary_metric     VARCHAR,
+    delta              DOUBLE,
+    ci_low             DOUBLE,
+    ci_high            DOUBLE,
+    guardrails         JSON,
+    days               INTEGER,
+    baseline           VARCHAR,
+    created_at         TIMESTAMP NOT NULL,
+    mde                DOUBLE,
+    min_effect         DOUBLE,
+    variance_reduction DOUBLE,
+    stopped_day        INTEGER,
+    analysis           JSON,
+    UNIQUE (study, experiment_key)
+);
+INSERT INTO decisions (id, run_id, study, experiment_key, decision, reason, offline_score, primary_metric, delta,
+                       ci_low, ci_high, guardrails, days, baseline, created_at)
+    SELECT id, run_id, study, experiment_key, decision, reason, offline_score, primary_metric, delta,
+           ci_low, ci_high, guardrails, days, baseline, created_at
+    FROM decisions_v5;
+DROP TABLE decisions_v5;
+"#;
+
 /// The migrations in order; entry `i` brings a file from version `i` to version `i + 1`.
 /// Never edit a released entry: append a new one.
-pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
+pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6];
 
 /// The schema version this binary writes (the number of migrations it knows).
 pub const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -94,7 +94,12 @@ fn one_decision_per_study_and_candidate() {
         ci_high: Some(0.03),
         guardrails: serde_json::json!([]),
         days: 14,
-        baseline: None,
+        mde: Some(0.012),
+        min_effect: Some(0.01),
+        variance_reduction: Some(0.3),
+        stopped_day: Some(9),
+        analysis: serde_json::json!({"interval": {"kind": "always_valid", "tau": 0.01}}),
+        ..Default::default()
     };
     journal.transaction(|tx| tx.upsert_decision(&decision("blocked"))).unwrap();
     journal.transaction(|tx| tx.upsert_decision(&decision("launched"))).unwrap();
@@ -102,6 +107,45 @@ fn one_decision_per_study_and_candidate() {
     assert_eq!(journal.decisions().unwrap(), vec![decision("launched")]);
     let bad = journal.transaction(|tx| tx.upsert_decision(&decision("maybe")));
     assert!(bad.is_err());
+    journal.transaction(|tx| tx.upsert_decision(&decision("underpowered"))).unwrap();
+    assert_eq!(journal.decisions().unwrap(), vec![decision("underpowered")]);
+}
+
+#[test]
+fn a_version_5_journal_keeps_its_decisions_and_gains_power_columns() {
+    use journal::schema::{apply_migrations, MIGRATIONS};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("journal.duckdb");
+    {
+        let mut conn = duckdb::Connection::open(&path).unwrap();
+        apply_migrations(&mut conn, "v5", &MIGRATIONS[..5]).unwrap();
+        conn.execute_batch(
+            "INSERT INTO decisions (study, experiment_key, decision, primary_metric, delta, days, created_at)
+             VALUES ('s', 'k', 'no_change', 'return_rate', 0.01, 14, now())",
+        )
+        .unwrap();
+    }
+    let mut journal = Journal::open(&path).unwrap();
+    let old = journal.decisions().unwrap();
+    assert_eq!((old.len(), old[0].decision.as_str(), old[0].delta, old[0].mde), (1, "no_change", Some(0.01), None));
+    let next = DecisionRecord {
+        study: "s".into(),
+        experiment_key: "k2".into(),
+        decision: "underpowered".into(),
+        mde: Some(0.05),
+        ..Default::default()
+    };
+    journal.transaction(|tx| tx.upsert_decision(&next)).unwrap();
+    // The id sequence carries on from the copied rows.
+    let ids: Vec<i64> = journal
+        .connection()
+        .prepare("SELECT id FROM decisions ORDER BY id")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(ids, vec![1, 2]);
 }
 
 #[test]

@@ -1,16 +1,20 @@
 //! Online experiments: users split between a control and treatment arms by a hash of (user,
-//! seed), each arm showing its users items in the order of its [`ScoreTable`], one day at a time
-//! on a virtual clock. The state after any day serialises, so a caller can checkpoint daily and
-//! resume without simulating a day twice.
+//! seed), each arm showing its users items in the order of its [`Ranker`], one day at a time
+//! on a virtual clock. An optional pre-period runs first with every user on the control, as
+//! production was before the study: each user's pre-period value of a metric is the covariate
+//! CUPED adjusts by, and the pre-period is the A/A day power is planned from. The state after
+//! any day serialises, so a caller can checkpoint daily and resume without simulating a day twice.
 
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::rng::{stream, unit_hash, Purpose};
-use crate::synthesis::{decide, relative_delta, Delta, Guardrail, GuardrailRule, SynthesisError, Units, Verdict};
+use crate::synthesis::{
+    decide, deltas, estimate, Analysis, Delta, Guardrail, GuardrailRule, SynthesisError, Units, Verdict,
+};
 use crate::table::{MetricRow, MetricTable};
 use crate::visit::{visit, SlateSource};
-use crate::{Metric, Population, ScoreTable, SimError, World};
+use crate::{Metric, Population, Ranker, SimError, World};
 
 /// Days after a visit within which coming back counts as a return, unless configured.
 pub const DEFAULT_RETURN_WINDOW: u32 = 1;
@@ -40,12 +44,27 @@ pub struct ExperimentConfig {
     pub return_window: u32,
     /// Items in each user's ranked list; slates walk down it and wrap around.
     pub ranked: usize,
+    /// Days before the study with every user on the control (0: none).
+    #[serde(default)]
+    pub pre_days: u32,
 }
 
 impl ExperimentConfig {
-    /// A config with the default return window and list depth.
+    /// A config with the default return window and list depth, and no pre-period.
     pub fn new(traffic_share: f64, days: u32, seed: u64) -> Self {
-        ExperimentConfig { traffic_share, days, seed, return_window: DEFAULT_RETURN_WINDOW, ranked: DEFAULT_RANKED }
+        ExperimentConfig {
+            traffic_share,
+            days,
+            seed,
+            return_window: DEFAULT_RETURN_WINDOW,
+            ranked: DEFAULT_RANKED,
+            pre_days: 0,
+        }
+    }
+
+    /// Days simulated in all: the pre-period and the study.
+    pub fn total_days(&self) -> u32 {
+        self.pre_days + self.days
     }
 }
 
@@ -81,7 +100,7 @@ pub struct Visit {
 pub struct ExperimentState {
     /// How it runs.
     pub config: ExperimentConfig,
-    /// Days simulated so far: the next `step_day` simulates day `day`.
+    /// Days simulated so far, the pre-period's included: the next `step_day` simulates day `day`.
     pub day: u32,
     /// Arm of each simulated user, by slot.
     arm: Vec<u16>,
@@ -93,10 +112,11 @@ pub struct ExperimentState {
 }
 
 /// A running experiment.
-#[derive(Clone, Debug)]
 pub struct Experiment {
     world: World,
-    /// slots × ranked, each user's list in their arm's order.
+    /// Control first.
+    arms: Vec<Box<dyn Ranker>>,
+    /// slots × ranked, each user's list in the order of the arm they see now.
     rankings: Vec<u32>,
     ranked: usize,
     state: ExperimentState,
@@ -104,10 +124,10 @@ pub struct Experiment {
 
 impl Experiment {
     /// An experiment of `days` days where each arm gets `traffic_share` of the users.
-    pub fn new(
+    pub fn new<R: Ranker + 'static>(
         world: World,
-        control: ScoreTable,
-        treatments: Vec<ScoreTable>,
+        control: R,
+        treatments: Vec<R>,
         traffic_share: f64,
         days: u32,
         seed: u64,
@@ -116,16 +136,25 @@ impl Experiment {
     }
 
     /// An experiment with every setting given.
-    pub fn with_config(
+    pub fn with_config<R: Ranker + 'static>(
         world: World,
-        control: ScoreTable,
-        treatments: Vec<ScoreTable>,
+        control: R,
+        treatments: Vec<R>,
         config: ExperimentConfig,
     ) -> Result<Experiment, SimError> {
-        let tables = arms(&world, control, treatments)?;
+        Experiment::with_rankers(world, boxed(control, treatments), config)
+    }
+
+    /// An experiment over arms of any kind, control first.
+    pub fn with_rankers(
+        world: World,
+        arms: Vec<Box<dyn Ranker>>,
+        config: ExperimentConfig,
+    ) -> Result<Experiment, SimError> {
+        check_shapes(&world, &arms)?;
         let share = config.traffic_share;
-        if !(share > 0.0 && share * tables.len() as f64 <= 1.0 + 1e-9) {
-            return Err(SimError::Traffic { share, arms: tables.len() });
+        if !(share > 0.0 && share * arms.len() as f64 <= 1.0 + 1e-9) {
+            return Err(SimError::Traffic { share, arms: arms.len() });
         }
         if config.ranked == 0 {
             return Err(SimError::Empty { what: "ranked", value: 0 });
@@ -133,53 +162,98 @@ impl Experiment {
         let (mut users, mut arm) = (Vec::new(), Vec::new());
         for u in 0..world.users() as u32 {
             let k = (unit_hash(config.seed, Purpose::Arms, u64::from(u)) / share) as usize;
-            if k < tables.len() {
+            if k < arms.len() {
                 users.push(u);
                 arm.push(k as u16);
             }
         }
         let population = Population::new(&world, users, config.seed);
+        let depth = config.ranked.min(world.items());
         let state = ExperimentState {
             day: 0,
             visits: vec![Vec::new(); population.len()],
             arm,
             population,
             world_fingerprint: world.fingerprint(),
-            arm_fingerprints: tables.iter().map(ScoreTable::fingerprint).collect(),
+            arm_fingerprints: arms.iter().map(|a| a.fingerprint(depth)).collect::<Result<_, _>>()?,
             config,
         };
-        Ok(Experiment::assemble(world, &tables, state))
+        Experiment::assemble(world, arms, state)
     }
 
-    /// Goes on from a saved state, given the same world and score tables it started with.
-    pub fn resume(
+    /// Goes on from a saved state, given the same world and arms it started with.
+    pub fn resume<R: Ranker + 'static>(
         world: World,
-        control: ScoreTable,
-        treatments: Vec<ScoreTable>,
+        control: R,
+        treatments: Vec<R>,
         state: ExperimentState,
     ) -> Result<Experiment, SimError> {
-        let tables = arms(&world, control, treatments)?;
+        Experiment::resume_rankers(world, boxed(control, treatments), state)
+    }
+
+    /// [`Experiment::resume`] over arms of any kind, control first.
+    pub fn resume_rankers(
+        world: World,
+        arms: Vec<Box<dyn Ranker>>,
+        state: ExperimentState,
+    ) -> Result<Experiment, SimError> {
+        check_shapes(&world, &arms)?;
         if state.world_fingerprint != world.fingerprint() {
             return Err(SimError::Resume("the world differs from the one the experiment started with".into()));
         }
-        let fingerprints: Vec<u64> = tables.iter().map(ScoreTable::fingerprint).collect();
+        let depth = state.config.ranked.min(world.items());
+        let fingerprints: Vec<u64> = arms.iter().map(|a| a.fingerprint(depth)).collect::<Result<_, _>>()?;
         if fingerprints != state.arm_fingerprints {
             return Err(SimError::Resume("the score tables differ from the ones the experiment started with".into()));
         }
         let slots = state.population.len();
-        if state.arm.len() != slots || state.visits.len() != slots || state.day > state.config.days {
+        if state.arm.len() != slots || state.visits.len() != slots || state.day > state.config.total_days() {
             return Err(SimError::Resume("the saved state is inconsistent".into()));
         }
-        Ok(Experiment::assemble(world, &tables, state))
+        Experiment::assemble(world, arms, state)
     }
 
-    fn assemble(world: World, tables: &[ScoreTable], state: ExperimentState) -> Experiment {
+    fn assemble(world: World, arms: Vec<Box<dyn Ranker>>, state: ExperimentState) -> Result<Experiment, SimError> {
         let ranked = state.config.ranked.min(world.items());
-        let mut rankings = Vec::with_capacity(state.population.len() * ranked);
-        for (slot, &u) in state.population.users.iter().enumerate() {
-            rankings.extend(tables[state.arm[slot] as usize].top(u as usize, ranked));
+        let mut exp = Experiment { world, arms, rankings: vec![0; state.population.len() * ranked], ranked, state };
+        let pre = exp.state.day < exp.state.config.pre_days;
+        exp.rank_slots(|_| true, pre)?;
+        Ok(exp)
+    }
+
+    /// Fills the rankings of the slots whose arm `which` selects: from the control during the
+    /// pre-period (`pre`), else from their own arm. A block of users at a time, so a ranker that
+    /// scores with a model never holds every user's scores.
+    fn rank_slots(&mut self, which: impl Fn(usize) -> bool, pre: bool) -> Result<(), SimError> {
+        const BLOCK: usize = 4096;
+        let depth = self.ranked;
+        let mut buf = Vec::new();
+        for arm in (0..self.arms.len()).filter(|&a| which(a)) {
+            let slots: Vec<usize> = (0..self.state.arm.len())
+                .filter(|&s| if pre { true } else { self.state.arm[s] as usize == arm })
+                .collect();
+            let source = if pre { 0 } else { arm };
+            for block in slots.chunks(BLOCK) {
+                let users: Vec<u32> = block.iter().map(|&s| self.state.population.users[s]).collect();
+                buf.clear();
+                self.arms[source].rank(&users, depth, &mut buf)?;
+                if buf.len() != users.len() * depth {
+                    return Err(SimError::Resume(format!(
+                        "{} ranked {} items for {} users at depth {depth}",
+                        arm_name(source),
+                        buf.len(),
+                        users.len()
+                    )));
+                }
+                for (k, &slot) in block.iter().enumerate() {
+                    self.rankings[slot * depth..(slot + 1) * depth].copy_from_slice(&buf[k * depth..(k + 1) * depth]);
+                }
+            }
+            if pre {
+                break;
+            }
         }
-        Experiment { world, rankings, ranked, state }
+        Ok(())
     }
 
     /// The state to save; [`Experiment::resume`] takes it back.
@@ -192,14 +266,19 @@ impl Experiment {
         &self.world
     }
 
-    /// Days simulated so far.
+    /// Days simulated so far, the pre-period's included.
     pub fn day(&self) -> u32 {
         self.state.day
     }
 
+    /// Days of the study (after the pre-period) simulated so far.
+    pub fn study_days_done(&self) -> u32 {
+        self.state.day.saturating_sub(self.state.config.pre_days)
+    }
+
     /// Whether every day has been simulated.
     pub fn is_finished(&self) -> bool {
-        self.state.day >= self.state.config.days
+        self.state.day >= self.state.config.total_days()
     }
 
     /// Number of arms, control included.
@@ -216,10 +295,10 @@ impl Experiment {
         sizes
     }
 
-    /// Simulates the next day; returns its number.
+    /// Simulates the next day; returns its number (the pre-period's days first).
     pub fn step_day(&mut self) -> Result<u32, SimError> {
         if self.is_finished() {
-            return Err(SimError::Finished { days: self.state.config.days });
+            return Err(SimError::Finished { days: self.state.config.total_days() });
         }
         let day = self.state.day;
         let mut source =
@@ -247,6 +326,12 @@ impl Experiment {
             });
         }
         self.state.day += 1;
+        if self.state.day == self.state.config.pre_days && day + 1 == self.state.config.pre_days {
+            // The study starts: treated users switch to their arm, and every user's list starts
+            // from its top, so the arms differ in what they show and in nothing else.
+            self.rank_slots(|arm| arm != 0, false)?;
+            self.state.population.cursor.iter_mut().for_each(|c| *c = 0);
+        }
         Ok(day)
     }
 
@@ -258,21 +343,24 @@ impl Experiment {
         Ok(())
     }
 
-    /// The last day whose immediate metrics are known at the end of day `as_of`, if any.
+    /// The last absolute day whose immediate metrics are known at the end of study day `as_of`.
     fn last_known(&self, as_of: u32) -> Option<u32> {
-        self.state.day.checked_sub(1).map(|last| last.min(as_of))
+        let pre = self.state.config.pre_days;
+        self.study_days_done().checked_sub(1).map(|last| pre + last.min(as_of))
     }
 
-    /// Per-arm, per-day metrics as known at the end of day `as_of`: immediate metrics for days up
-    /// to `as_of`, `return_rate` of day d only once d + return_window ≤ as_of.
+    /// Per-arm, per-day metrics as known at the end of study day `as_of`: immediate metrics for
+    /// days up to `as_of`, `return_rate` of day d only once d + return_window ≤ as_of. Days are
+    /// counted from the study's first; the pre-period is not reported.
     pub fn observed(&self, as_of: u32) -> MetricTable {
         let Some(last) = self.last_known(as_of) else { return MetricTable::default() };
+        let pre = self.state.config.pre_days;
         let window = self.state.config.return_window;
         let mut rows = Vec::new();
         for arm in 0..self.arms() {
             let slots: Vec<usize> = (0..self.state.arm.len()).filter(|&s| self.state.arm[s] as usize == arm).collect();
             let n = slots.len() as f64;
-            for day in 0..=last {
+            for day in pre..=last {
                 let mut day_units = [(0.0f64, 0.0f64); Metric::ALL.len()];
                 // Users whose visits of the day gave a ratio metric a non-zero denominator.
                 let mut contributors = [0u64; Metric::ALL.len()];
@@ -304,7 +392,7 @@ impl Experiment {
                     };
                     if value.is_finite() {
                         let metric = m.name().to_string();
-                        rows.push(MetricRow { arm: arm_name(arm), day, metric, value, n: Some(users) });
+                        rows.push(MetricRow { arm: arm_name(arm), day: day - pre, metric, value, n: Some(users) });
                     }
                 }
             }
@@ -312,15 +400,29 @@ impl Experiment {
         MetricTable::from_known(rows)
     }
 
-    /// Per-user (numerator, denominator) of `metric` in each arm, over the days known at the end
-    /// of day `as_of`: the units metric synthesis works on.
+    /// Per-user (numerator, denominator) of `metric` in each arm, over the study days known at
+    /// the end of study day `as_of`: the units metric synthesis works on.
     pub fn units(&self, metric: Metric, as_of: u32) -> Vec<Units> {
+        match self.last_known(as_of) {
+            Some(last) => self.units_between(metric, self.state.config.pre_days, last),
+            None => vec![Units::default(); self.arms()],
+        }
+    }
+
+    /// The same users' `metric` over the pre-period (every user on the control), as far as it is
+    /// known before the study starts; `None` without a pre-period or before it has run.
+    pub fn pre_units(&self, metric: Metric) -> Option<Vec<Units>> {
+        let pre = self.state.config.pre_days;
+        (pre > 0 && self.state.day >= pre).then(|| self.units_between(metric, 0, pre - 1))
+    }
+
+    /// Per-user units of `metric` over absolute days `first..=last`.
+    fn units_between(&self, metric: Metric, first: u32, last: u32) -> Vec<Units> {
         let mut out = vec![Units::default(); self.arms()];
-        let Some(last) = self.last_known(as_of) else { return out };
         let window = self.state.config.return_window;
         for (slot, visits) in self.state.visits.iter().enumerate() {
             let (mut y, mut x) = (0.0, if per_user(metric) { 1.0 } else { 0.0 });
-            for (k, v) in visits.iter().enumerate().filter(|(_, v)| v.day <= last) {
+            for (k, v) in visits.iter().enumerate().filter(|(_, v)| (first..=last).contains(&v.day)) {
                 if let Some((vy, vx)) = visit_units(metric, visits, k, v, window, last) {
                     y += vy;
                     if !per_user(metric) {
@@ -335,29 +437,49 @@ impl Experiment {
         out
     }
 
-    /// The relative delta of each treatment vs control on `metric`, as known at the end of `as_of`.
+    /// The relative delta of each treatment vs control on `metric`, as known at the end of study
+    /// day `as_of`, at `level` with fixed-horizon intervals and CUPED when there is a pre-period.
     pub fn deltas(&self, metric: Metric, level: f64, as_of: u32) -> Result<Vec<Delta>, SynthesisError> {
-        let units = self.units(metric, as_of);
-        units[1..].iter().map(|t| relative_delta(metric.name(), &units[0], t, level)).collect()
+        self.analyse(metric, &Analysis::fixed(level), as_of)
     }
 
-    /// A decision for each treatment on `primary` under `guardrails`, as known at the end of `as_of`.
+    /// The relative delta of each treatment vs control on `metric` under `analysis`.
+    pub fn analyse(&self, metric: Metric, analysis: &Analysis, as_of: u32) -> Result<Vec<Delta>, SynthesisError> {
+        let units = self.units(metric, as_of);
+        let pre = if analysis.cuped { self.pre_units(metric) } else { None };
+        deltas(metric.name(), &units, pre.as_deref(), analysis)
+    }
+
+    /// The per-user coefficient of variation of `metric` in the pre-period, over every arm's
+    /// users (all on the control then): what power is planned from before the study.
+    pub fn pre_period_cv(&self, metric: Metric) -> Result<Option<f64>, SynthesisError> {
+        let Some(pre) = self.pre_units(metric) else { return Ok(None) };
+        let pooled = Units {
+            num: pre.iter().flat_map(|u| u.num.iter().copied()).collect(),
+            den: pre.iter().flat_map(|u| u.den.iter().copied()).collect(),
+        };
+        let e = estimate(metric.name(), "control", &pooled)?;
+        Ok((e.value != 0.0).then(|| (e.variance * e.n as f64).sqrt() / e.value.abs()))
+    }
+
+    /// A decision for each treatment on `primary` under `guardrails`, as known at the end of
+    /// study day `as_of`.
     pub fn verdicts(
         &self,
         primary: Metric,
         guardrails: &[Guardrail],
-        level: f64,
+        analysis: &Analysis,
         rule: GuardrailRule,
         as_of: u32,
     ) -> Result<Vec<Verdict>, SynthesisError> {
-        let primary_deltas = self.deltas(primary, level, as_of)?;
+        let primary_deltas = self.analyse(primary, analysis, as_of)?;
         let mut per_guardrail = Vec::new();
         for g in guardrails {
             let metric: Metric = g
                 .metric
                 .parse()
                 .map_err(|problem: String| SynthesisError::BadUnits { metric: g.metric.clone(), problem })?;
-            per_guardrail.push(self.deltas(metric, level, as_of)?);
+            per_guardrail.push(self.analyse(metric, analysis, as_of)?);
         }
         Ok(primary_deltas
             .into_iter()
@@ -368,6 +490,17 @@ impl Experiment {
             })
             .collect())
     }
+}
+
+impl std::fmt::Debug for Experiment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Experiment").field("arms", &self.arms.len()).field("day", &self.state.day).finish()
+    }
+}
+
+/// Control first, as boxed rankers.
+fn boxed<R: Ranker + 'static>(control: R, treatments: Vec<R>) -> Vec<Box<dyn Ranker>> {
+    std::iter::once(control).chain(treatments).map(|r| Box::new(r) as Box<dyn Ranker>).collect()
 }
 
 /// Whether a metric is a per-user mean (denominator: the user) rather than a ratio of sums.
@@ -408,21 +541,21 @@ fn visit_units(metric: Metric, visits: &[Visit], k: usize, v: &Visit, window: u3
     })
 }
 
-/// Control first, then treatments; each must match the world's shape.
-fn arms(world: &World, control: ScoreTable, treatments: Vec<ScoreTable>) -> Result<Vec<ScoreTable>, SimError> {
-    let tables: Vec<ScoreTable> = std::iter::once(control).chain(treatments).collect();
-    for (k, t) in tables.iter().enumerate() {
-        if t.users() != world.users() || t.items() != world.items() {
+/// Each arm must match the world's shape.
+fn check_shapes(world: &World, arms: &[Box<dyn Ranker>]) -> Result<(), SimError> {
+    for (k, a) in arms.iter().enumerate() {
+        let (users, items) = a.shape();
+        if users != world.users() || items != world.items() {
             return Err(SimError::ShapeMismatch {
                 what: format!("the score table of {}", arm_name(k)),
-                users: t.users(),
-                items: t.items(),
+                users,
+                items,
                 world_users: world.users(),
                 world_items: world.items(),
             });
         }
     }
-    Ok(tables)
+    Ok(())
 }
 
 /// Slates from each user's ranked list, walking down it.

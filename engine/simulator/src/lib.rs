@@ -9,6 +9,7 @@
 
 #![warn(missing_docs)]
 
+pub mod cuped;
 mod env;
 mod error;
 mod experiment;
@@ -16,8 +17,11 @@ mod logs;
 mod metric;
 mod params;
 mod population;
+pub mod power;
+mod ranker;
 mod rng;
 mod score_table;
+pub mod sequential;
 pub mod stats;
 pub mod synthesis;
 mod table;
@@ -33,8 +37,10 @@ pub use logs::{collect_logs, logs, LogSummary};
 pub use metric::Metric;
 pub use params::Params;
 pub use population::Population;
+pub use power::Power;
+pub use ranker::Ranker;
 pub use score_table::ScoreTable;
-pub use synthesis::{Decision, Delta, Guardrail, GuardrailRule, Units, Verdict};
+pub use synthesis::{Analysis, Decision, Delta, Guardrail, GuardrailRule, Interval, Units, Verdict};
 pub use table::{MetricRow, MetricTable, TableError};
 pub use visit::{Impression, EPOCH};
 pub use world::{World, WorldSpec, DEFAULT_DIM};

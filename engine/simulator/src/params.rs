@@ -77,6 +77,11 @@ pub struct Params {
     pub return_min: f32,
     /// Daily return probability at satisfaction 1.
     pub return_max: f32,
+    /// Spread `σ_a` of users' activity: the return logit of user `u` is shifted by `σ_a·a_u`,
+    /// `a_u ~ N(0, 1)`, so heavy users come back most days and light users rarely, as on every
+    /// real platform (and a user's past activity predicts their future activity).
+    #[serde(default = "default_activity_spread")]
+    pub activity_spread: f32,
     /// Chance of leaving for good after a visit, times `(1 − S)²` (KuaiSim's leave model).
     pub leave_max: f32,
     /// Step `η` of a user's interests towards a consumed item (RecSim interest evolution).
@@ -123,9 +128,14 @@ impl Default for Params {
             another_session: 0.3,
             return_min: 0.05,
             return_max: 0.9,
+            activity_spread: default_activity_spread(),
             leave_max: 0.05,
             interest_drift: 0.02,
             explore: 0.3,
         }
     }
+}
+
+fn default_activity_spread() -> f32 {
+    1.0
 }

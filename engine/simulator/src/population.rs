@@ -35,7 +35,7 @@ impl Population {
             interest.extend_from_slice(world.interest(u as usize));
             let mut rng = stream(seed, Purpose::FirstVisit, u64::from(u), 0);
             let s = sigmoid(world.mood(u as usize));
-            next_visit.push(geometric(&mut rng, return_probability(world, s)) - 1);
+            next_visit.push(geometric(&mut rng, return_probability(world, u as usize, s)) - 1);
         }
         let n = users.len();
         Population {
@@ -65,8 +65,10 @@ impl Population {
     }
 }
 
-/// Daily chance of coming back at satisfaction `s`: linear between `return_min` and `return_max`.
-pub(crate) fn return_probability(world: &World, s: f32) -> f32 {
+/// Daily chance of user `u` coming back at satisfaction `s`: linear between `return_min` and
+/// `return_max`, its logit shifted by the user's activity.
+pub(crate) fn return_probability(world: &World, u: usize, s: f32) -> f32 {
     let p = world.params();
-    p.return_min + (p.return_max - p.return_min) * s
+    let base = p.return_min + (p.return_max - p.return_min) * s;
+    sigmoid((base / (1.0 - base)).ln() + p.activity_spread * world.activity(u))
 }

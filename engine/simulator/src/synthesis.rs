@@ -13,10 +13,13 @@
 //! `Var(Δ) ≈ Var(R_t) / R_c² + R_t²·Var(R_c) / R_c⁴`
 //!
 //! The interval is `Δ ± t·√Var(Δ)`, with `t` the Student quantile at the Welch–Satterthwaite
-//! degrees of freedom of the two terms (the normal quantile when units are many).
+//! degrees of freedom of the two terms (the normal quantile when units are many), or the
+//! always-valid interval of [`crate::sequential`] when the study is looked at every day. With a
+//! pre-period, each arm's estimate is first adjusted by [`crate::cuped`].
 
 use serde::{Deserialize, Serialize};
 
+use crate::power::{mde, Power, DEFAULT_POWER};
 use crate::stats::t_quantile;
 
 /// Why a delta could not be computed.
@@ -134,6 +137,38 @@ pub fn estimate(metric: &str, arm: &'static str, units: &Units) -> Result<Estima
     Ok(Estimate { value: my / mx, variance: variance.max(0.0), n })
 }
 
+/// How an interval is built.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Interval {
+    /// Valid at one look planned in advance (Welch t).
+    #[default]
+    FixedHorizon,
+    /// Valid at every look (mSPRT, mixing standard deviation `tau`, relative).
+    AlwaysValid {
+        /// The mixing standard deviation.
+        tau: f64,
+    },
+}
+
+/// How metric synthesis reads an experiment.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Analysis {
+    /// Confidence level of every interval (0.95).
+    pub level: f64,
+    /// Fixed-horizon or always-valid intervals.
+    pub interval: Interval,
+    /// Adjust by the pre-period (CUPED) when there is one.
+    pub cuped: bool,
+}
+
+impl Analysis {
+    /// Fixed-horizon intervals at `level`, CUPED on.
+    pub fn fixed(level: f64) -> Analysis {
+        Analysis { level, interval: Interval::FixedHorizon, cuped: true }
+    }
+}
+
 /// A relative change of one metric, treatment vs control, with its confidence interval.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Delta {
@@ -155,6 +190,18 @@ pub struct Delta {
     pub n_control: usize,
     /// Units in the treatment.
     pub n_treatment: usize,
+    /// Standard error of `relative` (after variance reduction).
+    #[serde(default)]
+    pub se: f64,
+    /// The smallest relative change this comparison detects at `level` with 80% power.
+    #[serde(default)]
+    pub mde: f64,
+    /// The share of `relative`'s variance that CUPED removed (0 without a pre-period).
+    #[serde(default)]
+    pub variance_reduction: f64,
+    /// How the interval was built.
+    #[serde(default)]
+    pub interval: Interval,
 }
 
 impl Delta {
@@ -164,25 +211,66 @@ impl Delta {
     }
 }
 
-/// The relative delta of `treatment` vs `control` for `metric`, with a `level` interval.
+/// The relative delta of `treatment` vs `control` for `metric`, with a fixed-horizon `level`
+/// interval and no variance reduction.
 pub fn relative_delta(metric: &str, control: &Units, treatment: &Units, level: f64) -> Result<Delta, SynthesisError> {
-    if !(level > 0.0 && level < 1.0) {
-        return Err(SynthesisError::Level(level));
+    let analysis = Analysis { level, interval: Interval::FixedHorizon, cuped: false };
+    Ok(deltas(metric, &[control.clone(), treatment.clone()], None, &analysis)?.remove(0))
+}
+
+/// The relative delta of each treatment (`arms[1..]`) vs the control (`arms[0]`). `pre` holds
+/// the same units' values of the metric before the study, used when `analysis.cuped` is on.
+pub fn deltas(
+    metric: &str,
+    arms: &[Units],
+    pre: Option<&[Units]>,
+    analysis: &Analysis,
+) -> Result<Vec<Delta>, SynthesisError> {
+    if !(analysis.level > 0.0 && analysis.level < 1.0) {
+        return Err(SynthesisError::Level(analysis.level));
     }
-    let c = estimate(metric, "control", control)?;
-    let t = estimate(metric, "treatment", treatment)?;
-    if c.value == 0.0 {
+    let role = |k: usize| if k == 0 { "control" } else { "treatment" };
+    let raw: Vec<Estimate> =
+        arms.iter().enumerate().map(|(k, a)| estimate(metric, role(k), a)).collect::<Result<_, _>>()?;
+    let adjusted = match pre {
+        Some(pre) if analysis.cuped => crate::cuped::adjust(metric, arms, pre, &raw)?.estimates,
+        _ => raw.clone(),
+    };
+    (1..arms.len()).map(|k| delta_between(metric, [&raw[0], &raw[k]], [&adjusted[0], &adjusted[k]], analysis)).collect()
+}
+
+/// `Var(Δ)` of `t / c − 1` by the delta method, as its two terms (treatment, control).
+fn variance_terms(c: &Estimate, t: &Estimate) -> (f64, f64) {
+    (t.variance / c.value.powi(2), t.value.powi(2) * c.variance / c.value.powi(4))
+}
+
+/// One comparison: the point estimate and variance from the adjusted estimates, the variance
+/// reduction against the raw ones.
+fn delta_between(
+    metric: &str,
+    [raw_c, raw_t]: [&Estimate; 2],
+    [c, t]: [&Estimate; 2],
+    analysis: &Analysis,
+) -> Result<Delta, SynthesisError> {
+    if c.value == 0.0 || raw_c.value == 0.0 {
         return Err(SynthesisError::ZeroControl { metric: metric.to_string() });
     }
     let relative = t.value / c.value - 1.0;
-    let a = t.variance / c.value.powi(2);
-    let b = t.value.powi(2) * c.variance / c.value.powi(4);
-    let df = if a + b > 0.0 {
-        (a + b).powi(2) / (a * a / (t.n as f64 - 1.0) + b * b / (c.n as f64 - 1.0))
-    } else {
-        f64::INFINITY
+    let (a, b) = variance_terms(c, t);
+    let (ra, rb) = variance_terms(raw_c, raw_t);
+    let variance = a + b;
+    let half = match analysis.interval {
+        Interval::FixedHorizon => {
+            let df = if variance > 0.0 {
+                variance.powi(2) / (a * a / (t.n as f64 - 1.0) + b * b / (c.n as f64 - 1.0))
+            } else {
+                f64::INFINITY
+            };
+            t_quantile(0.5 + analysis.level / 2.0, df) * variance.sqrt()
+        }
+        Interval::AlwaysValid { tau } => crate::sequential::half_width(variance, analysis.level, tau),
     };
-    let half = t_quantile(0.5 + level / 2.0, df) * (a + b).sqrt();
+    let se = variance.sqrt();
     Ok(Delta {
         metric: metric.to_string(),
         control: c.value,
@@ -190,9 +278,13 @@ pub fn relative_delta(metric: &str, control: &Units, treatment: &Units, level: f
         relative,
         low: relative - half,
         high: relative + half,
-        level,
+        level: analysis.level,
         n_control: c.n,
         n_treatment: t.n,
+        se,
+        mde: mde(se, analysis.level, DEFAULT_POWER),
+        variance_reduction: if ra + rb > 0.0 { 1.0 - variance / (ra + rb) } else { 0.0 },
+        interval: analysis.interval,
     })
 }
 
@@ -268,6 +360,9 @@ pub enum Decision {
     Rejected,
     /// The primary metric's interval covers 0 and no guardrail is breached.
     NoSignificantChange,
+    /// As `NoSignificantChange`, but the study could not have detected the smallest effect the
+    /// team cares about: its minimum detectable effect is larger than `min_effect`.
+    Underpowered,
 }
 
 /// One guardrail, its delta and whether it held.
@@ -292,6 +387,22 @@ pub struct Verdict {
     pub guardrails: Vec<GuardrailCheck>,
     /// One sentence saying why.
     pub reason: String,
+    /// Whether the study could detect the effect the team cares about (when it said which).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub power: Option<Power>,
+}
+
+impl Verdict {
+    /// The verdict with the study's power: a change it could not have seen is `Underpowered`,
+    /// not `NoSignificantChange`.
+    pub fn with_power(mut self, power: Power) -> Verdict {
+        if self.decision == Decision::NoSignificantChange && !power.powered {
+            self.decision = Decision::Underpowered;
+            self.reason = format!("{}; {}", self.reason, power.sentence());
+        }
+        self.power = Some(power);
+        self
+    }
 }
 
 /// Decides on a treatment. In order: a significantly worse primary is `Rejected`; a breached
@@ -338,7 +449,7 @@ pub fn decide(
     } else {
         (Decision::NoSignificantChange, format!("{interval}: the interval covers 0"))
     };
-    Verdict { decision, primary, guardrails, reason }
+    Verdict { decision, primary, guardrails, reason, power: None }
 }
 
 #[cfg(test)]
@@ -416,6 +527,10 @@ mod tests {
             level: 0.95,
             n_control: 100,
             n_treatment: 100,
+            se: 0.0,
+            mde: 0.0,
+            variance_reduction: 0.0,
+            interval: Interval::FixedHorizon,
         }
     }
 

@@ -165,7 +165,7 @@ pub(crate) fn visit(
         totals.left = true;
         pop.next_visit[slot] = NEVER;
     } else {
-        pop.next_visit[slot] = day + geometric(rng, return_probability(world, s));
+        pop.next_visit[slot] = day + geometric(rng, return_probability(world, pop.users[slot] as usize, s));
     }
     totals
 }

@@ -53,6 +53,9 @@ pub struct World {
     user_interest: Vec<f32>,
     /// Per-user offset of the satisfaction logit: some people are simply happier.
     user_mood: Vec<f32>,
+    /// Per-user activity `a_u ~ N(0, 1)`, scaled by `Params::activity_spread`.
+    #[serde(default)]
+    user_activity: Vec<f32>,
     /// items × dim, row-major.
     item_embedding: Vec<f32>,
     item_quality: Vec<f32>,
@@ -85,6 +88,7 @@ impl World {
             params: Params::default(),
             user_interest,
             user_mood: Vec::new(),
+            user_activity: Vec::new(),
             item_embedding,
             item_quality: Vec::new(),
             item_clickbait: Vec::new(),
@@ -116,6 +120,7 @@ impl World {
             params: Params::default(),
             user_interest: user_factors.iter().map(|v| v * scale).collect(),
             user_mood: Vec::new(),
+            user_activity: Vec::new(),
             item_embedding: item_factors.iter().map(|v| v * scale).collect(),
             item_quality: Vec::new(),
             item_clickbait: Vec::new(),
@@ -146,6 +151,9 @@ impl World {
             .collect();
         self.item_popularity =
             (0..items).map(|i| (0.8 * normal(&mut rng) + 0.5 * self.item_clickbait[i]).exp()).collect();
+        // A stream of its own, so the attributes above are what they always were.
+        let mut rng = stream(self.seed, Purpose::World, 4, 0);
+        self.user_activity = (0..users).map(|_| normal(&mut rng)).collect();
     }
 
     /// Number of users.
@@ -188,6 +196,12 @@ impl World {
         self.user_mood[u]
     }
 
+    /// User `u`'s activity: how much more (or less) often than others of their satisfaction they
+    /// come back, in standard deviations.
+    pub fn activity(&self, u: usize) -> f32 {
+        self.user_activity[u]
+    }
+
     /// Item qualities (hidden from logs).
     pub fn quality(&self) -> &[f32] {
         &self.item_quality
@@ -209,6 +223,7 @@ impl World {
         let all = [
             &self.user_interest,
             &self.user_mood,
+            &self.user_activity,
             &self.item_embedding,
             &self.item_quality,
             &self.item_clickbait,

@@ -1,7 +1,8 @@
 //! Online experiments: arms from score tables, the clickbait trap, delayed metrics, resuming.
 
 use simulator::{
-    Decision, Experiment, ExperimentConfig, ExperimentState, GuardrailRule, Metric, ScoreTable, SimError, World,
+    Analysis, Decision, Experiment, ExperimentConfig, ExperimentState, GuardrailRule, Metric, ScoreTable, SimError,
+    World,
 };
 
 fn world() -> World {
@@ -39,9 +40,9 @@ fn quality_beats_clickbait_on_returns_but_loses_on_immediate_watch_time() {
     assert!(satisfaction.low > 0.0, "{satisfaction:?}");
     // Judged on day 0's watch time alone, the guardrail would block the better policy.
     let guard = simulator::Guardrail::new("watch_time", ">=", -1.0).unwrap();
-    let v = exp.verdicts(Metric::ReturnRate, &[guard], 0.95, GuardrailRule::PointEstimate, 0);
+    let v = exp.verdicts(Metric::ReturnRate, &[guard], &Analysis::fixed(0.95), GuardrailRule::PointEstimate, 0);
     assert!(v.is_err(), "no return is known on day 0");
-    let v = exp.verdicts(Metric::ReturnRate, &[], 0.95, GuardrailRule::PointEstimate, 4).unwrap();
+    let v = exp.verdicts(Metric::ReturnRate, &[], &Analysis::fixed(0.95), GuardrailRule::PointEstimate, 4).unwrap();
     assert_eq!(v[0].decision, Decision::Launch, "{}", v[0].reason);
 }
 
@@ -60,7 +61,7 @@ fn clickbait_items_get_more_clicks_but_lower_satisfaction_and_fewer_returns() {
     assert!(d(Metric::Satisfaction).high < 0.0, "{:?}", d(Metric::Satisfaction));
     assert!(d(Metric::ReturnRate).high < 0.0, "{:?}", d(Metric::ReturnRate));
     // Treatment 1 (bait) is rejected on return rate.
-    let v = exp.verdicts(Metric::ReturnRate, &[], 0.95, GuardrailRule::PointEstimate, 3).unwrap();
+    let v = exp.verdicts(Metric::ReturnRate, &[], &Analysis::fixed(0.95), GuardrailRule::PointEstimate, 3).unwrap();
     assert_eq!(v[0].decision, Decision::Rejected, "{}", v[0].reason);
 }
 
