@@ -359,7 +359,17 @@ fn build() -> Vec<Signature> {
             .opt("traffic", Type::Percent, Value::Percent(10.0))
             .within(0.0, 50.0, true)
             .opt("confidence", Type::Float, Value::Float(0.95))
-            .within(0.5, 1.0, false),
+            .within(0.5, 1.0, false)
+            // The smallest relative change worth detecting: a study that could not see it ends
+            // `underpowered`. Unset: no such judgement.
+            .opt("min_effect", Type::Percent, Value::Unset)
+            .within(0.0, 100.0, true)
+            // Days before the study with every user on the control. Unset: as many as the study.
+            .opt("pre_days", Type::Int, Value::Unset)
+            .at_least(0.0)
+            .opt("cuped", Type::Bool, Value::Bool(true))
+            // Daily looks with always-valid intervals, stopping a candidate once it is decided.
+            .opt("sequential", Type::Bool, Value::Bool(false)),
         // -- std::debug
         sig("std::debug", "sleep", Step, Type::Any, "Waits, then outputs `value`: for trying concurrency and timeouts")
             .req("duration", Type::Duration)

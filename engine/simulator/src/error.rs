@@ -61,4 +61,7 @@ pub enum SimError {
     /// A saved state that does not belong to the world or arms it is resumed with.
     #[error("cannot resume: {0}")]
     Resume(String),
+    /// An arm could not rank its items (a model that failed to score).
+    #[error("cannot rank: {0}")]
+    Rank(String),
 }

@@ -39,7 +39,7 @@ pub use params::Params;
 pub use population::Population;
 pub use power::Power;
 pub use ranker::Ranker;
-pub use score_table::ScoreTable;
+pub use score_table::{top_of, ScoreTable};
 pub use synthesis::{Analysis, Decision, Delta, Guardrail, GuardrailRule, Interval, Units, Verdict};
 pub use table::{MetricRow, MetricTable, TableError};
 pub use visit::{Impression, EPOCH};

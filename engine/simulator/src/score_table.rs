@@ -55,16 +55,7 @@ impl ScoreTable {
 
     /// The `n` best items of user `u`, best first; ties go to the lower id.
     pub fn top(&self, u: usize, n: usize) -> Vec<u32> {
-        let row = self.row(u);
-        let mut ids: Vec<u32> = (0..self.items as u32).collect();
-        let better = |a: &u32, b: &u32| row[*b as usize].total_cmp(&row[*a as usize]).then(a.cmp(b));
-        let n = n.min(ids.len());
-        if n < ids.len() {
-            ids.select_nth_unstable_by(n, better);
-            ids.truncate(n);
-        }
-        ids.sort_unstable_by(better);
-        ids
+        top_of(self.row(u), n)
     }
 
     /// A 64-bit digest of the table, to check that a saved experiment resumes with the same arms.
@@ -72,6 +63,19 @@ impl ScoreTable {
         let seed = crate::rng::mix(self.users as u64, self.items as u64);
         self.scores.iter().fold(seed, |h, s| crate::rng::mix(h, u64::from(s.to_bits())))
     }
+}
+
+/// The `n` best items of one user's `row` of scores, best first; ties go to the lower id.
+pub fn top_of(row: &[f32], n: usize) -> Vec<u32> {
+    let mut ids: Vec<u32> = (0..row.len() as u32).collect();
+    let better = |a: &u32, b: &u32| row[*b as usize].total_cmp(&row[*a as usize]).then(a.cmp(b));
+    let n = n.min(ids.len());
+    if n < ids.len() {
+        ids.select_nth_unstable_by(n, better);
+        ids.truncate(n);
+    }
+    ids.sort_unstable_by(better);
+    ids
 }
 
 #[cfg(test)]

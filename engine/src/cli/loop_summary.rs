@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use crate::loops::agreement::Agreement;
 use crate::steps::Artifact;
 
 /// One line per loop node that finished, in plan order.
@@ -47,30 +48,38 @@ fn offline(id: &str, meta: &serde_json::Value) -> String {
 }
 
 fn online(id: &str, meta: &serde_json::Value) -> String {
+    let pct = |v: &serde_json::Value| v.as_f64().unwrap_or(f64::NAN) * 100.0;
     let decisions = meta["decisions"].as_array().cloned().unwrap_or_default();
     let mut parts: Vec<String> = decisions
         .iter()
         .map(|d| {
-            format!(
+            let key = d["experiment_key"].as_str().unwrap_or("?");
+            let mut part = format!(
                 "{} {} {} {:+.2}% [{:+.2}%, {:+.2}%]",
-                &d["experiment_key"].as_str().unwrap_or("?")
-                    [..12.min(d["experiment_key"].as_str().unwrap_or("?").len())],
+                &key[..12.min(key.len())],
                 d["decision"].as_str().unwrap_or("?"),
                 d["primary_metric"].as_str().unwrap_or("?"),
-                d["delta"].as_f64().unwrap_or(f64::NAN) * 100.0,
-                d["ci_low"].as_f64().unwrap_or(f64::NAN) * 100.0,
-                d["ci_high"].as_f64().unwrap_or(f64::NAN) * 100.0,
-            )
+                pct(&d["delta"]),
+                pct(&d["ci_low"]),
+                pct(&d["ci_high"]),
+            );
+            if d["mde"].is_f64() {
+                part.push_str(&format!(" MDE {:.2}%", pct(&d["mde"])));
+            }
+            if let Some(r) = d["variance_reduction"].as_f64().filter(|r| *r > 0.0) {
+                part.push_str(&format!(", CUPED -{:.0}% variance", 100.0 * r));
+            }
+            if let Some(day) = d["stopped_day"].as_i64() {
+                part.push_str(&format!(", decided on day {}", day + 1));
+            }
+            part
         })
         .collect();
     if parts.is_empty() {
         parts.push("no new candidates to decide on".into());
     }
-    let agreement = &meta["rank_agreement"];
-    let rho = match agreement["spearman"].as_f64() {
-        Some(r) => format!("{r:+.2} over {} decisions", agreement["pairs"]),
-        None => format!("n/a ({} decisions so far, needs 3)", agreement["pairs"]),
-    };
+    let agreement = serde_json::from_value::<Agreement>(meta["rank_agreement"].clone())
+        .map_or_else(|_| "not estimated".to_string(), |a| a.sentence());
     let launched = meta["launched"].as_str().map_or_else(|| "nothing launched".into(), |v| format!("launched as {v}"));
-    format!("{id}: {}; {launched}; offline/online rank agreement (Spearman): {rho}", parts.join("; "))
+    format!("{id}: {}; {launched}; offline/online rank agreement (Spearman): {agreement}", parts.join("; "))
 }

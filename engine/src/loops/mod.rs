@@ -4,11 +4,13 @@
 //! against a simulated population or a team's experiment table and launches the winners as
 //! the new production baseline (`production`).
 
+pub mod agreement;
 mod candidate;
 mod llm_agent;
 mod offline;
 mod online;
 pub mod production;
+mod study;
 mod top;
 
 use std::sync::Arc;

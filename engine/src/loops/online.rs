@@ -16,14 +16,14 @@ use dsl::types::Value;
 use journal::{DecisionRecord, OnlineValue};
 use simulator::synthesis::decide;
 use simulator::{
-    Decision, EnvSpec, Experiment, ExperimentConfig, ExperimentState, Guardrail, GuardrailRule, Metric, MetricRow,
-    MetricTable, ScoreTable, Verdict, World,
+    Decision, EnvSpec, ExperimentConfig, Guardrail, GuardrailRule, Metric, MetricRow, MetricTable, Power, Verdict,
 };
 
+use super::agreement::Agreement;
 use super::production::Production;
+use super::study::{self, StudyRules};
 use super::{model_dir, Candidates, Entry};
 use crate::steps::{Step, StepContext, StepError, StepErrorKind};
-use crate::training::Scorer;
 
 /// The slow loop.
 pub struct Online;
@@ -35,7 +35,7 @@ impl Step for Online {
     }
 
     fn version(&self) -> u32 {
-        1
+        2
     }
 
     async fn run(&self, ctx: StepContext) -> Result<serde_json::Value, StepError> {
@@ -70,6 +70,23 @@ impl Step for Online {
             }
         };
         let days = study_days(&ctx, &env)?;
+        let rules = StudyRules {
+            primary: primary_metric,
+            guardrails,
+            level,
+            min_effect: match ctx.args.get("min_effect") {
+                Some(Value::Percent(p)) => Some(p / 100.0),
+                _ => None,
+            },
+            cuped: matches!(ctx.args.get("cuped"), Some(Value::Bool(true)) | None),
+            sequential: matches!(ctx.args.get("sequential"), Some(Value::Bool(true))),
+        };
+        let pre_days = match ctx.args.get("pre_days") {
+            Some(Value::Int(d)) => {
+                u32::try_from(*d).map_err(|_| StepError::input(format!("`pre_days` {d} is out of range")))?
+            }
+            _ => days,
+        };
 
         // 1. selection: what an earlier study decided is not tried again.
         let decided: Vec<String> = ctx
@@ -89,7 +106,7 @@ impl Step for Online {
         // 2. training: the weights, their convergence, each arm's scores.
         let notes: Vec<String> = chosen.iter().filter_map(|c| convergence_note(&candidates_dir, c)).collect();
         // 3 and 4: the experiment and its synthesis.
-        let verdicts = match &env {
+        let (verdicts, how) = match &env {
             EnvSpec::Simulator { world, return_window, .. } => {
                 let world =
                     world.build().map_err(|e| StepError::permanent(StepErrorKind::Simulation, e.to_string()))?;
@@ -98,12 +115,26 @@ impl Step for Online {
                     .chain(chosen.iter().copied())
                     .map(|e| candidates_dir.join(model_dir(&e.record.key)))
                     .collect();
-                let config = {
-                    let mut c = ExperimentConfig::new(traffic, days, study_seed(&study));
-                    c.return_window = *return_window;
-                    c
+                let config = ExperimentConfig {
+                    return_window: *return_window,
+                    pre_days,
+                    ..ExperimentConfig::new(traffic, days, study_seed(&study))
                 };
-                simulate(&ctx, &study, world, &arms, config, &state_path, primary_metric, &guardrails, level).await?
+                let outcome =
+                    tokio::task::block_in_place(|| study::run(&ctx, world, &arms, config, &state_path, &rules))?;
+                let last = outcome.days_run.saturating_sub(1);
+                // What is known at the end of the last day: a return of the last days is not known yet.
+                record_values(&ctx, &study, outcome.experiment.observed(last).rows())?;
+                let how = serde_json::json!({
+                    "interval": rules.analysis().interval,
+                    "level": level,
+                    "cuped": rules.cuped,
+                    "pre_days": pre_days,
+                    "planned_mde": outcome.planned_mde,
+                    "days_run": outcome.days_run,
+                });
+                let verdicts = outcome.verdicts.into_iter().zip(outcome.stopped).collect();
+                (verdicts, how)
             }
             EnvSpec::Table { path, return_window } => {
                 // The reader's messages name the file already.
@@ -122,19 +153,23 @@ impl Step for Online {
                             .expect("chosen from the file")
                     })
                     .collect();
-                table_verdicts(&known, &arms, primary_metric, &guardrails, level)?
+                let verdicts = table_verdicts(&known, &arms, &rules, days)?;
+                let how = serde_json::json!({ "interval": rules.analysis().interval, "level": level, "units": "days" });
+                (verdicts.into_iter().map(|v| (v, None)).collect::<Vec<_>>(), how)
             }
         };
         // 5. decisions, promotion, cleanup.
-        let decisions: Vec<(Entry, Verdict)> = chosen.into_iter().cloned().zip(verdicts).collect();
+        let decisions: Vec<(Entry, (Verdict, Option<u32>))> = chosen.into_iter().cloned().zip(verdicts).collect();
         let launched = decisions
             .iter()
-            .filter(|(_, v)| v.decision == Decision::Launch)
-            .max_by(|a, b| a.1.primary.relative.partial_cmp(&b.1.primary.relative).unwrap_or(std::cmp::Ordering::Equal))
+            .filter(|(_, (v, _))| v.decision == Decision::Launch)
+            .max_by(|a, b| {
+                a.1 .0.primary.relative.partial_cmp(&b.1 .0.primary.relative).unwrap_or(std::cmp::Ordering::Equal)
+            })
             .map(|(e, _)| e.record.key.clone());
         let version = match &launched {
             Some(key) => {
-                let (entry, verdict) =
+                let (entry, (verdict, _)) =
                     decisions.iter().find(|(e, _)| &e.record.key == key).expect("launched is one of them");
                 let source = entry.source.clone().unwrap_or_default();
                 let checkpoint = candidates_dir.join(model_dir(key));
@@ -155,7 +190,7 @@ impl Step for Online {
             None => None,
         };
         let mut out = Vec::new();
-        for (entry, verdict) in &decisions {
+        for (entry, (verdict, stopped)) in &decisions {
             let decision = match verdict.decision {
                 Decision::Launch if launched.as_deref() == Some(entry.record.key.as_str()) => "launched",
                 // Only one candidate replaces production per study.
@@ -163,7 +198,16 @@ impl Step for Online {
                 Decision::Blocked => "blocked",
                 Decision::Rejected => "rejected",
                 Decision::NoSignificantChange => "no_change",
+                Decision::Underpowered => "underpowered",
             };
+            let mut analysis = how.clone();
+            analysis["mde"] = serde_json::json!(verdict.primary.mde);
+            analysis["power"] = serde_json::json!(verdict.power);
+            analysis["variance_reduction"] = std::iter::once(&verdict.primary)
+                .chain(verdict.guardrails.iter().map(|g| &g.delta))
+                .map(|d| (d.metric.clone(), serde_json::json!(d.variance_reduction)))
+                .collect::<serde_json::Map<_, _>>()
+                .into();
             let record = DecisionRecord {
                 run_id: Some(ctx.run.run_id),
                 study: study.clone(),
@@ -178,6 +222,11 @@ impl Step for Online {
                 guardrails: serde_json::to_value(&verdict.guardrails).unwrap_or_default(),
                 days: i64::from(days),
                 baseline: Some(file.control.record.key.clone()),
+                mde: Some(verdict.primary.mde),
+                min_effect: rules.min_effect,
+                variance_reduction: Some(verdict.primary.variance_reduction),
+                stopped_day: stopped.map(i64::from),
+                analysis,
             };
             ctx.run
                 .journal
@@ -187,6 +236,7 @@ impl Step for Online {
             experiment.run_id = experiment.run_id.or(Some(ctx.run.run_id));
             experiment.online_metrics = Some(serde_json::json!({
                 "study": study, "decision": decision, "primary": verdict.primary, "guardrails": verdict.guardrails,
+                "power": verdict.power,
             }));
             match decision {
                 "launched" => experiment.status = journal::ExperimentStatus::Launched,
@@ -208,72 +258,15 @@ impl Step for Online {
     }
 }
 
-/// Runs (or resumes) the simulated experiment to its last day.
-#[allow(clippy::too_many_arguments)]
-async fn simulate(
-    ctx: &StepContext,
-    study: &str,
-    world: World,
-    arms: &[PathBuf],
-    config: ExperimentConfig,
-    state_path: &Path,
-    primary: Metric,
-    guardrails: &[Guardrail],
-    level: f64,
-) -> Result<Vec<Verdict>, StepError> {
-    let (users, items) = (world.users(), world.items());
-    let arms = arms.to_vec();
-    let tables = tokio::task::spawn_blocking(move || -> Result<Vec<ScoreTable>, StepError> {
-        let raw_users: Vec<i64> = (0..users as i64).collect();
-        let raw_items: Vec<i64> = (0..items as i64).collect();
-        arms.iter()
-            .map(|dir| {
-                let scorer = Scorer::load(dir)
-                    .map_err(|e| StepError::permanent(StepErrorKind::Training, format!("{}: {e}", dir.display())))?;
-                let scores = scorer
-                    .scores(&raw_users, &raw_items)
-                    .map_err(|e| StepError::permanent(StepErrorKind::Training, e.to_string()))?;
-                ScoreTable::new(users, items, scores)
-                    .map_err(|e| StepError::permanent(StepErrorKind::Training, e.to_string()))
-            })
-            .collect()
-    })
-    .await
-    .map_err(|e| StepError::permanent(StepErrorKind::Simulation, e.to_string()))??;
-    let mut tables = tables.into_iter();
-    let control = tables.next().expect("the control arm");
-    let treatments: Vec<ScoreTable> = tables.collect();
-    let saved: Option<ExperimentState> = std::fs::read(state_path).ok().and_then(|b| serde_json::from_slice(&b).ok());
-    let mut experiment = match saved {
-        Some(state) => Experiment::resume(world, control, treatments, state),
-        None => Experiment::with_config(world, control, treatments, config),
-    }
-    .map_err(|e| StepError::permanent(StepErrorKind::Simulation, e.to_string()))?;
-    let days = experiment.state().config.days;
-    while !experiment.is_finished() {
-        let day = tokio::task::block_in_place(|| experiment.step_day())
-            .map_err(|e| StepError::permanent(StepErrorKind::Simulation, e.to_string()))?;
-        // Saved before it is reported: a day the progress names is a day a resume will not redo.
-        save_state(state_path, experiment.state())?;
-        ctx.progress.report(u64::from(experiment.day()), u64::from(days), &format!("simulated day {}", day + 1));
-    }
-    let last = days.saturating_sub(1);
-    // What is known at the end of the last day: a return of the last days is not known yet.
-    record_values(ctx, study, experiment.observed(last).rows())?;
-    experiment
-        .verdicts(primary, guardrails, level, GuardrailRule::default(), last)
-        .map_err(|e| StepError::permanent(StepErrorKind::Simulation, format!("metric synthesis: {e}")))
-}
-
 /// Verdicts from a team's metric table for the candidates at `arms` (1-based places in `top`'s
 /// list, so `treatment_k` is the k-th candidate), days as units.
 fn table_verdicts(
     table: &MetricTable,
     arms_of: &[usize],
-    primary: Metric,
-    guardrails: &[Guardrail],
-    level: f64,
+    rules: &StudyRules,
+    days: u32,
 ) -> Result<Vec<Verdict>, StepError> {
+    let (primary, guardrails, level) = (rules.primary, &rules.guardrails, rules.level);
     let arms = table.arms();
     let needed = arms_of.iter().copied().max().unwrap_or(0);
     if arms.first().map(String::as_str) != Some("control") || arms.len() < needed + 1 {
@@ -293,7 +286,14 @@ fn table_verdicts(
             };
             let checks =
                 guardrails.iter().map(|g| Ok((g.clone(), delta(&g.metric)?))).collect::<Result<_, StepError>>()?;
-            Ok(decide(delta(primary.name())?, primary.higher_is_better(), checks, GuardrailRule::default()))
+            let verdict = decide(delta(primary.name())?, primary.higher_is_better(), checks, GuardrailRule::default());
+            Ok(match rules.min_effect {
+                Some(min) => {
+                    let (mde, n) = (verdict.primary.mde, verdict.primary.n_treatment);
+                    verdict.with_power(Power::assess(min, mde, n, days, &[]))
+                }
+                None => verdict,
+            })
         })
         .collect()
 }
@@ -327,19 +327,6 @@ fn study_days(ctx: &StepContext, env: &EnvSpec) -> Result<u32, StepError> {
         },
         Some(other) => Err(StepError::input(format!("`days` should be an int, is {other}"))),
     }
-}
-
-/// Writes the experiment's state after a day: to a scratch file, then renamed over the old one.
-fn save_state(path: &Path, state: &ExperimentState) -> Result<(), StepError> {
-    let write = || -> std::io::Result<()> {
-        std::fs::create_dir_all(path.parent().expect("a state file has a folder"))?;
-        let scratch = path.with_extension(format!("json.{}", std::process::id()));
-        std::fs::write(&scratch, serde_json::to_vec(state)?)?;
-        std::fs::rename(scratch, path)
-    };
-    write().map_err(|e| {
-        StepError::transient(StepErrorKind::Io, format!("cannot save the online state `{}`: {e}", path.display()))
-    })
 }
 
 /// The guardrails of the `guardrails:` argument.
@@ -407,13 +394,13 @@ fn finish(
 ) -> Result<serde_json::Value, StepError> {
     let all = ctx.run.journal.decisions().map_err(|e| StepError::transient(StepErrorKind::Journal, e))?;
     let pairs: Vec<(f64, f64)> = all.iter().filter_map(|d| Some((d.offline_score?, d.delta?))).collect();
-    let agreement = spearman(&pairs);
+    let agreement = Agreement::of(&pairs);
     let value = serde_json::json!({
         "study": study,
         "control": file.control.record.key,
         "decisions": decisions,
         "launched": launched,
-        "rank_agreement": { "spearman": agreement, "pairs": pairs.len() },
+        "rank_agreement": agreement,
     });
     let text =
         serde_json::to_vec_pretty(&value).map_err(|e| StepError::permanent(StepErrorKind::Internal, e.to_string()))?;
@@ -422,41 +409,4 @@ fn finish(
     // The saved state is only needed to resume this study.
     let _ = std::fs::remove_file(ctx.run.run_dir.join("online").join(format!("{study}.json")));
     Ok(value)
-}
-
-/// Spearman's rank correlation; `None` below three pairs.
-fn spearman(pairs: &[(f64, f64)]) -> Option<f64> {
-    if pairs.len() < 3 {
-        return None;
-    }
-    let ranks = |values: Vec<f64>| -> Vec<f64> {
-        let mut order: Vec<usize> = (0..values.len()).collect();
-        order.sort_by(|&a, &b| values[a].partial_cmp(&values[b]).unwrap_or(std::cmp::Ordering::Equal));
-        let mut r = vec![0.0; values.len()];
-        for (rank, &i) in order.iter().enumerate() {
-            r[i] = rank as f64;
-        }
-        r
-    };
-    let a = ranks(pairs.iter().map(|p| p.0).collect());
-    let b = ranks(pairs.iter().map(|p| p.1).collect());
-    let n = a.len() as f64;
-    let mean = (n - 1.0) / 2.0;
-    let cov: f64 = a.iter().zip(&b).map(|(x, y)| (x - mean) * (y - mean)).sum();
-    let var: f64 = a.iter().map(|x| (x - mean).powi(2)).sum();
-    (var > 0.0).then(|| cov / var)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::spearman;
-
-    #[test]
-    fn spearman_of_agreeing_and_opposite_ranks() {
-        let up = [(0.1, 1.0), (0.2, 2.0), (0.3, 5.0)];
-        assert_eq!(spearman(&up), Some(1.0));
-        let down = [(0.1, 5.0), (0.2, 2.0), (0.3, 1.0)];
-        assert_eq!(spearman(&down), Some(-1.0));
-        assert_eq!(spearman(&up[..2]), None);
-    }
 }
