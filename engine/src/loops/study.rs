@@ -137,7 +137,8 @@ pub fn run(
         }
     }
     let total = cfg.total_days();
-    while !experiment.is_finished() && !(rules.sequential && treatments > 0 && looks.all_concluded()) {
+    let decided = |looks: &Looks| rules.sequential && treatments > 0 && looks.all_concluded();
+    while !(experiment.is_finished() || decided(&looks)) {
         let day = experiment.step_day().map_err(sim)?;
         // Saved before it is reported: a day the progress names is a day a resume will not redo.
         save_state(state_path, experiment.state())?;
