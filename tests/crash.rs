@@ -149,7 +149,7 @@ fn simulated_days(stdout: &str) -> Vec<u64> {
     support::events(stdout)
         .iter()
         .filter(|e| e["event"] == "step_progress" && e["node"] == "slow")
-        .filter_map(|e| e["message"].as_str()?.strip_prefix("simulated day ")?.parse().ok())
+        .filter_map(|e| e["message"].as_str()?.strip_prefix("simulated day ")?.split(' ').next()?.parse().ok())
         .collect()
 }
 
@@ -158,7 +158,8 @@ fn a_killed_online_study_resumes_at_the_next_simulated_day() {
     let reference = Dir::new();
     reference.file("w.evo", &format!("{DATA}{ONLINE}"));
     let out = reference.status(["run", "w.evo", "--json"], 0);
-    assert_eq!(simulated_days(&out.stdout), (1..=40).collect::<Vec<_>>());
+    // A 40-day pre-period on the control (as long as the study, unless said), then the study.
+    assert_eq!(simulated_days(&out.stdout), (1..=80).collect::<Vec<_>>());
     let decisions =
         |dir: &Dir| sql(dir, "SELECT experiment_key, decision, round(delta, 9), round(ci_low, 9) FROM decisions");
 
@@ -170,7 +171,7 @@ fn a_killed_online_study_resumes_at_the_next_simulated_day() {
         let line = line.unwrap();
         seen.push_str(&line);
         seen.push('\n');
-        if simulated_days(&line).first().is_some_and(|&d| d >= 10) {
+        if simulated_days(&line).first().is_some_and(|&d| d >= 50) {
             break;
         }
     }
@@ -180,7 +181,7 @@ fn a_killed_online_study_resumes_at_the_next_simulated_day() {
     let out = dir.status(["run", "w.evo", "--json"], 0);
     let resumed = simulated_days(&out.stdout);
     assert_eq!(resumed.first().copied(), Some(killed_at + 1), "the resumed study starts after the last saved day");
-    assert_eq!(resumed.last().copied(), Some(40));
+    assert_eq!(resumed.last().copied(), Some(80));
     assert_eq!(decisions(&dir), decisions(&reference), "the resumed study decides as the uninterrupted one");
 }
 
@@ -203,6 +204,7 @@ let slow = online(
   env: satisfaction(users: 1000, items: 80, seed: 5, days: 12),
   primary: return_rate,
   traffic: 20%,
+  pre_days: 4,
 )
 "#;
 

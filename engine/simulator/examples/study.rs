@@ -1,5 +1,5 @@
 //! One online study at scale, timed: `cargo run --release -p simulator --example study -- USERS
-//! DAYS ARMS [PRE_DAYS] [ITEMS]`. Arms rank by the world's relevance (the treatments by noisier
+//! DAYS ARMS [PRE_DAYS] [ITEMS] [RETURN_WINDOW]`. Arms rank by the world's relevance (the treatments by noisier
 //! copies of it), every user in one arm; prints the time of each phase, the peak memory, and each
 //! treatment's return-rate interval and CUPED's variance reduction. The online stage's figure in
 //! BENCHMARKS.md comes from here.
@@ -49,12 +49,13 @@ fn main() {
     let (users, days, arms) = (args[0], args[1] as u32, args[2]);
     let pre_days = args.get(3).copied().unwrap_or(days as usize) as u32;
     let items = args.get(4).copied().unwrap_or(500);
+    let return_window = args.get(5).copied().unwrap_or(1) as u32;
     let t0 = Instant::now();
     let world = World::new(users, items, 7).unwrap();
     let rankers: Vec<Box<dyn Ranker>> = (0..arms)
         .map(|k| Box::new(Relevance { world: world.clone(), noise: 0.3 * k as f32 }) as Box<dyn Ranker>)
         .collect();
-    let config = ExperimentConfig { pre_days, ..ExperimentConfig::new(1.0 / arms as f64, days, 1) };
+    let config = ExperimentConfig { pre_days, return_window, ..ExperimentConfig::new(1.0 / arms as f64, days, 1) };
     let mut exp = Experiment::with_rankers(world, rankers, config).unwrap();
     let ranked = t0.elapsed().as_secs_f64();
     let t1 = Instant::now();

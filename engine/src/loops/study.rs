@@ -142,10 +142,11 @@ pub fn run(
         let day = experiment.step_day().map_err(sim)?;
         // Saved before it is reported: a day the progress names is a day a resume will not redo.
         save_state(state_path, experiment.state())?;
-        let label = match day.checked_sub(cfg.pre_days) {
+        let phase = match day.checked_sub(cfg.pre_days) {
             None => format!("pre-period day {} of {}", day + 1, cfg.pre_days),
             Some(d) => format!("study day {} of {}", d + 1, cfg.days),
         };
+        let label = format!("simulated day {} of {total}: {phase}", day + 1);
         ctx.progress.report(u64::from(experiment.day()), u64::from(total), &label);
         if rules.sequential && day >= cfg.pre_days {
             look(&experiment, &mut looks, day - cfg.pre_days);
