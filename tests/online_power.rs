@@ -112,3 +112,31 @@ fn a_sequential_study_judges_with_always_valid_intervals() {
         assert!(s[1].as_f64().unwrap() > f[1].as_f64().unwrap(), "{a:?} vs {b:?}");
     }
 }
+
+#[test]
+fn a_significant_gain_that_another_candidate_beats_is_superseded_not_no_change() {
+    // A team's table: both treatments lift returns clearly, the second more.
+    let mut csv = String::from("arm,day,metric,value\n");
+    for day in 0..10 {
+        let wobble = [0.004, -0.003, 0.002, -0.001, 0.003, -0.004, 0.001, 0.0, -0.002, 0.002][day];
+        for (arm, ret) in [("control", 0.50), ("treatment_1", 0.55), ("treatment_2", 0.60)] {
+            csv.push_str(&format!("{arm},{day},return_rate,{}\n", ret + wobble));
+        }
+    }
+    let dir = Dir::new();
+    dir.file("platform.csv", &csv);
+    dir.file(
+        "w.evo",
+        &workflow(300, "").replace(
+            "satisfaction(users: 300, items: 80, days: 4, seed: 5)",
+            r#"std::sim::from_table("platform.csv")"#,
+        ),
+    );
+    dir.status(["run", "w.evo", "-q"], 0);
+    let rows = sql(&dir, "SELECT decision, ci_low, reason FROM decisions ORDER BY delta");
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert_eq!(rows[1][0], "launched", "{rows:?}");
+    assert!(rows[0][1].as_f64().unwrap() > 0.0, "significantly better too: {rows:?}");
+    assert_eq!(rows[0][0], "superseded", "{rows:?}");
+    assert!(rows[0][2].as_str().unwrap().contains("one launch per study"), "{rows:?}");
+}

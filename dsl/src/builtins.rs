@@ -272,7 +272,10 @@ fn build() -> Vec<Signature> {
             .at_least(1.0)
             .opt("days", Type::Int, Value::Int(30))
             .at_least(1.0)
-            .opt("seed", Type::Int, Value::Int(0)),
+            .opt("seed", Type::Int, Value::Int(0))
+            // Days after a visit within which coming back counts as a return (`return_rate`).
+            .opt("return_window", Type::Int, Value::Int(1))
+            .at_least(1.0),
         sig(
             "std::sim",
             "from_table",

@@ -117,7 +117,7 @@ pub struct DecisionRecord {
     pub run_id: Option<i64>,
     pub study: String,
     pub experiment_key: String,
-    /// `launched`, `blocked`, `rejected`, `no_change` or `underpowered`.
+    /// `launched`, `superseded`, `blocked`, `rejected`, `no_change` or `underpowered`.
     pub decision: String,
     pub reason: Option<String>,
     pub offline_score: Option<f64>,

@@ -194,7 +194,8 @@ ALTER TABLE artifacts ADD COLUMN meta JSON;
 "#;
 
 /// Version 6: decisions a team can trust. A decision may be `underpowered` (the study could not
-/// have seen the effect the workflow cares about), and carries its minimum detectable effect, the
+/// have seen the effect the workflow cares about) or `superseded` (significantly better, but
+/// another candidate of the same study launched with a larger gain), and carries its minimum detectable effect, the
 /// `min_effect` it was judged against, the variance CUPED removed from the primary metric, the day
 /// a sequential study stopped at, and the whole analysis (JSON). DuckDB cannot alter a CHECK
 /// constraint, so the table is rebuilt and its rows copied.
@@ -206,7 +207,8 @@ CREATE TABLE decisions (
     study              VARCHAR NOT NULL,
     experiment_key     VARCHAR NOT NULL,
     decision           VARCHAR NOT NULL
-                       CHECK (decision IN ('launched', 'blocked', 'rejected', 'no_change', 'underpowered')),
+                       CHECK (decision IN ('launched', 'superseded', 'blocked', 'rejected', 'no_change',
+                                           'underpowered')),
     reason             VARCHAR,
     offline_score      DOUBLE,
     primary_metric     VARCHAR,

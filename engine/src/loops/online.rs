@@ -191,10 +191,16 @@ impl Step for Online {
         };
         let mut out = Vec::new();
         for (entry, (verdict, stopped)) in &decisions {
+            let mut reason = verdict.reason.clone();
             let decision = match verdict.decision {
                 Decision::Launch if launched.as_deref() == Some(entry.record.key.as_str()) => "launched",
-                // Only one candidate replaces production per study.
-                Decision::Launch => "no_change",
+                // Only one candidate replaces production per study: a significant gain that
+                // another beat is said as such, never as "no change".
+                Decision::Launch => {
+                    let winner = launched.as_deref().unwrap_or("another candidate");
+                    reason.push_str(&format!("; `{winner}` gained more, and one launch per study"));
+                    "superseded"
+                }
                 Decision::Blocked => "blocked",
                 Decision::Rejected => "rejected",
                 Decision::NoSignificantChange => "no_change",
@@ -213,7 +219,7 @@ impl Step for Online {
                 study: study.clone(),
                 experiment_key: entry.record.key.clone(),
                 decision: decision.into(),
-                reason: Some(verdict.reason.clone()),
+                reason: Some(reason.clone()),
                 offline_score: entry.record.offline_score,
                 primary_metric: primary.clone(),
                 delta: Some(verdict.primary.relative),
@@ -242,7 +248,7 @@ impl Step for Online {
                 "launched" => experiment.status = journal::ExperimentStatus::Launched,
                 "blocked" | "rejected" => {
                     experiment.status = journal::ExperimentStatus::Blocked;
-                    experiment.reason = Some(verdict.reason.clone());
+                    experiment.reason = Some(reason);
                 }
                 _ => {}
             }

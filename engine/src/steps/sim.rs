@@ -62,7 +62,8 @@ impl Step for Logs {
     }
 
     fn version(&self) -> u32 {
-        1
+        // 2: users differ in activity (`Params::activity_spread`).
+        2
     }
 
     async fn run(&self, ctx: StepContext) -> Result<serde_json::Value, StepError> {
@@ -90,12 +91,18 @@ impl Step for Satisfaction {
     }
 
     fn version(&self) -> u32 {
-        1
+        // 2: users differ in activity; `return_window:`.
+        2
     }
 
     async fn run(&self, ctx: StepContext) -> Result<serde_json::Value, StepError> {
         let world = WorldSpec::new(size(&ctx, "users")?, size(&ctx, "items")?, seed(&ctx)?);
-        let spec = EnvSpec::Simulator { world, days: days(&ctx)?, return_window: DEFAULT_RETURN_WINDOW };
+        let return_window = match ctx.args.get("return_window") {
+            Some(dsl::types::Value::Int(_)) => u32::try_from(size(&ctx, "return_window")?)
+                .map_err(|_| StepError::input("`return_window` is too large"))?,
+            _ => DEFAULT_RETURN_WINDOW,
+        };
+        let spec = EnvSpec::Simulator { world, days: days(&ctx)?, return_window };
         write_env(ctx.out_dir()?, &spec)
     }
 }
