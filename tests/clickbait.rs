@@ -222,3 +222,19 @@ fn listed_candidates_are_trained_as_given_explore_entries_of_the_baseline() {
     let top = sql(&dir, "SELECT count(*) FROM steps WHERE step = 'std::loops::top' AND status = 'done'");
     assert_eq!(top[0][0], 1);
 }
+
+#[test]
+fn the_trap_holds_for_another_seed_and_a_larger_population() {
+    let dir = Dir::new();
+    let workflow = WORKFLOW.replace("users: 4000", "users: 6000").replace("seed: 7", "seed: 11");
+    dir.file("w.evo", &workflow);
+    dir.status(["run", "w.evo", "-q"], 0);
+    let (watch, satisfied) = (key_of(&dir, "watch"), key_of(&dir, "satisfied"));
+    let score =
+        |key: &str| float(&sql(&dir, &format!("SELECT offline_score FROM experiments WHERE key = '{key}'"))[0][0]);
+    assert!(score(&watch) > score(&satisfied), "offline: watch {} vs satisfied {}", score(&watch), score(&satisfied));
+    let (verdict, delta, low, high, _) = decision(&dir, &watch);
+    assert_eq!(verdict, "rejected", "watch: return_rate {delta:+.4} [{low:+.4}, {high:+.4}]");
+    let (verdict, delta, low, high, guardrails) = decision(&dir, &satisfied);
+    assert_eq!(verdict, "launched", "satisfied: return_rate {delta:+.4} [{low:+.4}, {high:+.4}], {guardrails}");
+}
