@@ -77,6 +77,7 @@ fn a_study_too_small_for_its_min_effect_ends_underpowered_and_says_what_would_po
         assert_eq!(r[6], "4", "the pre-period is as long as the study unless said");
     }
     assert!(out.contains("underpowered return_rate") && out.contains("MDE"), "{out}");
+    assert!(out.contains("planned MDE") && out.contains("from the pre-period (before CUPED)"), "{out}");
     // Two decisions are not enough to speak of rank agreement.
     assert!(out.contains("not estimated: 2 decisions so far, it needs at least 5"), "{out}");
 }

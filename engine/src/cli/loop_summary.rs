@@ -78,6 +78,10 @@ fn online(id: &str, meta: &serde_json::Value) -> String {
     if parts.is_empty() {
         parts.push("no new candidates to decide on".into());
     }
+    // Power before the study: what the pre-period said it could see, before variance reduction.
+    if let Some(planned) = decisions.first().and_then(|d| d["analysis"]["planned_mde"].as_f64()) {
+        parts.insert(0, format!("planned MDE {:.2}% from the pre-period (before CUPED)", 100.0 * planned));
+    }
     let agreement = serde_json::from_value::<Agreement>(meta["rank_agreement"].clone())
         .map_or_else(|_| "not estimated".to_string(), |a| a.sentence());
     let launched = meta["launched"].as_str().map_or_else(|| "nothing launched".into(), |v| format!("launched as {v}"));

@@ -110,7 +110,7 @@ impl Step for Online {
             EnvSpec::Simulator { world, return_window, .. } => {
                 let world =
                     world.build().map_err(|e| StepError::permanent(StepErrorKind::Simulation, e.to_string()))?;
-                let state_path = ctx.run.run_dir.join("online").join(format!("{study}.json"));
+                let state_path = study::state_path(&ctx.run.run_dir, &study);
                 let arms: Vec<PathBuf> = std::iter::once(&file.control)
                     .chain(chosen.iter().copied())
                     .map(|e| candidates_dir.join(model_dir(&e.record.key)))
@@ -413,6 +413,6 @@ fn finish(
     std::fs::write(ctx.out_dir()?.join("decisions.json"), text)
         .map_err(|e| StepError::transient(StepErrorKind::Io, format!("cannot write decisions.json: {e}")))?;
     // The saved state is only needed to resume this study.
-    let _ = std::fs::remove_file(ctx.run.run_dir.join("online").join(format!("{study}.json")));
+    let _ = std::fs::remove_file(study::state_path(&ctx.run.run_dir, study));
     Ok(value)
 }

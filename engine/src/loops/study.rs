@@ -114,7 +114,8 @@ pub fn run(
             Ok(Box::new(ModelRanker { scorer, users: world.users(), items }) as Box<dyn Ranker>)
         })
         .collect::<Result<Vec<_>, StepError>>()?;
-    let saved: Option<ExperimentState> = std::fs::read(state_path).ok().and_then(|b| serde_json::from_slice(&b).ok());
+    // A state that does not decode (torn, or from another version) is a study started afresh.
+    let saved: Option<ExperimentState> = std::fs::read(state_path).ok().and_then(|b| postcard::from_bytes(&b).ok());
     let mut experiment = match saved {
         Some(state) => Experiment::resume_rankers(world, rankers, state),
         None => Experiment::with_rankers(world, rankers, config),
@@ -146,7 +147,12 @@ pub fn run(
             None => format!("pre-period day {} of {}", day + 1, cfg.pre_days),
             Some(d) => format!("study day {} of {}", d + 1, cfg.days),
         };
-        let label = format!("simulated day {} of {total}: {phase}", day + 1);
+        let mut label = format!("simulated day {} of {total}: {phase}", day + 1);
+        if day + 1 == cfg.pre_days {
+            if let Some(m) = planned(&experiment, rules)? {
+                label.push_str(&format!("; planned MDE {:.2}% on {} (before CUPED)", 100.0 * m, rules.primary));
+            }
+        }
         ctx.progress.report(u64::from(experiment.day()), u64::from(total), &label);
         if rules.sequential && day >= cfg.pre_days {
             look(&experiment, &mut looks, day - cfg.pre_days);
@@ -207,12 +213,19 @@ fn planned(experiment: &Experiment, rules: &StudyRules) -> Result<Option<f64>, S
     }))
 }
 
-/// Writes the experiment's state after a day: to a scratch file, then renamed over the old one.
+/// Where a study's state is saved between days.
+pub fn state_path(run_dir: &Path, study: &str) -> PathBuf {
+    run_dir.join("online").join(format!("{study}.state"))
+}
+
+/// Writes the experiment's state after a day (postcard: at 30,000 users × 56 days the JSON of
+/// it was tens of megabytes a day): to a scratch file, then renamed over the old one.
 fn save_state(path: &Path, state: &ExperimentState) -> Result<(), StepError> {
     let write = || -> std::io::Result<()> {
         std::fs::create_dir_all(path.parent().expect("a state file has a folder"))?;
-        let scratch = path.with_extension(format!("json.{}", std::process::id()));
-        std::fs::write(&scratch, serde_json::to_vec(state)?)?;
+        let scratch = path.with_extension(format!("state.{}", std::process::id()));
+        let bytes = postcard::to_stdvec(state).map_err(std::io::Error::other)?;
+        std::fs::write(&scratch, bytes)?;
         std::fs::rename(scratch, path)
     };
     write().map_err(|e| {
