@@ -25,6 +25,9 @@ echo
 echo "## Trainer vs PyTorch eager, CPU"
 python3 benches/trainer_compare.py --python "${TORCH_PYTHON:-python3}" || echo "(skipped: see the message above)"
 echo
+echo "## The online stage at 1,000,000 users vs the simulator's study alone"
+benches/online_scale.sh "$BIN"
+echo
 echo "## Training defaults vs RecBole's BPR-MF on MovieLens-100K"
 benches/training_defaults.sh "$BIN"
 echo

@@ -139,10 +139,12 @@ pub fn run(
     }
     let total = cfg.total_days();
     let decided = |looks: &Looks| rules.sequential && treatments > 0 && looks.all_concluded();
+    let mut saver = Saver::new(state_path);
     while !(experiment.is_finished() || decided(&looks)) {
         let day = experiment.step_day().map_err(sim)?;
-        // Saved before it is reported: a day the progress names is a day a resume will not redo.
-        save_state(state_path, experiment.state())?;
+        // Saved before it is reported (while saving is cheap): a day the progress names is a day
+        // a resume will not redo.
+        saver.after_day(experiment.state(), experiment.is_finished())?;
         let phase = match day.checked_sub(cfg.pre_days) {
             None => format!("pre-period day {} of {}", day + 1, cfg.pre_days),
             Some(d) => format!("study day {} of {}", d + 1, cfg.days),
@@ -216,6 +218,34 @@ fn planned(experiment: &Experiment, rules: &StudyRules) -> Result<Option<f64>, S
 /// Where a study's state is saved between days.
 pub fn state_path(run_dir: &Path, study: &str) -> PathBuf {
     run_dir.join("online").join(format!("{study}.state"))
+}
+
+/// Saves the state after the days of a study: after every day while a save is cheap; once a save
+/// takes longer than [`Saver::CHEAP`] (a population of hundreds of thousands), at most once per ten
+/// times its cost, and after the last day, so saving stays a tenth of the work. A day not saved
+/// is simulated again on resume, with the same draws, so it counts once either way.
+struct Saver<'a> {
+    path: &'a Path,
+    last: std::time::Instant,
+    cost: std::time::Duration,
+}
+
+impl<'a> Saver<'a> {
+    const CHEAP: std::time::Duration = std::time::Duration::from_millis(100);
+
+    fn new(path: &'a Path) -> Self {
+        Saver { path, last: std::time::Instant::now(), cost: std::time::Duration::ZERO }
+    }
+
+    fn after_day(&mut self, state: &ExperimentState, last_day: bool) -> Result<(), StepError> {
+        if last_day || self.cost < Self::CHEAP || self.last.elapsed() >= self.cost * 10 {
+            let started = std::time::Instant::now();
+            save_state(self.path, state)?;
+            self.cost = started.elapsed();
+            self.last = std::time::Instant::now();
+        }
+        Ok(())
+    }
 }
 
 /// Writes the experiment's state after a day (postcard: at 30,000 users × 56 days the JSON of
