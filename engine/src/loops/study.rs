@@ -73,8 +73,11 @@ impl Ranker for ModelRanker {
     }
 
     fn rank(&self, users: &[u32], depth: usize, out: &mut Vec<u32>) -> Result<(), SimError> {
-        const BLOCK: usize = 1024;
-        for block in users.chunks(BLOCK) {
+        // Users per block: a pairwise model's intermediates (users × items × ~64 floats) stay
+        // near 16 MB, under glibc's mmap threshold, so each block reuses the last one's memory
+        // instead of faulting in fresh pages (which cost more than the arithmetic).
+        let block_size = ((1usize << 22) / (self.items.len() * 64).max(1)).clamp(16, 1024);
+        for block in users.chunks(block_size) {
             let raw: Vec<i64> = block.iter().map(|&u| i64::from(u)).collect();
             let scores = self
                 .scorer

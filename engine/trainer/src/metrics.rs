@@ -265,10 +265,8 @@ pub fn evaluate(
     let kmax = ks.iter().copied().max().unwrap_or(10);
     let device = model.device();
     let items = Tensor::arange(ni as i64, (Kind::Int64, device));
-    // Users with positives only, in chunks sized so the largest intermediate stays near 64M floats.
     let users: Vec<i64> = (0..nu as i64).filter(|&u| !positives[u as usize].is_empty()).collect();
-    let per_pair = model.pair_width(data).max(1);
-    let chunk = ((1usize << 26) / (ni * per_pair as usize).max(1)).clamp(1, 8192);
+    let chunk = users_per_chunk(ni, model.pair_width(data).max(1) as usize);
     let mut acc = Accum::default();
     tch::no_grad(|| -> Result<(), ModelError> {
         for block in users.chunks(chunk) {
@@ -370,4 +368,29 @@ pub fn evaluate_pointwise(
         auc: auc(&scores, &part.labels),
         logloss: logloss(&scores, &part.labels),
     })
+}
+
+/// Floats the largest intermediate of an evaluation chunk may hold: 4M (16 MB), under glibc's
+/// mmap threshold (32 MB at most), so each chunk reuses the last one's memory. At 64M floats every
+/// chunk's tensors were mapped afresh and page-faulted in, and half of the quick start's time was
+/// spent in the kernel.
+pub const CHUNK_FLOATS: usize = 1 << 22;
+
+/// Users scored together against all `items`, `per_pair` floats per (user, item) pair.
+pub fn users_per_chunk(items: usize, per_pair: usize) -> usize {
+    (CHUNK_FLOATS / (items * per_pair).max(1)).clamp(1, 8192)
+}
+
+#[cfg(test)]
+mod chunk_tests {
+    use super::*;
+
+    #[test]
+    fn an_evaluation_chunk_stays_under_the_mmap_threshold() {
+        for (items, per_pair) in [(500, 64), (1682, 32), (80, 16), (100_000, 128)] {
+            let users = users_per_chunk(items, per_pair);
+            let floats = users * items * per_pair;
+            assert!(users == 1 || floats * 4 <= 16 << 20, "{users} users × {items} × {per_pair} = {floats} floats");
+        }
+    }
 }
