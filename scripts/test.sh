@@ -7,6 +7,7 @@ scripts/setup.sh --quiet --write-cargo-config .
 scripts/fetch-data.sh --quiet   # the real data tests read (MovieLens-100K), into ~/.cache/evoflow-data
 CARGO_TARGET_DIR=$(scripts/target-dir.sh)
 export CARGO_TARGET_DIR
+scripts/prune-target.sh "$CARGO_TARGET_DIR"   # the cache keeps one build of each test binary
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 
 echo "== cargo fmt --check"
