@@ -238,3 +238,23 @@ fn the_trap_holds_for_another_seed_and_a_larger_population() {
     let (verdict, delta, low, high, guardrails) = decision(&dir, &satisfied);
     assert_eq!(verdict, "launched", "satisfied: return_rate {delta:+.4} [{low:+.4}, {high:+.4}], {guardrails}");
 }
+
+#[test]
+fn a_sequential_study_launches_the_satisfaction_aware_reward_before_its_last_day() {
+    let dir = Dir::new();
+    let sequential = "traffic: 33%,\n  sequential: true,\n  min_effect: 3%,";
+    dir.file("w.evo", &WORKFLOW.replace("traffic: 33%,", sequential));
+    dir.status(["run", "w.evo", "-q"], 0);
+    let satisfied = key_of(&dir, "satisfied");
+    let rows = sql(
+        &dir,
+        &format!(
+            "SELECT decision, stopped_day, analysis->>'$.interval.kind' FROM decisions WHERE experiment_key = '{satisfied}'"
+        ),
+    );
+    assert_eq!(rows[0][0], "launched", "{rows:?}");
+    assert_eq!(rows[0][2], "always_valid", "{rows:?}");
+    // Decided at a daily look, days before the 14th: an always-valid interval may be read early.
+    let day = rows[0][1].as_i64().unwrap_or_else(|| panic!("no stopped_day: {rows:?}"));
+    assert!(day < 13, "decided on day {day}");
+}
