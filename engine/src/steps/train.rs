@@ -19,9 +19,15 @@ pub fn steps() -> Vec<Arc<dyn Step>> {
     vec![Arc::new(Train), Arc::new(Evaluate), Arc::new(ComputeLoss), Arc::new(ComputeEval)]
 }
 
-/// A failure as the run reports it: permanent (the same inputs fail the same way).
+/// A failure as the run reports it: a fault of the machine (a full disk, a failing device) is a
+/// transient I/O error, retried and never cached; anything else is permanent (the same inputs
+/// fail the same way).
 fn failed(e: TrainFailure) -> StepError {
-    StepError::permanent(StepErrorKind::Training, e.to_string())
+    if e.is_environmental() {
+        StepError::transient(StepErrorKind::Io, e.to_string())
+    } else {
+        StepError::permanent(StepErrorKind::Training, e.to_string())
+    }
 }
 
 /// Runs training work off the async threads.
@@ -314,5 +320,24 @@ impl Step for ComputeEval {
         let name = req.metric.to_string();
         let value = blocking(move || training::compute_eval(&req)).await?;
         Ok(serde_json::json!({ "metric": name, "value": finite(value), "split": "valid" }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::steps::error::ErrorClass;
+
+    #[test]
+    fn a_full_disk_is_a_transient_io_error_not_a_failed_training() {
+        let full = TrainFailure::Internal(
+            "checkpoint: run/tmp/m2/weights.safetensors: IoError(Os { code: 28, kind: StorageFull, \
+             message: \"No space left on device\" })"
+                .into(),
+        );
+        let e = failed(full);
+        assert_eq!((e.kind.code(), e.class), ("step::io", ErrorClass::Transient), "{e:?}");
+        let diverged = failed(TrainFailure::Config("epochs must be positive".into()));
+        assert_eq!((diverged.kind.code(), diverged.class), ("step::training", ErrorClass::Permanent));
     }
 }
