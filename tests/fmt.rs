@@ -106,6 +106,16 @@ fn a_comment_inside_a_statement_after_a_blank_line_moves_above_it_once() {
     assert_eq!(format(&once).unwrap(), once);
 }
 
+#[test]
+fn a_field_of_a_literal_keeps_its_space_so_the_literal_does_not_swallow_the_field() {
+    // Found by the fuzzer: `0 .e` parses (a field of the literal 0; the checker refuses it), but
+    // the formatter wrote `0.e`, which lexes as one literal with the unknown unit `e`.
+    let text = "let a = f(0 .se2t)\nlet b = 5m .x\nlet c = ndcg@10 .y\nlet d = 1.5 .z\nlet e = g(2) .w\n";
+    let once = format(text).unwrap();
+    assert_eq!(once, "let a = f(0 .se2t)\nlet b = 5m .x\nlet c = ndcg@10 .y\nlet d = 1.5 .z\nlet e = g(2).w\n");
+    assert_eq!(format(&once).unwrap(), once);
+}
+
 // ---------------------------------------------------------------- generated programs
 
 fn ws() -> impl Strategy<Value = &'static str> {

@@ -471,6 +471,19 @@ impl<'a> Printer<'a> {
                 if !self.flat_into(base, out, limit) {
                     return false;
                 }
+                // A literal written against the dot would take the field in as its unit or
+                // digits (`0 .e` is not `0.e`): the space stays.
+                let literal = matches!(
+                    base.kind,
+                    ExprKind::Int(_)
+                        | ExprKind::Float(_)
+                        | ExprKind::Duration(_)
+                        | ExprKind::Percent(_)
+                        | ExprKind::Metric { .. }
+                );
+                if literal {
+                    out.push(' ');
+                }
                 out.push('.');
                 out.push_str(&field.name);
             }
