@@ -24,6 +24,8 @@ pub struct ParamSig {
     pub default: Option<Value>,
     /// Inclusive lower and exclusive-or-inclusive upper bound for numbers.
     pub range: Option<Range>,
+    /// The only strings it accepts, when it is a closed set.
+    pub choices: Option<&'static [&'static str]>,
 }
 
 /// A numeric range a parameter must lie in.
@@ -115,12 +117,12 @@ fn sig(module: &'static str, name: &'static str, kind: CallKind, returns: Type, 
 
 impl Builder {
     fn req(mut self, name: &'static str, ty: Type) -> Self {
-        self.0.params.push(ParamSig { name, ty, default: None, range: None });
+        self.0.params.push(ParamSig { name, ty, default: None, range: None, choices: None });
         self
     }
 
     fn opt(mut self, name: &'static str, ty: Type, default: Value) -> Self {
-        self.0.params.push(ParamSig { name, ty, default: Some(default), range: None });
+        self.0.params.push(ParamSig { name, ty, default: Some(default), range: None, choices: None });
         self
     }
 
@@ -132,6 +134,12 @@ impl Builder {
 
     fn at_least(self, min: f64) -> Self {
         self.within(min, f64::INFINITY, true)
+    }
+
+    /// Restricts the last parameter added, a string, to `choices`.
+    fn one_of(mut self, choices: &'static [&'static str]) -> Self {
+        self.0.params.last_mut().unwrap().choices = Some(choices);
+        self
     }
 
     fn schema(mut self, cols: &[(&'static str, &'static str)]) -> Self {
@@ -233,7 +241,9 @@ fn build() -> Vec<Signature> {
             .within(0.0, 1.0, false)
             .opt("test", Type::Float, Value::Float(0.1))
             .within(0.0, 1.0, false)
-            .opt("seed", Type::Int, Value::Int(0)),
+            .opt("seed", Type::Int, Value::Int(0))
+            .opt("by", Type::Str, s("row"))
+            .one_of(&["row", "user"]),
         sig(
             "std::data",
             "temporal_split",

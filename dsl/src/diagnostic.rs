@@ -87,6 +87,7 @@ pub enum ErrorKind {
     UnknownRecordField { field: String, record: String },
     BadOverride { name: String, reason: String },
     UnknownParam { name: String },
+    NotOneOf { what: String, value: String, choices: &'static [&'static str] },
     // -- model shapes
     ShapeMismatch { op: String, left: String, right: String },
     ExpectedIds { op: String, found: String },
@@ -157,6 +158,7 @@ impl ErrorKind {
             UnknownRecordField { .. } => "E0313",
             BadOverride { .. } => "E0314",
             UnknownParam { .. } => "E0315",
+            NotOneOf { .. } => "E0316",
             ShapeMismatch { .. } => "E0401",
             ExpectedIds { .. } => "E0402",
             UnknownLayer { .. } => "E0403",
@@ -234,6 +236,10 @@ impl std::fmt::Display for ErrorKind {
             }
             BadOverride { name, reason } => write!(f, "cannot set `{name}`: {reason}"),
             UnknownParam { name } => write!(f, "no param named `{name}`"),
+            NotOneOf { what, value, choices } => {
+                let choices: Vec<String> = choices.iter().map(|c| format!("\"{c}\"")).collect();
+                write!(f, "{what} is \"{value}\", not one of {}", choices.join(", "))
+            }
             ShapeMismatch { op, left, right } => {
                 write!(f, "shape mismatch in `{op}`: {left} vs {right}")
             }

@@ -19,6 +19,8 @@ pub(crate) struct Param {
     /// `None` when required.
     pub default: Option<Value>,
     pub range: Option<Range>,
+    /// The only strings it accepts, when it is a closed set.
+    pub choices: Option<&'static [&'static str]>,
 }
 
 impl Checker<'_> {
@@ -152,6 +154,17 @@ impl Checker<'_> {
                     },
                     expr.span,
                 ));
+            }
+        }
+        if let (Some(choices), Value::Str(v)) = (param.choices, &value) {
+            if !choices.contains(&v.as_str()) {
+                self.error(
+                    Diagnostic::new(
+                        ErrorKind::NotOneOf { what: format!("`{}`", param.name), value: v.clone(), choices },
+                        expr.span,
+                    )
+                    .maybe_help(did_you_mean(v, choices.iter().copied())),
+                );
             }
         }
         // An int where a float is expected becomes a float, so the step sees one type.

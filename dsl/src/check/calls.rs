@@ -120,7 +120,13 @@ impl Checker<'_> {
         let params: Vec<Param> = sig
             .params
             .iter()
-            .map(|p| Param { name: p.name.to_string(), ty: p.ty.clone(), default: p.default.clone(), range: p.range })
+            .map(|p| Param {
+                name: p.name.to_string(),
+                ty: p.ty.clone(),
+                default: p.default.clone(),
+                range: p.range,
+                choices: p.choices,
+            })
             .collect();
         let mut child =
             Site { id: id.clone(), top: false, options: StepOptions::default(), locals: site.locals.clone() };
@@ -216,7 +222,7 @@ impl Checker<'_> {
             let ty = self.type_of(&p.ty);
             let default =
                 p.default.as_ref().map(|d| self.check_expr(step_module, d, Some(&ty), &mut Site::default()).1);
-            params.push(Param { name: p.name.name.clone(), ty, default, range: None });
+            params.push(Param { name: p.name.name.clone(), ty, default, range: None, choices: None });
         }
         let mut child =
             Site { id: id.clone(), top: false, options: StepOptions::default(), locals: site.locals.clone() };

@@ -25,7 +25,7 @@ pub use error::{Error, Result};
 pub use filter::filter_min;
 pub use meta::{ColumnMeta, FilterStats, Meta, SplitCounts};
 pub use read::{load_interactions, read_table};
-pub use split::{leave_one_out, random_split, temporal_split};
+pub use split::{leave_one_out, random_split, random_split_by_user, temporal_split};
 
 /// File written by [`read_table`], [`load_interactions`] and [`filter_min`] inside their `out` folder.
 pub const DATA_FILE: &str = "data.parquet";

@@ -30,6 +30,37 @@ pub fn random_split(input: &Path, valid: f64, test: f64, seed: u64, out: &Path) 
     write_parts(&db, &columns, &by_position(&ranked, n_valid, n_test), out)
 }
 
+/// Splits each user's rows at random by ratio, as RecBole's `RS` split grouped by user (its
+/// default protocol, e.g. 8:1:1 per user): of a user's `n` rows, `floor(n * test)` go to test and
+/// `floor(n * valid)` to valid, and a ratio that would round to no row gets one while training
+/// keeps more than one (test first, then valid). So every user with 3 rows or more is in all
+/// three parts. Requires a `user` column.
+pub fn random_split_by_user(input: &Path, valid: f64, test: f64, seed: u64, out: &Path) -> Result<Meta> {
+    check_ratios(valid, test)?;
+    let db = Db::open()?;
+    let columns = db.load_parquet(input)?;
+    require_column(&columns, "user", input)?;
+    let user = ident("user");
+    let ranked = format!(
+        "SELECT *, rowid AS {ROW}, \
+         row_number() OVER (PARTITION BY {user} ORDER BY {}, rowid) AS {POS}, \
+         count(*) OVER (PARTITION BY {user}) AS {COUNT} FROM {INPUT}",
+        seeded_key(&columns, seed)
+    );
+    // RecBole's `_calcu_split_ids`, one user at a time.
+    let (v, t) = (format!("{valid:?}::DOUBLE * {COUNT}"), format!("{test:?}::DOUBLE * {COUNT}"));
+    let bump = |x: &str, train: &str| format!("({train} > 1 AND {x} > 0 AND {x} < 1)::INTEGER");
+    let n_test = format!("floor({t}) + {}", bump(&t, &format!("{COUNT} - floor({v}) - floor({t})")));
+    let n_valid = format!("floor({v}) + {}", bump(&v, &format!("{COUNT} - floor({v}) - {N_TEST}")));
+    let counted = format!("SELECT *, {n_test} AS {N_TEST} FROM ({ranked})");
+    let counted = format!("SELECT *, {n_valid} AS {N_VALID} FROM ({counted})");
+    let parted = format!(
+        "SELECT *, CASE WHEN {POS} <= {COUNT} - {N_VALID} - {N_TEST} THEN 'train' \
+         WHEN {POS} <= {COUNT} - {N_TEST} THEN 'valid' ELSE 'test' END AS {PART} FROM ({counted})"
+    );
+    write_parts(&db, &columns, &parted, out)
+}
+
 /// Splits by the `time` column: the latest `round(n * test)` rows go to test, the
 /// `round(n * valid)` before them to valid, the rest to train. Rows with equal times count as
 /// later the further down the file they are.
@@ -75,6 +106,8 @@ const ROW: &str = "__evoflow_row";
 const POS: &str = "__evoflow_pos";
 const COUNT: &str = "__evoflow_count";
 const PART: &str = "__evoflow_part";
+const N_VALID: &str = "__evoflow_n_valid";
+const N_TEST: &str = "__evoflow_n_test";
 
 /// A pseudo-random UBIGINT per row, fixed by the row's values and `seed`.
 ///

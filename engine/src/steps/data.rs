@@ -169,7 +169,12 @@ impl Step for Split {
         match self.0 {
             SplitKind::Random => {
                 let (valid, test, seed) = (ctx.float("valid")?, ctx.float("test")?, seed(&ctx)?);
-                blocking(move || datasets::random_split(&input, valid, test, seed, &out)).await
+                // The checker admits only "row" and "user".
+                if ctx.str("by")? == "user" {
+                    blocking(move || datasets::random_split_by_user(&input, valid, test, seed, &out)).await
+                } else {
+                    blocking(move || datasets::random_split(&input, valid, test, seed, &out)).await
+                }
             }
             SplitKind::Temporal => {
                 let (valid, test) = (ctx.float("valid")?, ctx.float("test")?);
