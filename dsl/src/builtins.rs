@@ -90,6 +90,21 @@ pub const PRELUDE: &str = "prelude";
 /// Column types a dataset schema may use.
 pub const COLUMN_TYPES: &[&str] = &["id", "int", "float", "bool", "str", "time"];
 
+/// The training losses: `bpr`, `bce`, `softmax` (sampled softmax; `sampled_softmax` is the same)
+/// and `mse`.
+pub const LOSSES: &[&str] = &["bpr", "bce", "softmax", "sampled_softmax", "mse"];
+
+/// Negatives per positive when an optimizer's `negatives:` is 0: one pair for BPR and BCE, none
+/// for MSE, and for the sampled softmax enough to approximate the full one over a catalogue of
+/// thousands of items (64).
+pub fn usual_negatives(loss: &str) -> usize {
+    match loss {
+        "mse" => 0,
+        "softmax" | "sampled_softmax" => 64,
+        _ => 1,
+    }
+}
+
 /// Tools an agent persona may be given.
 pub const TOOLS: &[&str] = &["compute_loss", "compute_eval", "run_sql_query", "read_journal"];
 
@@ -188,6 +203,14 @@ fn build() -> Vec<Signature> {
             .opt("schedule", Type::Str, s("constant"))
             .opt("warmup", Type::Int, Value::Int(0))
             .at_least(0.0)
+            // What is minimised is part of how a model is fitted, so a candidate may change it.
+            // Unset: the step's `loss:`.
+            .opt("loss", Type::Str, Value::Unset)
+            .one_of(LOSSES)
+            .opt("negatives", Type::Int, Value::Int(0))
+            .within(0.0, 4096.0, true)
+            .opt("temperature", Type::Float, Value::Float(1.0))
+            .within(0.001, 100.0, true)
     };
     let sample = Type::Record(vec![("users", Type::Int), ("rows", Type::Int)]);
     let baseline = Type::Record(vec![("model", Type::Model), ("optimizer", Type::Optimizer), ("reward", Type::Reward)]);
@@ -301,6 +324,7 @@ fn build() -> Vec<Signature> {
             .opt("optimizer", Type::Optimizer, Value::Object { ctor: "adam".into(), args: Default::default() })
             .opt("reward", Type::Reward, Value::Unset)
             .opt("loss", Type::Str, s("bpr"))
+            .one_of(LOSSES)
             .opt("epochs", Type::Int, Value::Int(100))
             .at_least(1.0)
             .opt("patience", Type::Int, Value::Int(5))
@@ -314,6 +338,17 @@ fn build() -> Vec<Signature> {
             .req("model", Type::Trained)
             .req("data", Type::Split)
             .opt("metrics", list(Type::Metric), Value::List(vec![Value::Metric { name: "ndcg".into(), k: 10 }])),
+        sig(
+            "std::train",
+            "ease",
+            Step,
+            Type::Metrics,
+            "EASE, a closed-form item-item anchor, scored on valid and test",
+        )
+        .req("data", Type::Split)
+        .opt("l2", Type::Float, Value::Float(250.0))
+        .within(1e-9, f64::INFINITY, true)
+        .opt("metrics", list(Type::Metric), Value::List(vec![Value::Metric { name: "ndcg".into(), k: 10 }])),
         sig("std::train", "compute_loss", Step, Type::Metrics, "A short training run on a sample: the loss curve")
             .req("model", Type::Model)
             .req("data", Type::Split)
@@ -356,6 +391,7 @@ fn build() -> Vec<Signature> {
             .opt("batch", Type::Int, Value::Int(1024))
             .at_least(1.0)
             .opt("loss", Type::Str, s("bpr"))
+            .one_of(LOSSES)
             .opt("device", Type::Str, s("auto")),
         sig("std::loops", "top", Step, Type::Candidates, "The best K experiments by offline score")
             .req("experiments", Type::Experiments)

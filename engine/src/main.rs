@@ -18,5 +18,6 @@ mod training;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    trainer::allocator::keep_freed_memory();
     cli::main()
 }

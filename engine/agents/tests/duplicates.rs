@@ -49,3 +49,38 @@ fn different_changes_are_different_keys() {
             .collect();
     assert_eq!(keys.len(), 4);
 }
+
+#[test]
+fn optimizers_that_train_the_same_way_are_one_key() {
+    let b = baseline(LOCAL);
+    let key = |src: &str| apply(&b, &Delta::replace("opt", src)).unwrap().key;
+    // AdamW without weight decay is Adam: the decoupled decay is all that differs.
+    assert_eq!(key("optimizer opt = adamw(lr: 0.01)"), key("optimizer opt = adam(lr: 0.01)"));
+    assert_eq!(key("optimizer opt = adamw(lr: 0.01, weight_decay: 0)"), key("optimizer opt = adam(lr: 0.01)"));
+    assert_ne!(
+        key("optimizer opt = adamw(lr: 0.01, weight_decay: 0.1)"),
+        key("optimizer opt = adam(lr: 0.01, weight_decay: 0.1)")
+    );
+    // A loss's usual number of negatives, said or not, and its other spelling.
+    assert_eq!(
+        key("optimizer opt = adam(lr: 0.01, loss: \"softmax\", negatives: 64)"),
+        key("optimizer opt = adam(lr: 0.01, loss: \"sampled_softmax\")")
+    );
+    assert_eq!(
+        key("optimizer opt = adam(lr: 0.01, loss: \"bpr\", negatives: 1)"),
+        key("optimizer opt = adam(lr: 0.01, loss: \"bpr\")")
+    );
+    assert_ne!(
+        key("optimizer opt = adam(lr: 0.01, loss: \"bpr\", negatives: 4)"),
+        key("optimizer opt = adam(lr: 0.01, loss: \"bpr\")")
+    );
+    // A pairwise or squared loss has no temperature to speak of... but a softmax does.
+    assert_eq!(
+        key("optimizer opt = adam(lr: 0.01, loss: \"mse\", temperature: 0.2)"),
+        key("optimizer opt = adam(lr: 0.01, loss: \"mse\")")
+    );
+    assert_ne!(
+        key("optimizer opt = adam(lr: 0.01, loss: \"softmax\", temperature: 0.2)"),
+        key("optimizer opt = adam(lr: 0.01, loss: \"softmax\")")
+    );
+}

@@ -3,6 +3,7 @@
 
 mod data;
 mod debug;
+mod ease;
 mod error;
 pub(crate) mod reward;
 pub mod run_info;
@@ -226,6 +227,7 @@ impl Registry {
             .chain(reward::steps())
             .chain(sim::steps())
             .chain(train::steps())
+            .chain(ease::steps())
             .chain(tools::steps())
             .chain(crate::loops::steps())
         {

@@ -10,6 +10,8 @@ use indexmap::IndexMap;
 use tch::Device;
 use trainer::metrics::{evaluate, Ranking};
 use trainer::model::FeatureTensors;
+use trainer::model::ModelError;
+use trainer::RankingMetrics;
 use trainer::{DeviceChoice, Split};
 
 use super::{Step, StepContext, StepError, StepErrorKind};
@@ -31,7 +33,7 @@ fn failed(e: TrainFailure) -> StepError {
 }
 
 /// Runs training work off the async threads.
-async fn blocking<T: Send + 'static>(
+pub(super) async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, TrainFailure> + Send + 'static,
 ) -> Result<T, StepError> {
     tokio::task::spawn_blocking(work)
@@ -177,32 +179,14 @@ impl Step for Evaluate {
         let trained = ctx.input("model")?.dir.clone();
         let split = ctx.input("data")?.dir.clone();
         let names = metric_names(ctx.arg("metrics")?)?;
-        let ks: Vec<usize> = {
-            let mut ks: Vec<usize> = names.iter().map(|m| m.cutoff()).collect();
-            ks.sort_unstable();
-            ks.dedup();
-            ks
-        };
         blocking(move || {
             let scorer_ids = read_ids(&trained)?;
             let (data, unknown) = training::load::load_for_eval(&split, &scorer_ids.0, &scorer_ids.1)?;
             let model = load_trained(&trained, data.n_users(), data.n_items())?;
             let features = FeatureTensors::new(&data, Device::Cpu);
-            let mut out = serde_json::Map::new();
-            for split in [Split::Valid, Split::Test] {
-                let m = evaluate(&model, &data, &features, split, Ranking::Full, &ks, "as the split step received it")
-                    .map_err(|e| TrainFailure::ModelBuild(e.to_string()))?;
-                let mut values = BTreeMap::new();
-                for metric in &names {
-                    let v = m
-                        .metric(*metric)
-                        .ok_or_else(|| TrainFailure::Internal(format!("the trainer did not report `{metric}`")))?;
-                    values.insert(metric.to_string(), v);
-                }
-                out.insert(split.name().into(), serde_json::json!(values));
-                out.insert(format!("{}_users", split.name()), serde_json::json!(m.users));
-            }
-            out.insert("protocol".into(), serde_json::json!("full ranking over every item, training items excluded"));
+            let mut out = valid_and_test(&names, |split, ks| {
+                evaluate(&model, &data, &features, split, Ranking::Full, ks, "as the split step received it")
+            })?;
             out.insert("rows_with_unknown_ids".into(), serde_json::json!(unknown));
             Ok(serde_json::Value::Object(out))
         })
@@ -210,8 +194,34 @@ impl Step for Evaluate {
     }
 }
 
+/// The metrics `names` on valid and test, as `evaluate` reports them (`valid`, `test`,
+/// `valid_users`, `test_users`, `protocol`); `rank(split, cut-offs)` ranks every item for one split.
+pub(super) fn valid_and_test(
+    names: &[MetricAt],
+    mut rank: impl FnMut(Split, &[usize]) -> Result<RankingMetrics, ModelError>,
+) -> Result<serde_json::Map<String, serde_json::Value>, TrainFailure> {
+    let mut ks: Vec<usize> = names.iter().map(|m| m.cutoff()).collect();
+    ks.sort_unstable();
+    ks.dedup();
+    let mut out = serde_json::Map::new();
+    for split in [Split::Valid, Split::Test] {
+        let m = rank(split, &ks).map_err(|e| TrainFailure::ModelBuild(e.to_string()))?;
+        let mut values = BTreeMap::new();
+        for metric in names {
+            let v = m
+                .metric(*metric)
+                .ok_or_else(|| TrainFailure::Internal(format!("the trainer did not report `{metric}`")))?;
+            values.insert(metric.to_string(), v);
+        }
+        out.insert(split.name().into(), serde_json::json!(values));
+        out.insert(format!("{}_users", split.name()), serde_json::json!(m.users));
+    }
+    out.insert("protocol".into(), serde_json::json!("full ranking over every item, training items excluded"));
+    Ok(out)
+}
+
 /// `[ndcg@10, hitrate@20]` as the metrics they name.
-fn metric_names(v: &Value) -> Result<Vec<MetricAt>, StepError> {
+pub(super) fn metric_names(v: &Value) -> Result<Vec<MetricAt>, StepError> {
     let list = match v {
         Value::List(items) => items.as_slice(),
         one @ Value::Metric { .. } => std::slice::from_ref(one),

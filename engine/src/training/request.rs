@@ -151,14 +151,18 @@ impl TrainRequest {
             }
         };
         let opt = optimizer(&self.program, &self.optimizer)?;
-        let loss = self.loss()?;
+        let loss = match opt.loss {
+            Some(loss) => loss,
+            None => self.loss()?,
+        };
         Ok(TrainConfig {
             loss,
             optimizer: opt.config,
             schedule: opt.schedule,
             batch_size: self.batch,
             epochs: self.epochs,
-            negatives: usize::from(loss != Loss::Mse),
+            negatives: if opt.negatives > 0 && loss != Loss::Mse { opt.negatives } else { usual_negatives(loss) },
+            temperature: opt.temperature,
             sampler,
             clip_grad_norm: opt.clip,
             early_stopping: (self.patience > 0)
@@ -185,6 +189,12 @@ pub struct ResolvedOptimizer {
     pub schedule: Schedule,
     /// Gradient-norm clipping (`clip: 0` is none).
     pub clip: Option<f64>,
+    /// The loss it names (`loss:`), overriding the step's.
+    pub loss: Option<Loss>,
+    /// Negatives per positive (`negatives:`); 0 is the loss's usual number.
+    pub negatives: usize,
+    /// Scores are divided by this before the loss.
+    pub temperature: f64,
 }
 
 /// Resolves `adam(lr: 1e-3, ...)` or a named optimizer block; arguments left out take the
@@ -222,10 +232,33 @@ pub fn optimizer(program: &dsl::Program, value: &Value) -> Result<ResolvedOptimi
         }
     };
     let clip = Some(num("clip")?).filter(|c| *c > 0.0);
+    let loss = match arg("loss") {
+        None | Some(Value::Unset) => None,
+        Some(Value::Str(name)) => Some(Loss::from_name(name).ok_or_else(|| {
+            TrainFailure::Config(format!("unknown loss `{name}`: use {}", builtins::LOSSES.join(", ")))
+        })?),
+        Some(other) => return Err(TrainFailure::Config(format!("`{ctor}(loss:)` should be a string, is {other}"))),
+    };
     Ok(ResolvedOptimizer {
         config: OptimizerConfig { kind, lr: num("lr")?, weight_decay: num("weight_decay")? },
         schedule,
         clip,
+        loss,
+        negatives: num("negatives")?.max(0.0) as usize,
+        temperature: match arg("temperature") {
+            None => 1.0,
+            Some(_) => num("temperature")?,
+        },
+    })
+}
+
+/// [`builtins::usual_negatives`] of a loss the trainer knows.
+fn usual_negatives(loss: Loss) -> usize {
+    builtins::usual_negatives(match loss {
+        Loss::Mse => "mse",
+        Loss::Bpr => "bpr",
+        Loss::Bce => "bce",
+        Loss::SampledSoftmax => "softmax",
     })
 }
 

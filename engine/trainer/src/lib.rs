@@ -6,9 +6,11 @@
 //! Entry points: [`train::train`] (a whole run), [`train::compute_loss`] (a short probe),
 //! [`metrics::evaluate`] (offline metrics), [`checkpoint::resume`] (continue a saved run).
 
+pub mod allocator;
 pub mod checkpoint;
 pub mod data;
 pub mod device;
+pub mod ease;
 pub mod loss;
 pub mod metrics;
 pub mod model;
@@ -18,6 +20,7 @@ pub mod train;
 
 pub use data::{Interactions, Row, Split};
 pub use device::DeviceChoice;
+pub use ease::Ease;
 pub use metrics::{evaluate, RankingMetrics};
 pub use model::Model;
 pub use train::{compute_loss, train, TrainConfig, TrainError, Trained, Trainer};

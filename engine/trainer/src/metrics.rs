@@ -214,6 +214,25 @@ pub fn evaluate(
     ks: &[usize],
     filtering: &str,
 ) -> Result<RankingMetrics, ModelError> {
+    let device = model.device();
+    let items = Tensor::arange(data.n_items() as i64, (Kind::Int64, device));
+    let chunk = users_per_chunk(data.n_items(), model.pair_width(data).max(1) as usize);
+    evaluate_scores(data, split, ranking, ks, filtering, chunk, |users| {
+        model.score_matrix(&users.to_device(device), &items, features)
+    })
+}
+
+/// [`evaluate`] for any scorer: `score(users)` returns the `[users, items]` score matrix of a
+/// block of at most `chunk` users (internal ids), on any device.
+pub fn evaluate_scores(
+    data: &Interactions,
+    split: Split,
+    ranking: Ranking,
+    ks: &[usize],
+    filtering: &str,
+    chunk: usize,
+    mut score: impl FnMut(&Tensor) -> Result<Tensor, ModelError>,
+) -> Result<RankingMetrics, ModelError> {
     let excluded_splits = data.excluded(split);
     let positives = &data.part(split).by_user;
     let (nu, ni) = (data.n_users(), data.n_items());
@@ -263,15 +282,11 @@ pub fn evaluate(
         Ranking::Sampled { .. } => Candidates::Only(&lists),
     };
     let kmax = ks.iter().copied().max().unwrap_or(10);
-    let device = model.device();
-    let items = Tensor::arange(ni as i64, (Kind::Int64, device));
     let users: Vec<i64> = (0..nu as i64).filter(|&u| !positives[u as usize].is_empty()).collect();
-    let chunk = users_per_chunk(ni, model.pair_width(data).max(1) as usize);
     let mut acc = Accum::default();
     tch::no_grad(|| -> Result<(), ModelError> {
-        for block in users.chunks(chunk) {
-            let u = Tensor::from_slice(block).to_device(device);
-            let scores = model.score_matrix(&u, &items, features)?;
+        for block in users.chunks(chunk.max(1)) {
+            let scores = score(&Tensor::from_slice(block))?;
             // Re-index the candidate lists by row of this chunk.
             let sub: Vec<Vec<i64>> = block.iter().map(|&x| lists[x as usize].clone()).collect();
             let cand_rows = match cand {

@@ -79,6 +79,9 @@ pub struct TrainConfig {
     pub epochs: usize,
     /// Negatives sampled per positive (0 for pointwise losses on labelled rows).
     pub negatives: usize,
+    /// Scores are divided by this before the loss (except MSE): below 1 sharpens a softmax.
+    #[serde(default = "unit_temperature")]
+    pub temperature: f64,
     /// How negatives are drawn.
     pub sampler: SamplerKind,
     /// Clip the global gradient norm to this value.
@@ -120,6 +123,7 @@ impl Default for TrainConfig {
             batch_size: 2048,
             epochs: 300,
             negatives: 1,
+            temperature: 1.0,
             sampler: SamplerKind::Uniform,
             clip_grad_norm: None,
             early_stopping: Some(EarlyStopping { metric: "ndcg@10".into(), patience: 10 }),
@@ -457,7 +461,10 @@ impl<'d> Trainer<'d> {
         let all_users = users.f_view([-1, 1])?.f_expand([b, width], false)?.f_reshape([-1])?;
         let all_items = cols.f_reshape([-1])?;
         let inputs = self.model.inputs_for(&all_users, &all_items, &self.dev.features)?;
-        let scores = self.model.forward(&inputs, train)?.f_view([b, width])?;
+        let mut scores = self.model.forward(&inputs, train)?.f_view([b, width])?;
+        if self.cfg.temperature != 1.0 && self.cfg.loss != Loss::Mse {
+            scores = scores.f_div_scalar(self.cfg.temperature)?;
+        }
         let log_q = match self.cfg.loss {
             Loss::SampledSoftmax => Some(self.dev.log_q.f_index_select(0, &all_items)?.f_view([b, width])?),
             _ => None,
@@ -547,6 +554,10 @@ impl<'d> Trainer<'d> {
     }
 }
 
+fn unit_temperature() -> f64 {
+    1.0
+}
+
 /// Rejects configurations that cannot train this data.
 fn validate(cfg: &TrainConfig, data: &Interactions) -> Result<(), TrainError> {
     if cfg.batch_size == 0 {
@@ -554,6 +565,9 @@ fn validate(cfg: &TrainConfig, data: &Interactions) -> Result<(), TrainError> {
     }
     if cfg.loss.needs_negatives() && cfg.negatives == 0 {
         return Err(TrainError::Config(format!("{:?} needs at least one negative per positive", cfg.loss)));
+    }
+    if !(cfg.temperature.is_finite() && cfg.temperature > 0.0) {
+        return Err(TrainError::Config(format!("temperature {} is not a positive number", cfg.temperature)));
     }
     if !(cfg.optimizer.lr.is_finite() && cfg.optimizer.lr > 0.0) {
         return Err(TrainError::Config(format!("learning rate {} is not a positive number", cfg.optimizer.lr)));

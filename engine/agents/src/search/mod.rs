@@ -147,6 +147,9 @@ impl SearchAgent {
                         what.push(w);
                     }
                     None => {
+                        // Nothing to change (a temperature without a softmax): a pull that paid
+                        // nothing, so an operator that never applies is tried once, not forever.
+                        self.bandits.entry(persona.name.clone()).or_default().observe(op, None);
                         what.clear();
                         break;
                     }

@@ -1,4 +1,5 @@
-//! Optimizer operators: type, learning rate up or down, schedule, weight decay, clipping.
+//! Optimizer operators: type, learning rate up or down, schedule, weight decay, clipping, and
+//! the loss it minimises (BPR or a sampled softmax, its negatives and temperature).
 
 use std::collections::BTreeMap;
 
@@ -8,10 +9,11 @@ use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
 /// Every optimizer operator's label.
-pub(crate) const OPERATORS: &[&str] = &["optimizer_type", "lr_up", "lr_down", "schedule", "weight_decay", "clip"];
+pub(crate) const OPERATORS: &[&str] =
+    &["optimizer_type", "lr_up", "lr_down", "schedule", "weight_decay", "clip", "loss", "negatives", "temperature"];
 
 /// The structural ones, preferred for innovation.
-pub(crate) const STRUCTURAL: &[&str] = &["optimizer_type", "schedule"];
+pub(crate) const STRUCTURAL: &[&str] = &["optimizer_type", "schedule", "loss"];
 
 /// The optimizer constructors with their default learning rates, as the language defines them
 /// (`dsl::builtins`), in its order.
@@ -40,30 +42,37 @@ impl Opt {
     }
 
     fn float(&self, key: &str) -> f64 {
-        self.args.get(key).and_then(Value::as_f64).unwrap_or_else(|| {
-            if key == "lr" {
-                default_lr(&self.ctor)
-            } else {
-                0.0
-            }
-        })
+        self.args.get(key).and_then(Value::as_f64).unwrap_or_else(|| default_of(&self.ctor, key).unwrap_or(0.0))
+    }
+
+    /// The loss it names; `None` leaves it to the step.
+    fn loss(&self) -> Option<&str> {
+        match self.args.get("loss") {
+            Some(Value::Str(s)) => Some(s.as_str()),
+            _ => None,
+        }
     }
 
     fn set(&mut self, key: &str, v: f64) {
         self.args.insert(key.into(), Value::Float(round3(v)));
     }
 
-    /// `optimizer NAME = ctor(arg: value, ...)`, leaving out arguments at their zero defaults.
+    /// `optimizer NAME = ctor(arg: value, ...)`, leaving out arguments at their defaults (but
+    /// always saying the learning rate).
     pub fn emit(&self, name: &str) -> String {
+        let sig = dsl::builtins::lookup(dsl::builtins::PRELUDE, &self.ctor);
+        let is_default = |k: &str, v: &Value| {
+            let default = sig.and_then(|s| s.param(k)).and_then(|p| p.default.as_ref());
+            match (v, default) {
+                (Value::Unset, _) => true,
+                (_, Some(d)) => v == d || v.as_f64().is_some_and(|x| d.as_f64() == Some(x)),
+                _ => false,
+            }
+        };
         let args: Vec<String> = self
             .args
             .iter()
-            .filter(|(k, v)| match v {
-                Value::Float(x) => *x != 0.0 || k.as_str() == "lr",
-                Value::Int(x) => *x != 0,
-                Value::Str(s) => !(k.as_str() == "schedule" && s == "constant"),
-                _ => true,
-            })
+            .filter(|(k, v)| k.as_str() == "lr" || !is_default(k, v))
             .map(|(k, v)| match v {
                 Value::Str(s) => format!("{k}: {s:?}"),
                 Value::Float(x) => format!("{k}: {x:?}"),
@@ -77,6 +86,16 @@ impl Opt {
 fn default_lr(ctor: &str) -> f64 {
     types().into_iter().find(|(c, _)| *c == ctor).map_or(1e-3, |(_, lr)| lr)
 }
+
+/// The language's default of `ctor(key:)`, as a number.
+fn default_of(ctor: &str, key: &str) -> Option<f64> {
+    dsl::builtins::lookup(dsl::builtins::PRELUDE, ctor)?.param(key)?.default.as_ref()?.as_f64()
+}
+
+/// Negatives a sampled softmax is given when it is proposed, by strength.
+const SOFTMAX_NEGATIVES: [i64; 4] = [16, 32, 64, 128];
+/// Temperatures a sampled softmax is given when it is proposed.
+const TEMPERATURES: [f64; 5] = [0.05, 0.1, 0.2, 0.5, 1.0];
 
 /// Three significant digits, so proposals read `0.032`, not `0.032000000000000001`.
 pub(crate) fn round3(v: f64) -> f64 {
@@ -140,9 +159,65 @@ pub(crate) fn apply(op: &str, o: &Opt, strength: f64, rng: &mut ChaCha8Rng) -> O
             o.set("clip", new);
             format!("gradient clipping {old:?} → {:?}", o.float("clip"))
         }
+        "loss" => {
+            if o.loss().is_some_and(|l| l == "softmax" || l == "sampled_softmax") {
+                // Back to pairwise ranking, with a few negatives or one.
+                let n = [1, 1, 4, 8][((strength * 4.0) as usize).min(3)];
+                o.args.insert("loss".into(), Value::Str("bpr".into()));
+                if n == 1 {
+                    o.args.remove("negatives");
+                } else {
+                    o.args.insert("negatives".into(), Value::Int(n));
+                }
+                o.args.remove("temperature");
+                format!("BPR with {n} negative(s) in place of the sampled softmax")
+            } else {
+                let n = SOFTMAX_NEGATIVES[((strength * 4.0) as usize).min(3)];
+                let t = *TEMPERATURES.choose(rng)?;
+                let before = o_loss_name(&o);
+                o.args.insert("loss".into(), Value::Str("softmax".into()));
+                o.args.insert("negatives".into(), Value::Int(n));
+                o.args.insert("temperature".into(), Value::Float(t));
+                format!("sampled softmax ({n} negatives, temperature {t}) in place of {before}")
+            }
+        }
+        "negatives" => {
+            let old = match o.args.get("negatives") {
+                Some(Value::Int(n)) if *n > 0 => *n,
+                _ => dsl::builtins::usual_negatives(o.loss().unwrap_or("bpr")).max(1) as i64,
+            };
+            let factor = 1 + (strength * 3.0).round() as i64;
+            let new = if old == 1 || rng.gen_bool(0.5) { old * (factor + 1) } else { (old / (factor + 1)).max(1) };
+            let new = new.clamp(1, 1024);
+            if new == old {
+                return None;
+            }
+            o.args.insert("negatives".into(), Value::Int(new));
+            format!("negatives per positive {old} → {new}")
+        }
+        "temperature" => {
+            // Only a softmax's temperature matters; a pairwise loss learns its own scale.
+            if !o.loss().is_some_and(|l| l.contains("softmax")) {
+                return None;
+            }
+            let old = o.float("temperature");
+            let f = 1.0 + 2.0 * strength;
+            let new = (if rng.gen_bool(0.5) { old * f } else { old / f }).clamp(0.01, 10.0);
+            o.set("temperature", new);
+            format!("temperature {old:?} → {:?}", o.float("temperature"))
+        }
         _ => return None,
     };
     Some((o, what))
+}
+
+/// The loss an optimizer names, in words.
+fn o_loss_name(o: &Opt) -> &'static str {
+    match o.loss() {
+        Some("bce") => "BCE",
+        Some("mse") => "MSE",
+        _ => "BPR",
+    }
 }
 
 #[cfg(test)]
@@ -152,5 +227,42 @@ mod tests {
         let types = super::types();
         assert_eq!(types, [("sgd", 0.01), ("adam", 1e-3), ("adamw", 1e-3), ("adagrad", 0.1), ("rmsprop", 1e-3)]);
         assert_eq!(super::default_lr("adagrad"), 0.1);
+    }
+
+    fn adam() -> super::Opt {
+        super::Opt { ctor: "adam".into(), args: [("lr".to_string(), super::Value::Float(0.001))].into() }
+    }
+
+    fn checks(o: &super::Opt) -> dsl::Program {
+        let src = o.emit("opt");
+        dsl::check("t.evo", &format!("{src}\n"), &dsl::NoFiles, &[])
+            .result
+            .unwrap_or_else(|_| panic!("`{src}` does not check"))
+    }
+
+    #[test]
+    fn the_loss_operator_switches_between_bpr_and_a_sampled_softmax_that_checks() {
+        use rand::SeedableRng;
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
+        let (softmax, what) = super::apply("loss", &adam(), 0.6, &mut rng).unwrap();
+        assert!(what.starts_with("sampled softmax (64 negatives, temperature "), "{what}");
+        let emitted = softmax.emit("opt");
+        assert!(emitted.contains("loss: \"softmax\", lr: 0.001, negatives: 64, temperature: "), "{emitted}");
+        checks(&softmax);
+        let (warmer, what) = super::apply("temperature", &softmax, 0.5, &mut rng).unwrap();
+        assert!(what.starts_with("temperature "), "{what}");
+        checks(&warmer);
+        let (back, what) = super::apply("loss", &softmax, 0.1, &mut rng).unwrap();
+        assert_eq!(what, "BPR with 1 negative(s) in place of the sampled softmax");
+        // Defaults are left out: no `negatives: 1`, no temperature.
+        assert_eq!(back.emit("opt"), "optimizer opt = adam(loss: \"bpr\", lr: 0.001)");
+        checks(&back);
+        assert!(
+            super::apply("temperature", &back, 0.5, &mut rng).is_none(),
+            "a pairwise loss has no temperature to tune"
+        );
+        let (more, what) = super::apply("negatives", &back, 0.5, &mut rng).unwrap();
+        assert!(what.starts_with("negatives per positive 1 → "), "{what}");
+        checks(&more);
     }
 }
