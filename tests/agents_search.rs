@@ -13,6 +13,11 @@ use support::Dir;
 /// small enough for a debug build. The baseline learns (well above chance) but has room: small
 /// embeddings and three epochs of Adam at a modest rate.
 fn workflow() -> String {
+    workflow_with("")
+}
+
+/// [`workflow`] with more `offline` arguments (each ending in a comma).
+fn workflow_with(extra: &str) -> String {
     let csv = testdata::ml_100k().ratings_csv();
     format!(
         r#"use std::data::{{load_interactions, filter_min, random_split}}
@@ -40,7 +45,7 @@ let fast = offline(
   epochs: 3,
   batch: 512,
   seed: 3,
-  device: "cpu",
+  device: "cpu",{extra}
 )
 "#,
         csv.display()
@@ -108,4 +113,31 @@ fn the_built_in_agent_improves_validation_ndcg_over_a_weak_baseline_on_movielens
     let silent =
         sql(&dir, "SELECT count(*) FROM experiments WHERE status IN ('rejected', 'failed') AND reason IS NULL");
     assert_eq!(silent[0][0], 0, "{:?}", table());
+}
+
+#[test]
+fn random_search_is_a_control_that_draws_from_the_baseline_and_learns_nothing() {
+    let dir = Dir::new();
+    dir.file("w.evo", &workflow_with("\n  search: \"random\","));
+    let out = dir.status(["run", "w.evo"], 0);
+    assert!(out.stdout.contains("random search (the control)"), "{}", out.stdout);
+    assert!(out.stdout.contains("; on test "), "the summary reports the test split apart: {}", out.stdout);
+    let meta = offline_meta(&dir);
+    assert_eq!(meta["agent"]["kind"], "random", "{meta}");
+    let trained = sql(&dir, "SELECT count(*) FROM experiments WHERE status = 'trained' AND kind <> 'baseline'");
+    assert_eq!(trained[0][0], 8);
+    // No warm start: every candidate of both rounds is one edit of the baseline.
+    let parents =
+        sql(&dir, "SELECT count(DISTINCT parent_id) FROM experiments WHERE kind <> 'baseline' AND status = 'trained'");
+    assert_eq!(parents[0][0], 1, "random search starts every proposal from the baseline");
+
+    // The agent's search beside it in the same journal trains its own candidates: the control's
+    // experiments never count as the agent's duplicates, nor the reverse.
+    dir.file("w.evo", &workflow());
+    dir.status(["run", "w.evo", "-q"], 0);
+    let agent = sql(
+        &dir,
+        "SELECT count(*) FROM experiments WHERE status = 'trained' AND kind <> 'baseline' AND run_id = (SELECT max(run_id) FROM experiments)",
+    );
+    assert_eq!(agent[0][0], 8, "the agent's budget is its own");
 }

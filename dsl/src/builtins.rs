@@ -381,6 +381,9 @@ fn build() -> Vec<Signature> {
             .at_least(0.0)
             .opt("warm_start", Type::Int, Value::Int(3))
             .at_least(0.0)
+            // "random": the random-search control (uniform operators from the baseline).
+            .opt("search", Type::Str, s("agent"))
+            .one_of(&["agent", "random"])
             .opt("cost", cost, Value::Record(Default::default()))
             .opt("wall_time", Type::Duration, Value::Duration(0))
             .opt("seed", Type::Int, Value::Int(0))

@@ -36,6 +36,17 @@ fn offline(id: &str, meta: &serde_json::Value) -> String {
         score(&meta["best"]["score"]),
         score(&meta["baseline_score"]),
     );
+    // Chosen on validation; the test split only reports, so it is said apart.
+    if meta["best"]["test"].is_f64() {
+        line.push_str(&format!(
+            "; on test {} (baseline {})",
+            score(&meta["best"]["test"]),
+            score(&meta["baseline_test"])
+        ));
+    }
+    if meta["agent"]["kind"] == "random" {
+        line.push_str("; random search (the control)");
+    }
     // A budget not spent is said, with why, never left for the reader to notice.
     if let Some(why) = meta["shortfall"].as_str() {
         line.push_str(&format!(

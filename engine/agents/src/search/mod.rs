@@ -63,6 +63,9 @@ pub struct SearchAgent {
     pub max_attempts: usize,
     /// The last verification errors (newest last, at most 16), for logs.
     pub recent_errors: Vec<(String, crate::verify::VerifyError)>,
+    /// Random search: every proposal an operator drawn uniformly, at a uniform strength, from
+    /// the parent it is given; nothing learnt from results. The control the agent must beat.
+    uniform: bool,
 }
 
 impl SearchAgent {
@@ -77,7 +80,15 @@ impl SearchAgent {
             stats: SearchStats::default(),
             max_attempts: 24,
             recent_errors: Vec::new(),
+            uniform: false,
         }
+    }
+
+    /// The random-search control with the same operators: whatever the quota asks, each
+    /// proposal applies one operator drawn uniformly (two for an innovation, as the agent's do)
+    /// at a strength drawn uniformly, to the parent as given, and results change nothing.
+    pub fn uniform(seed: u64) -> SearchAgent {
+        SearchAgent { uniform: true, ..SearchAgent::new(seed) }
     }
 
     /// Counters of what happened so far.
@@ -109,6 +120,12 @@ impl SearchAgent {
             // operator that keeps failing cannot use up every try.
             let fallback = attempt >= 4;
             let (ops, start, strength): (Vec<&str>, State, f64) = match kind {
+                _ if self.uniform => {
+                    let n = if kind == ProposalKind::Innovate { 2 } else { 1 };
+                    let mut ops: Vec<&str> = (0..n).filter_map(|_| all.choose(&mut self.rng).copied()).collect();
+                    ops.dedup();
+                    (ops, baseline_state.clone(), self.rng.gen_range(0.05..=1.0))
+                }
                 ProposalKind::Explore => {
                     (vec![all.choose(&mut self.rng)?], baseline_state.clone(), self.rng.gen_range(0.2..=1.0))
                 }
@@ -216,6 +233,9 @@ impl Proposer for SearchAgent {
     }
 
     fn observe(&mut self, outcome: &Outcome) {
+        if self.uniform {
+            return;
+        }
         self.bandits.entry(outcome.persona.clone()).or_default().observe(&outcome.operator, outcome.improvement);
         if let Some(x) = outcome.improvement.filter(|x| x.is_finite()) {
             let better = self.best.get(&outcome.persona).is_none_or(|(b, _)| x > *b);

@@ -17,6 +17,8 @@ pub(super) struct Args {
     pub(super) max_flops: Option<i64>,
     pub(super) wall_ms: u64,
     pub(super) seed: u64,
+    /// The random-search control in place of the agent (`search: "random"`).
+    pub(super) random: bool,
     pub(super) settings: Settings,
 }
 
@@ -80,6 +82,7 @@ impl Args {
             },
             wall_ms: ctx.duration_ms("wall_time")?,
             seed: int("seed")? as u64,
+            random: ctx.str("search")? == "random",
             settings: Settings {
                 metric: MetricAt::from_value(ctx.arg("metric")?).ok_or_else(|| {
                     StepError::permanent(
@@ -114,6 +117,12 @@ pub(super) fn settings_tag(args: &Args, split: &Artifact) -> String {
         "metric": s.metric.to_string(), "epochs": s.epochs, "patience": s.patience, "batch": s.batch, "loss": s.loss,
         "seed": s.seed, "device": s.device, "max_seconds": s.max_seconds, "split": split.hash,
     });
+    // The control's experiments are its own: a candidate both searches find is trained by each,
+    // so neither's budget is spent by the other. (Said only for it, so the agent's keys stay.)
+    let settings = match args.random {
+        true => serde_json::json!({ "settings": settings, "search": "random" }),
+        false => settings,
+    };
     blake3::hash(settings.to_string().as_bytes()).to_hex()[..8].to_string()
 }
 

@@ -156,10 +156,14 @@ impl Loop {
         let blocks = blocks_in(&baseline.program, launched_blocks.as_ref().unwrap_or(&args.blocks));
         let entry = Entry { record, source: Some(source), blocks: blocks.clone(), checkpoint: None };
         let shown = ctx.int("history")?.max(0) as usize;
-        let llm = LlmAgent::from_run(&run, split.dir.clone(), blocks.clone(), &args.settings, shown);
-        let agent = match llm.map_err(|e| StepError::permanent(StepErrorKind::Agent, e))? {
-            Some(llm) => Agent::Llm(Box::new(llm)),
-            None => Agent::Search(Box::new(agents::SearchAgent::new(args.seed))),
+        let agent = if args.random {
+            Agent::Search(Box::new(agents::SearchAgent::uniform(args.seed)))
+        } else {
+            let llm = LlmAgent::from_run(&run, split.dir.clone(), blocks.clone(), &args.settings, shown);
+            match llm.map_err(|e| StepError::permanent(StepErrorKind::Agent, e))? {
+                Some(llm) => Agent::Llm(Box::new(llm)),
+                None => Agent::Search(Box::new(agents::SearchAgent::new(args.seed))),
+            }
         };
         let mut lp = Loop {
             started: Instant::now(),
@@ -224,8 +228,13 @@ impl Loop {
             .entries
             .iter()
             .filter(|e| e.record.status == ExperimentStatus::Trained)
-            .max_by(|a, b| a.record.offline_score.partial_cmp(&b.record.offline_score).unwrap_or(std::cmp::Ordering::Equal))
-            .map(|e| serde_json::json!({ "key": e.record.key, "score": e.record.offline_score, "persona": e.record.persona }));
+            .max_by(|a, b| {
+                a.record.offline_score.partial_cmp(&b.record.offline_score).unwrap_or(std::cmp::Ordering::Equal)
+            })
+            .map(|e| {
+                serde_json::json!({ "key": e.record.key, "score": e.record.offline_score, "test": e.record.test_score,
+                                    "persona": e.record.persona })
+            });
         let file = Experiments {
             metric: self.args.settings.metric.to_string(),
             workflow: ctx.run.workflow.clone(),
@@ -241,7 +250,8 @@ impl Loop {
         let agent = match &self.agent {
             Agent::Search(search) => {
                 let stats = search.stats();
-                serde_json::json!({ "kind": "search", "proposed": stats.proposed, "verify_failures": stats.total_failures(),
+                let kind = if self.args.random { "random" } else { "search" };
+                serde_json::json!({ "kind": kind, "proposed": stats.proposed, "verify_failures": stats.total_failures(),
                                     "max_failure_streak": stats.max_failure_streak })
             }
             Agent::Llm(_) => serde_json::json!({ "kind": "llm" }),
@@ -259,6 +269,7 @@ impl Loop {
             "shortfall": shortfall,
             "counts": self.counts,
             "baseline_score": file.baseline().and_then(|b| b.record.offline_score),
+            "baseline_test": file.baseline().and_then(|b| b.record.test_score),
             "best": best,
             "production": file.production,
             "agent": agent,

@@ -229,7 +229,8 @@ impl Loop {
     /// warm start from the top K), each a parent in turn; with none better than the baseline,
     /// from the baseline still.
     pub(super) fn warm_start(&mut self) {
-        if self.args.warm_start == 0 {
+        // Random search draws from the baseline every round: that is what makes it the control.
+        if self.args.warm_start == 0 || self.args.random {
             return;
         }
         let mut ranked: Vec<&Entry> = self
