@@ -36,7 +36,7 @@ impl JournalAccess for JournalRecorder {
 
     fn query(&self, sql: &str, limits: &QueryLimits, tables: &[(String, PathBuf)]) -> Result<Table, journal::Error> {
         let (sql, limits, tables) = (sql.to_string(), limits.clone(), tables.to_vec());
-        self.call(move |journal| Ok(journal.query_readonly_with(&sql, &limits, &tables)))
+        self.call(move |journal| Ok(journal.query_for_agents(&sql, &limits, &tables)))
             .map_err(journal::Error::InvalidInput)?
     }
 

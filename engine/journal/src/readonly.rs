@@ -90,17 +90,47 @@ impl Journal {
     /// with external access still disabled, because they are copied in before it runs.
     pub fn query_readonly_with(&self, sql: &str, limits: &QueryLimits, tables: &[(String, PathBuf)]) -> Result<Table> {
         check_leading_keyword(sql)?;
-        for (name, _) in tables {
-            let valid = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-            if !valid {
-                return Err(Error::InvalidInput(format!("{name:?} is not a plain table name")));
-            }
-        }
-        let snapshot = Snapshot::create(self, tables)?;
+        check_table_names(tables)?;
+        let snapshot = Snapshot::create(self, tables, false)?;
+        query_readonly(&snapshot.path, sql, limits)
+    }
+
+    /// [`Journal::query_readonly_with`] as the agents see the journal: without the test split.
+    /// Test scores, test metrics and the test parts of reports are removed from the snapshot
+    /// before the query runs, so no proposal can depend on data the final report is judged on.
+    pub fn query_for_agents(&self, sql: &str, limits: &QueryLimits, tables: &[(String, PathBuf)]) -> Result<Table> {
+        check_leading_keyword(sql)?;
+        check_table_names(tables)?;
+        let snapshot = Snapshot::create(self, tables, true)?;
         query_readonly(&snapshot.path, sql, limits)
     }
 }
+
+/// Refuses a table name that is not a plain identifier.
+fn check_table_names(tables: &[(String, PathBuf)]) -> Result<()> {
+    for (name, _) in tables {
+        let valid = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !valid {
+            return Err(Error::InvalidInput(format!("{name:?} is not a plain table name")));
+        }
+    }
+    Ok(())
+}
+
+/// What the agents' view removes (see [`Journal::query_for_agents`]), run in the snapshot.
+/// A JSON merge patch with `null` deletes the key.
+const WITHOUT_TEST: &str = r#"
+UPDATE {db}.main.experiments SET test_score = NULL,
+    offline_metrics = json_merge_patch(offline_metrics, '{"test": null}')
+    WHERE test_score IS NOT NULL OR offline_metrics IS NOT NULL;
+DELETE FROM {db}.main.metrics WHERE split = 'test';
+UPDATE {db}.main.models SET metrics = json_merge_patch(metrics, '{"test": null}') WHERE metrics IS NOT NULL;
+UPDATE {db}.main.artifacts SET meta = json_merge_patch(meta, '{"test": null, "test_users": null}')
+    WHERE meta IS NOT NULL;
+UPDATE {db}.main.artifacts SET meta = json_merge_patch(meta, '{"best": {"test": null}, "baseline_test": null}')
+    WHERE step = 'std::loops::offline' AND meta IS NOT NULL;
+"#;
 
 /// Settings of the query's database instance (see the module docs for why each).
 fn instance_settings(limits: &QueryLimits) -> Vec<(&'static str, String)> {
@@ -255,7 +285,7 @@ struct Snapshot {
 }
 
 impl Snapshot {
-    fn create(journal: &Journal, tables: &[(String, PathBuf)]) -> Result<Snapshot> {
+    fn create(journal: &Journal, tables: &[(String, PathBuf)], without_test: bool) -> Result<Snapshot> {
         static COUNTER: AtomicU64 = AtomicU64::new(0);
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
         let path = std::env::temp_dir().join(format!(
@@ -265,13 +295,14 @@ impl Snapshot {
         ));
         // Own it before DuckDB creates anything, so every exit path below cleans up.
         let snapshot = Snapshot { path };
-        copy_into(journal, &snapshot.path, tables)?;
+        copy_into(journal, &snapshot.path, tables, without_test)?;
         Ok(snapshot)
     }
 }
 
-/// Copies the journal (and `tables`, loaded from Parquet) into a new database file at `path`.
-fn copy_into(journal: &Journal, path: &Path, tables: &[(String, PathBuf)]) -> Result<()> {
+/// Copies the journal (and `tables`, loaded from Parquet) into a new database file at `path`,
+/// without the test split's numbers when `without_test`.
+fn copy_into(journal: &Journal, path: &Path, tables: &[(String, PathBuf)], without_test: bool) -> Result<()> {
     {
         let conn = &journal.conn;
         let source: String = conn.query_row("SELECT current_database()", [], |row| row.get(0))?;
@@ -287,6 +318,10 @@ fn copy_into(journal: &Journal, path: &Path, tables: &[(String, PathBuf)]) -> Re
                         "CREATE TABLE {target}.main.{name} AS SELECT * FROM read_parquet('{path}')"
                     ))
                 })
+            })
+            .and_then(|_| match without_test {
+                true => conn.execute_batch(&WITHOUT_TEST.replace("{db}", target)),
+                false => Ok(()),
             });
         // Detach even when the copy failed, so the write instance is left as it was.
         let detached = conn.execute_batch(&format!("DETACH {target}"));
@@ -304,7 +339,7 @@ impl Journal {
         tmp.push(".tmp");
         let tmp = PathBuf::from(tmp);
         let _ = std::fs::remove_file(&tmp);
-        copy_into(self, &tmp, &[])?;
+        copy_into(self, &tmp, &[], false)?;
         std::fs::rename(&tmp, to).map_err(|source| Error::Io { path: to.to_path_buf(), source })
     }
 }

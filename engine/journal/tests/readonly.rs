@@ -255,3 +255,51 @@ fn parquet_tables_join_the_snapshot_while_host_files_stay_out_of_reach() {
     let bad = journal.query_readonly_with("SELECT 1", &limits, &[("x; DROP TABLE runs".to_string(), logs)]);
     assert!(bad.is_err());
 }
+
+#[test]
+fn the_agents_view_has_no_test_split() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut journal = Journal::open(&dir.path().join("j.duckdb")).unwrap();
+    let metrics = json!({"valid": {"ndcg@10": 0.21}, "test": {"ndcg@10": 0.29}});
+    let experiment = journal::ExperimentRecord {
+        key: "e1".into(),
+        status: journal::ExperimentStatus::Trained,
+        offline_metrics: Some(metrics.clone()),
+        offline_score: Some(0.21),
+        test_score: Some(0.29),
+        ..Default::default()
+    };
+    journal.transaction(|tx| tx.upsert_experiment(&experiment)).unwrap();
+    let value = |split: &str, v| journal::MetricValue {
+        hash: "h".into(),
+        node_id: "train".into(),
+        step: "std::train::train".into(),
+        split: split.into(),
+        metric: "ndcg@10".into(),
+        value: v,
+    };
+    journal.transaction(|tx| tx.record_metrics(&[value("valid", 0.21), value("test", 0.29)])).unwrap();
+    let meta = json!({"valid": {"ndcg@10": 0.21}, "test": {"ndcg@10": 0.29}, "test_users": 9}).to_string();
+    let artifact = |hash: &str, step: &str, meta: String| journal::Artifact {
+        hash: hash.into(),
+        node_id: "n".into(),
+        step: step.into(),
+        bytes: 1,
+        files: 1,
+        meta: Some(meta),
+    };
+    journal.record_artifact(&artifact("a1", "std::train::train", meta)).unwrap();
+    let summary = json!({"best": {"score": 0.21, "test": 0.29}, "baseline_test": 0.28, "baseline_score": 0.2});
+    journal.record_artifact(&artifact("a2", "std::loops::offline", summary.to_string())).unwrap();
+
+    let limits = QueryLimits::default();
+    let all =
+        "SELECT (SELECT to_json(list(e)) FROM experiments e) AS e, (SELECT to_json(list(m)) FROM metrics m) AS m, \
+               (SELECT to_json(list(a.meta)) FROM artifacts a) AS a";
+    let seen = journal.query_for_agents(all, &limits, &[]).unwrap().to_text();
+    assert!(!seen.contains("0.29") && !seen.contains("0.28") && !seen.contains("\"test\""), "{seen}");
+    assert!(seen.contains("0.21"), "validation stays: {seen}");
+    // People see everything: the journal itself is untouched.
+    let people = journal.query_readonly(all, &limits).unwrap().to_text();
+    assert!(people.contains("0.29") && people.contains("0.28"), "{people}");
+}

@@ -41,8 +41,8 @@ pub trait JournalAccess: Send + Sync {
     fn record_decision(&self, decision: DecisionRecord) -> Result<(), String>;
     /// Every journaled decision, as JSON rows (for rank agreement).
     fn decisions(&self) -> Result<Vec<DecisionRecord>, String>;
-    /// One guarded read-only statement over a snapshot of the journal, with `tables` (name,
-    /// Parquet file) loaded beside the journal's own.
+    /// One guarded read-only statement over a snapshot of the journal as the agents see it
+    /// (without the test split), with `tables` (name, Parquet file) loaded beside the journal's own.
     fn query(&self, sql: &str, limits: &QueryLimits, tables: &[(String, PathBuf)]) -> Result<Table, journal::Error>;
     /// Records an LLM call.
     fn record_llm_call(&self, call: &llm::CallRecord) -> Result<(), String>;
