@@ -107,6 +107,24 @@ fn the_built_in_agent_improves_validation_ndcg_over_a_weak_baseline_on_movielens
     assert_eq!(meta["best"]["score"].as_f64(), Some(best), "{meta}");
     assert_eq!(meta["baseline_score"].as_f64(), Some(baseline), "{meta}");
 
+    // The best three and the baseline were trained on two more seeds; each of the three carries
+    // its scores, the baseline's on the same seeds, and whether it beat it beyond that noise.
+    let checks = sql(
+        &dir,
+        "SELECT json_extract(offline_metrics, '$.seeds')::VARCHAR FROM experiments \
+                            WHERE json_extract(offline_metrics, '$.seeds') IS NOT NULL",
+    );
+    assert_eq!(checks.len(), 3, "{checks:?}");
+    let checks: Vec<Value> = checks.iter().map(|r| serde_json::from_str(r[0].as_str().unwrap()).unwrap()).collect();
+    for c in &checks {
+        assert_eq!((c["seeds"].as_array().unwrap().len(), c["scores"].as_array().unwrap().len()), (3, 3), "{c}");
+        assert_eq!(c["baseline"], checks[0]["baseline"], "one baseline for all");
+        assert_eq!(c["better"].as_bool(), Some(c["ci"][0].as_f64().unwrap() > 0.0), "{c}");
+    }
+    let counts = &meta["counts"];
+    let confirmed = counts["better_beyond_noise"].as_u64().unwrap_or(0) + counts["within_noise"].as_u64().unwrap_or(0);
+    assert_eq!(confirmed, 3, "{meta}");
+
     // Never two verification failures in a row, and nothing that failed goes unexplained.
     let streak = meta["agent"]["max_failure_streak"].as_u64().unwrap();
     assert!(streak < 2, "the agent proposed {streak} failing deltas in a row: {meta}");

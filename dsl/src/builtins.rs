@@ -216,6 +216,7 @@ fn build() -> Vec<Signature> {
     let baseline = Type::Record(vec![("model", Type::Model), ("optimizer", Type::Optimizer), ("reward", Type::Reward)]);
     let quota = Type::Record(vec![("explore", Type::Int), ("exploit", Type::Int), ("innovate", Type::Int)]);
     let cost = Type::Record(vec![("params", Type::Int), ("flops", Type::Int), ("train_time", Type::Duration)]);
+    let confirm = Type::Record(vec![("seeds", Type::Int), ("top", Type::Int)]);
     vec![
         // -- prelude: value constructors
         optimizer("sgd", "Stochastic gradient descent", 0.01)
@@ -381,6 +382,8 @@ fn build() -> Vec<Signature> {
             .at_least(0.0)
             .opt("warm_start", Type::Int, Value::Int(3))
             .at_least(0.0)
+            // Train the best `top` candidates and the baseline on `seeds` more seeds.
+            .opt("confirm", confirm, Value::Record(Default::default()))
             // "random": the random-search control (uniform operators from the baseline).
             .opt("search", Type::Str, s("agent"))
             .one_of(&["agent", "random"])

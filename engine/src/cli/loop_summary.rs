@@ -44,6 +44,14 @@ fn offline(id: &str, meta: &serde_json::Value) -> String {
             score(&meta["baseline_test"])
         ));
     }
+    let confirmed = count("better_beyond_noise") + count("within_noise");
+    if confirmed > 0 {
+        line.push_str(&format!(
+            "; {} of the best {confirmed} better than the baseline beyond seed noise ({} seeds, paired 95%)",
+            count("better_beyond_noise"),
+            meta["confirm"]["seeds"].as_u64().unwrap_or(0) + 1
+        ));
+    }
     if meta["agent"]["kind"] == "random" {
         line.push_str("; random search (the control)");
     }

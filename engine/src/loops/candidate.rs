@@ -22,6 +22,7 @@ pub const CANDIDATE_STEP: &str = "std::loops::candidate";
 pub struct TrainCandidate;
 
 /// What a loop asks of one training.
+#[derive(Clone)]
 pub struct Settings {
     /// The validation metric candidates are ranked by (and early-stopped on).
     pub metric: MetricAt,

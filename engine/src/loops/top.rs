@@ -1,4 +1,5 @@
-//! `top(experiments, k)`: the best K trained candidates by offline score, with their models
+//! `top(experiments, k)`: the best K trained candidates (those confirmed better than the baseline
+//! beyond seed noise first, then by offline score), with their models
 //! copied beside them, and the control the slow loop compares them against: the production
 //! baseline, or before any launch the loop's own baseline.
 
@@ -36,9 +37,14 @@ impl Step for Top {
             .filter(|e| e.record.status == journal::ExperimentStatus::Trained && e.record.key != experiments.baseline)
             .filter(|e| e.record.offline_score.is_some() && e.checkpoint.is_some())
             .collect();
-        // Ties keep the loop's order (stable sort), so the choice is reproducible.
+        // Candidates the loop confirmed better than its baseline beyond seed noise come first,
+        // then by score. Ties keep the loop's order (stable sort), so the choice is reproducible.
+        let confirmed =
+            |e: &Entry| e.record.offline_metrics.as_ref().and_then(|m| m["seeds"]["better"].as_bool()).unwrap_or(false);
         trained.sort_by(|a, b| {
-            b.record.offline_score.partial_cmp(&a.record.offline_score).unwrap_or(std::cmp::Ordering::Equal)
+            confirmed(b)
+                .cmp(&confirmed(a))
+                .then(b.record.offline_score.partial_cmp(&a.record.offline_score).unwrap_or(std::cmp::Ordering::Equal))
         });
         trained.truncate(k);
 

@@ -18,9 +18,13 @@ struct Arm {
 }
 
 impl Bandit {
-    /// Records an outcome of `operator`: an improvement (higher is better), or none for a failure.
+    /// Records an outcome of `operator`: an improvement (higher is better), or none for a failure;
+    /// an improvement of exactly 0 (no effect at all) counts as a failure.
     pub fn observe(&mut self, operator: &str, improvement: Option<f64>) {
         let reward = match improvement {
+            // Exactly its parent's score: the change did nothing (clipping that never triggers,
+            // a spelling of the same training), which is worth no more than a failure.
+            Some(0.0) => 0.0,
             Some(x) if x.is_finite() => {
                 self.scale_sum += x.abs();
                 self.scale_count += 1;
@@ -70,5 +74,21 @@ impl Bandit {
     fn ucb(&self, operator: &str, ln_total: f64) -> f64 {
         let arm = self.arms.get(operator).copied().unwrap_or_default();
         arm.reward / arm.pulls as f64 + (2.0 * ln_total / arm.pulls as f64).sqrt()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Bandit;
+
+    #[test]
+    fn a_change_that_does_nothing_earns_what_a_failure_earns() {
+        let mut b = Bandit::default();
+        b.observe("clip", Some(0.0));
+        b.observe("lr_down", Some(-0.001));
+        b.observe("broken", None);
+        assert_eq!(b.mean("clip"), b.mean("broken"));
+        assert!(b.mean("lr_down").unwrap() > b.mean("clip").unwrap(), "a small loss still says more than no effect");
+        assert_eq!(b.best(&["clip", "lr_down"]), Some("lr_down"));
     }
 }

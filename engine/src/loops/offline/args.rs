@@ -19,6 +19,10 @@ pub(super) struct Args {
     pub(super) seed: u64,
     /// The random-search control in place of the agent (`search: "random"`).
     pub(super) random: bool,
+    /// More seeds the best candidates and the baseline are trained on (`confirm.seeds`).
+    pub(super) confirm_seeds: usize,
+    /// How many of the best candidates are confirmed (`confirm.top`).
+    pub(super) confirm_top: usize,
     pub(super) settings: Settings,
 }
 
@@ -48,6 +52,11 @@ impl Args {
             _ => default as usize,
         };
         let cost = record("cost")?;
+        let confirm = record("confirm")?;
+        let confirm_count = |field: &str, default: usize| match confirm.get(field) {
+            Some(Value::Int(n)) => (*n).max(0) as usize,
+            _ => default,
+        };
         let personas = match ctx.arg("personas")? {
             Value::List(items) => items
                 .iter()
@@ -83,6 +92,8 @@ impl Args {
             wall_ms: ctx.duration_ms("wall_time")?,
             seed: int("seed")? as u64,
             random: ctx.str("search")? == "random",
+            confirm_seeds: confirm_count("seeds", 2),
+            confirm_top: confirm_count("top", 3),
             settings: Settings {
                 metric: MetricAt::from_value(ctx.arg("metric")?).ok_or_else(|| {
                     StepError::permanent(

@@ -15,19 +15,24 @@ impl Loop {
     pub(super) async fn fit(
         &self,
         ctx: &StepContext,
+        entry: Entry,
+        name: &str,
+    ) -> Result<(Entry, ExperimentStatus), StepError> {
+        self.fit_with_seed(ctx, entry, name, self.args.settings.seed).await
+    }
+
+    /// [`Loop::fit`] with another training seed (the confirmation of a result on more seeds).
+    pub(super) async fn fit_with_seed(
+        &self,
+        ctx: &StepContext,
         mut entry: Entry,
         name: &str,
+        seed: i64,
     ) -> Result<(Entry, ExperimentStatus), StepError> {
         let run = &ctx.run;
         let source = entry.source.clone().unwrap_or_default();
-        let args = candidate::args(
-            &run.workflow,
-            &run.overrides,
-            &source,
-            &entry.blocks,
-            &self.args.data,
-            &self.args.settings,
-        );
+        let settings = Settings { seed, ..self.args.settings.clone() };
+        let args = candidate::args(&run.workflow, &run.overrides, &source, &entry.blocks, &self.args.data, &settings);
         let inputs = HashMap::from([(self.args.data.clone(), self.split.clone())]);
         let artifact = ctx.spawner.run(name, CANDIDATE_STEP, args, inputs).await?;
         let meta = &artifact.meta;

@@ -28,6 +28,7 @@ use crate::training::{compute_loss, TrainFailure, TrainReport, TrainRequest};
 pub struct Offline;
 
 mod args;
+mod confirm;
 mod fit;
 mod keys;
 mod rounds;
@@ -62,6 +63,7 @@ impl Step for Offline {
         let mut run = Loop::start(&ctx, args).await?;
         run.given(&ctx).await?;
         run.rounds(&ctx).await?;
+        run.confirm(&ctx).await?;
         run.finish(&ctx)
     }
 }
@@ -270,6 +272,7 @@ impl Loop {
             "counts": self.counts,
             "baseline_score": file.baseline().and_then(|b| b.record.offline_score),
             "baseline_test": file.baseline().and_then(|b| b.record.test_score),
+            "confirm": { "seeds": self.args.confirm_seeds, "top": self.args.confirm_top },
             "best": best,
             "production": file.production,
             "agent": agent,
