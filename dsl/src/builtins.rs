@@ -201,6 +201,7 @@ fn build() -> Vec<Signature> {
             .opt("clip", Type::Float, Value::Float(0.0))
             .at_least(0.0)
             .opt("schedule", Type::Str, s("constant"))
+            .one_of(&["constant", "cosine"])
             .opt("warmup", Type::Int, Value::Int(0))
             .at_least(0.0)
             // What is minimised is part of how a model is fitted, so a candidate may change it.

@@ -234,3 +234,17 @@ impl ModelDef {
         }
     }
 }
+
+/// The model operations with their operand and result shapes, as (call, operands, result): the
+/// reference agents are shown and the language guide's table (grammar/README.md) repeats.
+pub const REFERENCE: &[(&str, &str, &str)] = &[
+    ("`embed(x, dim)`", "ids", "`[dim]`"),
+    ("`dense(x, units)`", "`[n]`", "`[units]`"),
+    ("`relu`, `gelu`, `silu`, `sigmoid`, `tanh`, `layer_norm`", "`[n]`", "`[n]`"),
+    ("`dropout(x, p)`, `0 <= p < 1`", "`[n]`", "`[n]`"),
+    ("`concat(a, b, ...)`", "`[n]`, `[m]`, ...", "`[n + m + ...]`"),
+    ("`a + b`, `a - b`, `a * b`", "`[n]` and `[n]`, `[1]` or a number", "`[n]`"),
+    ("`dot(a, b)`", "`[n]`, `[n]`", "`[1]`"),
+    ("`sum(x)`, `mean(x)`", "`[n]`", "`[1]`"),
+    ("`cross(x0, x)` (DCN-v2: `x0 * (W x + b) + x`)", "`[n]`, `[n]`", "`[n]`"),
+];

@@ -447,3 +447,17 @@ impl ModelChecker<'_, '_> {
         expr.span.text(self.checker.sources).to_string()
     }
 }
+
+#[cfg(test)]
+mod reference_tests {
+    #[test]
+    fn the_reference_names_every_operation() {
+        let text: String = crate::shape::REFERENCE.iter().map(|r| r.0).collect();
+        for (op, _) in super::OPS {
+            assert!(
+                text.contains(&format!("`{op}")) || text.contains(&format!(", `{op}`")),
+                "`{op}` is not in the reference"
+            );
+        }
+    }
+}

@@ -12,6 +12,7 @@ pub mod parse_output;
 pub mod prompt;
 pub mod proposal;
 pub mod proposer;
+pub mod reference;
 pub mod schema;
 pub mod scope;
 pub mod search;

@@ -87,6 +87,10 @@ pub struct PromptContext {
     /// The journal, in the order it was kept.
     pub history: Vec<HistoryEntry>,
     pub quota: Quota,
+    /// The data candidates train on, in a line or two (users, items, rows per split).
+    pub data: Option<String>,
+    /// How every candidate is trained and scored (loss, batch, epochs, early stopping).
+    pub training: Option<String>,
 }
 
 /// Why a prompt could not be rendered.
@@ -113,6 +117,7 @@ struct Row<'a> {
     score: String,
     status: &'a str,
     explanation: &'a str,
+    params: Option<i64>,
 }
 
 /// The journal entries the prompt shows: sorted, then cut to `options.history`.
@@ -159,6 +164,7 @@ pub fn render_prompt(
             score: h.score.map_or_else(|| "-".into(), |s| format!("{s:.4}")),
             status: &h.status,
             explanation: &h.explanation,
+            params: h.params,
         })
         .collect();
     let block = baseline.block(persona.edits).unwrap_or("");
@@ -166,6 +172,12 @@ pub fn render_prompt(
     let task = context.task.clone().unwrap_or_else(|| {
         format!("Improve the recommender's {metric} on held-out data by changing its `{}` block.", persona.edits)
     });
+    // A block imported from a module is only a `use` line in the baseline: show its source.
+    let imported = baseline
+        .block(persona.edits)
+        .and_then(|b| baseline.qualified(b))
+        .filter(|q| q.contains("::"))
+        .and_then(|_| baseline.block_source(persona.edits));
     let schema = serde_json::to_string_pretty(&crate::schema::output_schema()).expect("a schema serialises");
     let template = env.get_template("persona.j2").map_err(|e| template_error("the persona prompt", e))?;
     let out = template
@@ -178,6 +190,10 @@ pub fn render_prompt(
             task => task,
             metric => metric,
             baseline => baseline.source.trim_end(),
+            imported => imported.as_deref().map(str::trim_end),
+            reference => crate::reference::reference(persona.edits).map(|r| r.trim_end().to_string()),
+            data => context.data,
+            training => context.training,
             sql_results => context.sql_results,
             history => rows,
             history_total => context.history.len(),

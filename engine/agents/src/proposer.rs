@@ -47,6 +47,8 @@ pub struct HistoryEntry {
     pub status: String,
     /// When it was journaled: any increasing number (a sequence or a timestamp).
     pub time: u64,
+    /// The trained model's parameters, when it trained.
+    pub params: Option<i64>,
 }
 
 /// What one proposer is asked for.

@@ -3,7 +3,7 @@
 mod common;
 
 use agents::{render_prompt, HistoryEntry, PromptContext, PromptOptions, ProposalKind, Quota, SortOrder, SqlResult};
-use common::{baseline, LOCAL};
+use common::{baseline, workflow_with_std_model, LOCAL};
 
 fn history() -> Vec<HistoryEntry> {
     let entry =
@@ -18,6 +18,7 @@ fn history() -> Vec<HistoryEntry> {
             score,
             status: status.into(),
             time,
+            params: score.map(|_| 168_000),
         };
     vec![
         entry("1", "optimizer", Some(0.21), 1, "trained", "adam at 1e-3"),
@@ -37,6 +38,8 @@ fn context() -> PromptContext {
         }],
         history: history(),
         quota: Quota::new(2, 2, 1),
+        data: Some("943 users, 1,682 items; 80,808 / 9,596 / 9,596 train / valid / test rows".into()),
+        training: Some("loss bpr, batch 2048, at most 100 epochs".into()),
     }
 }
 
@@ -80,4 +83,40 @@ fn a_template_that_does_not_parse_is_a_clear_error() {
     p.prompt = "{% extends \"base.j2\" %}{% block persona %}unclosed".into();
     let e = render_prompt(&p, &b, &context(), &PromptOptions::default()).unwrap_err();
     assert!(e.message.starts_with("the `optimizer` persona's prompt template"), "{e}");
+}
+
+/// The agent must see what it edits: a model imported from the stdlib is shown in full (the
+/// baseline file holds only its `use` line), with the operations and shape rules it may use, the
+/// data and the training it will get; its objective is the metric, nothing else.
+#[test]
+fn the_architecture_prompt_shows_an_imported_model_and_the_operations() {
+    let b = baseline(&workflow_with_std_model("bpr_mf"));
+    let p = b.persona("architecture").unwrap();
+    let out = render_prompt(&p, &b, &context(), &PromptOptions::for_persona(&p)).unwrap();
+    assert!(out.contains("u = embed(user, 64)"), "the stdlib model's source:\n{out}");
+    assert!(out.contains("| `dot(a, b)` | `[n]`, `[n]` | `[1]` |"), "the operations table:\n{out}");
+    assert!(out.contains("943 users, 1,682 items") && out.contains("at most 100 epochs"), "{out}");
+    assert!(!out.contains("validation loss"), "one objective, the metric:\n{out}");
+    assert!(out.contains("params=168000"), "past experiments' sizes:\n{out}");
+    insta::assert_snapshot!(out);
+}
+
+#[test]
+fn the_optimizer_prompt_lists_every_argument_with_its_default() {
+    let b = baseline(LOCAL);
+    let p = b.persona("optimizer").unwrap();
+    let out = render_prompt(&p, &b, &context(), &PromptOptions::for_persona(&p)).unwrap();
+    for arg in ["`loss`", "`negatives`", "`temperature`", "`weight_decay`", "`momentum`"] {
+        assert!(out.contains(arg), "{arg} missing:\n{out}");
+    }
+}
+
+/// The reference agents read is the language guide's table, row for row.
+#[test]
+fn the_operations_table_is_the_language_guides() {
+    let guide = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../grammar/README.md")).unwrap();
+    for (call, operands, result) in dsl::shape::REFERENCE {
+        let row = format!("| {call} | {operands} | {result} |");
+        assert!(guide.contains(&row), "grammar/README.md lacks {row}");
+    }
 }

@@ -45,6 +45,44 @@ pub struct LlmAgent {
     recent_sql: Vec<SqlResult>,
     /// Why the last request produced nothing, for the journal.
     pub last_error: Option<llm::Error>,
+    /// The prompt's data line, from the split's meta.
+    data: Option<String>,
+    /// The prompt's training line, from the loop's settings.
+    described: String,
+}
+
+/// The split in a line: users, items and rows per part, from its `meta.json`.
+fn data_summary(split: &std::path::Path) -> Option<String> {
+    let meta: serde_json::Value = serde_json::from_slice(&std::fs::read(split.join("meta.json")).ok()?).ok()?;
+    let n = |v: &serde_json::Value| v.as_u64().map(thousands);
+    let parts = &meta["splits"];
+    let mut line = match (n(&meta["users"]), n(&meta["items"])) {
+        (Some(u), Some(i)) => format!("{u} users, {i} items; "),
+        _ => String::new(),
+    };
+    line.push_str(&format!(
+        "{} / {} / {} train / valid / test rows",
+        n(&parts["train"])?,
+        n(&parts["valid"])?,
+        n(&parts["test"])?
+    ));
+    if let (Some(u), Some(i), Some(t)) = (meta["users"].as_u64(), meta["items"].as_u64(), parts["train"].as_u64()) {
+        line.push_str(&format!(" (training density {:.2}%)", 100.0 * t as f64 / (u as f64 * i as f64).max(1.0)));
+    }
+    Some(line)
+}
+
+/// `80808` as `80,808`.
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// How the tools train: the loop's own settings, so a tool's numbers match the loop's training.
@@ -68,6 +106,7 @@ impl LlmAgent {
         history: usize,
     ) -> Result<Option<LlmAgent>, String> {
         let Some(config) = run.llm.clone() else { return Ok(None) };
+        let data = data_summary(&split);
         let client = llm::Client::new(config)
             .map_err(|e| format!("cannot set up the LLM client: {e}"))?
             .with_budget(run.budget.clone())
@@ -87,6 +126,17 @@ impl LlmAgent {
             history,
             recent_sql: Vec::new(),
             last_error: None,
+            data,
+            described: format!(
+                "loss {} (unless its optimizer names another), batch {}, at most {} epochs{}",
+                settings.loss,
+                settings.batch,
+                settings.epochs,
+                match settings.patience {
+                    0 => String::new(),
+                    p => format!(", early stopping on validation {} (patience {p})", settings.metric),
+                }
+            ),
         }))
     }
 
@@ -98,6 +148,8 @@ impl LlmAgent {
             sql_results: self.recent_sql.clone(),
             history: req.history.to_vec(),
             quota: req.quota,
+            data: self.data.clone(),
+            training: Some(self.described.clone()),
         };
         let mut options = PromptOptions::for_persona(persona);
         if persona.history.is_none() {
@@ -329,5 +381,21 @@ impl llm::CallObserver for Observer {
         if let Err(e) = self.0.journal.record_llm_call(record) {
             eprintln!("warning: an LLM call could not be journaled: {e}");
         }
+    }
+}
+
+#[cfg(test)]
+mod data_line_tests {
+    #[test]
+    fn the_data_line_reads_the_splits_meta() {
+        let dir = tempfile::tempdir().unwrap();
+        let meta = r#"{"rows": 100000, "columns": [], "users": 943, "items": 1682,
+                       "splits": {"train": 80808, "valid": 9596, "test": 9596}}"#;
+        std::fs::write(dir.path().join("meta.json"), meta).unwrap();
+        assert_eq!(
+            super::data_summary(dir.path()).unwrap(),
+            "943 users, 1,682 items; 80,808 / 9,596 / 9,596 train / valid / test rows (training density 5.09%)"
+        );
+        assert_eq!(super::data_summary(&dir.path().join("none")), None);
     }
 }

@@ -314,5 +314,6 @@ fn history_entry(e: &ExperimentRecord, metric: &str, tag: &str, time: usize) -> 
         score: e.offline_score,
         status: e.status.to_string(),
         time: time as u64,
+        params: e.cost.as_ref().and_then(|c| c["params"].as_i64()),
     }
 }
