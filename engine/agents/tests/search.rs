@@ -114,6 +114,31 @@ fn random_search_learns_nothing_from_results() {
     assert!(counts[0] <= 4, "random search chose lr_down {} of 12 times", counts[0]);
 }
 
+#[test]
+fn the_architecture_persona_keeps_proposing_on_a_plain_factorisation() {
+    // bpr_mf is two embeddings and a dot: no hidden layer for width, depth, gates or crosses.
+    let b = baseline(&common::workflow_with_std_model("bpr_mf"));
+    let mut a = SearchAgent::new(4);
+    let mut operators = std::collections::BTreeSet::new();
+    for _ in 0..6 {
+        for p in propose(&mut a, &b, "architecture", Quota::new(2, 1, 1)) {
+            let c = apply_as(&b, &b.persona("architecture").unwrap(), &p.delta).unwrap();
+            operators.extend(p.operator.split('+').map(str::to_string));
+            a.observe(&Outcome {
+                key: c.key,
+                persona: "architecture".into(),
+                operator: p.operator.clone(),
+                improvement: Some(0.001),
+                status: "trained".into(),
+            });
+        }
+    }
+    assert_eq!(a.stats().shortfall, 0, "it went silent: {:?}", a.stats());
+    for op in ["embedding_size", "dropout", "mlp_path"] {
+        assert!(operators.contains(op), "{op} never used: {operators:?}");
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
 

@@ -112,9 +112,21 @@ impl SearchAgent {
         let persona = req.persona;
         let block = req.baseline.block(persona.edits)?.to_string();
         let schema = req.baseline.reward_schema();
-        let (all, structural) = State::operators(persona.edits);
+        let (every, every_structural) = State::operators(persona.edits);
+        // Operators found to have nothing to change on this start are not drawn again for this
+        // proposal: the attempts go to those that can still produce something new.
+        let mut inapplicable: Vec<&str> = Vec::new();
         let mut streak = 0;
         for attempt in 0..self.max_attempts {
+            let all: Vec<&str> = every.iter().copied().filter(|o| !inapplicable.contains(o)).collect();
+            if all.is_empty() {
+                break;
+            }
+            let structural: Vec<&str> = match every_structural.iter().copied().filter(|o| all.contains(o)).collect() {
+                s if Vec::is_empty(&s) => all.clone(),
+                s => s,
+            };
+            let (all, structural) = (all.as_slice(), structural.as_slice());
             let bandit = self.bandits.entry(persona.name.clone()).or_default();
             // Later attempts of an exploit or innovation fall back to random operators, so one
             // operator that keeps failing cannot use up every try.
@@ -127,7 +139,14 @@ impl SearchAgent {
                     (ops, baseline_state.clone(), self.rng.gen_range(0.05..=1.0))
                 }
                 ProposalKind::Explore => {
-                    (vec![all.choose(&mut self.rng)?], baseline_state.clone(), self.rng.gen_range(0.2..=1.0))
+                    // Once single edits of the baseline keep coming back as duplicates (a small
+                    // model has few), explore pairs of edits: the space grows from n to n².
+                    let mut ops = vec![*all.choose(&mut self.rng)?];
+                    if attempt >= self.max_attempts / 3 {
+                        ops.push(*all.choose(&mut self.rng)?);
+                        ops.dedup();
+                    }
+                    (ops, baseline_state.clone(), self.rng.gen_range(0.2..=1.0))
                 }
                 ProposalKind::Exploit => {
                     // UCB1 until every operator was tried once, then the best so far: exploring
@@ -167,6 +186,7 @@ impl SearchAgent {
                         // Nothing to change (a temperature without a softmax): a pull that paid
                         // nothing, so an operator that never applies is tried once, not forever.
                         self.bandits.entry(persona.name.clone()).or_default().observe(op, None);
+                        inapplicable.push(op);
                         what.clear();
                         break;
                     }

@@ -1,5 +1,7 @@
 //! Architecture operators: each writes new structure into a model graph (width, depth, gated
-//! path, DCN-v2 cross layer, layer norm, activation, embedding size). `None`: not applicable.
+//! path, DCN-v2 cross layer, layer norm, activation, embedding size, dropout, an MLP path beside
+//! a dot product). `None`: not applicable. A plain matrix factorisation (two embeddings and a
+//! dot) takes the last three, so the persona never runs out of moves on the commonest baseline.
 
 use dsl::shape::{Activation, TensorOp};
 use rand::seq::SliceRandom;
@@ -9,11 +11,24 @@ use rand_chacha::ChaCha8Rng;
 use super::graph::{activation_name, Graph};
 
 /// Every architecture operator's label.
-pub(crate) const OPERATORS: &[&str] =
-    &["width", "embedding_size", "deeper", "shallower", "gate", "cross", "layer_norm", "activation"];
+pub(crate) const OPERATORS: &[&str] = &[
+    "width",
+    "embedding_size",
+    "deeper",
+    "shallower",
+    "gate",
+    "cross",
+    "layer_norm",
+    "activation",
+    "dropout",
+    "mlp_path",
+];
 
 /// The structural ones, preferred for innovation.
-pub(crate) const STRUCTURAL: &[&str] = &["gate", "cross", "deeper", "layer_norm"];
+pub(crate) const STRUCTURAL: &[&str] = &["gate", "cross", "deeper", "layer_norm", "mlp_path"];
+
+/// Dropout rates proposed, by strength.
+const DROPOUT: [f64; 4] = [0.1, 0.2, 0.3, 0.5];
 
 /// Applies `op` at `strength` (0..1]; the new graph and what was done.
 pub(crate) fn apply(op: &str, g: &Graph, strength: f64, rng: &mut ChaCha8Rng) -> Option<(Graph, String)> {
@@ -33,6 +48,8 @@ pub(crate) fn apply(op: &str, g: &Graph, strength: f64, rng: &mut ChaCha8Rng) ->
         "cross" => cross(&mut g)?,
         "layer_norm" => layer_norm(&mut g, rng)?,
         "activation" => swap_activation(&mut g, rng)?,
+        "dropout" => dropout(&mut g, strength, rng)?,
+        "mlp_path" => mlp_path(&mut g, strength)?,
         _ => return None,
     };
     Some((g, what))
@@ -172,4 +189,58 @@ fn swap_activation(g: &mut Graph, rng: &mut ChaCha8Rng) -> Option<String> {
     let old = *f;
     *f = *options.choose(rng)?;
     Some(format!("{} in place of {}", activation_name(*f), activation_name(old)))
+}
+
+/// Dropout on the embeddings (or a hidden layer) that have none, or another rate where they do:
+/// the regulariser of a factorisation model.
+fn dropout(g: &mut Graph, strength: f64, rng: &mut ChaCha8Rng) -> Option<String> {
+    let p = DROPOUT[((strength * 4.0) as usize).min(3)];
+    let live = g.live_order();
+    let existing: Vec<usize> =
+        live.iter().copied().filter(|&i| matches!(g.nodes[i].op, TensorOp::Dropout { p: q, .. } if q != p)).collect();
+    if !existing.is_empty() && rng.gen_bool(0.5) {
+        for &i in &existing {
+            if let TensorOp::Dropout { p: q, .. } = &mut g.nodes[i].op {
+                *q = p;
+            }
+        }
+        return Some(format!("dropout rate {p}"));
+    }
+    let covered: Vec<usize> = g
+        .nodes
+        .iter()
+        .filter_map(|n| if let TensorOp::Dropout { input, .. } = n.op { Some(input) } else { None })
+        .collect();
+    let embeds: Vec<usize> = live
+        .iter()
+        .copied()
+        .filter(|&i| matches!(g.nodes[i].op, TensorOp::Embed { .. }) && !covered.contains(&i))
+        .collect();
+    // Every embedding at once: one rate for the user and the item side keeps them comparable.
+    let targets = if embeds.is_empty() {
+        let hidden: Vec<usize> = hidden_layers(g).into_iter().filter(|h| !covered.contains(h)).collect();
+        vec![*hidden.choose(rng)?]
+    } else {
+        embeds
+    };
+    for &t in &targets {
+        let first = g.nodes.len();
+        let d = g.push(TensorOp::Dropout { input: t, p });
+        g.rewire(t, d, first);
+    }
+    Some(format!("dropout {p} on {} value(s)", targets.len()))
+}
+
+/// NeuMF's idea on a dot-product model: beside `dot(u, i)`, an MLP over `concat(u, i)` whose
+/// score is added to it, so the model keeps the factorisation and learns what it misses.
+fn mlp_path(g: &mut Graph, strength: f64) -> Option<String> {
+    let TensorOp::Dot { left, right } = g.nodes[g.output].op else { return None };
+    let width = [16, 32, 64, 128][((strength * 4.0) as usize).min(3)];
+    let dot = g.output;
+    let x = g.push(TensorOp::Concat { inputs: vec![left, right] });
+    let h = g.push(TensorOp::Dense { input: x, units: width });
+    let a = g.push(TensorOp::Activation { input: h, f: Activation::Relu });
+    let s = g.push(TensorOp::Dense { input: a, units: 1 });
+    g.output = g.push(TensorOp::Add { left: dot, right: s });
+    Some(format!("an MLP path relu(dense(concat(u, i), {width})) added to the dot product"))
 }
