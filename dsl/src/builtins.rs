@@ -65,6 +65,8 @@ pub struct Signature {
     pub returns: Type,
     /// Columns of the dataset it returns, when the step knows them.
     pub schema: Option<Vec<(&'static str, &'static str)>>,
+    /// Whether the dataset it returns has the columns of its `data` argument (a filter).
+    pub keeps_schema: bool,
     pub doc: &'static str,
 }
 
@@ -127,7 +129,7 @@ pub fn has_module(module: &str) -> bool {
 struct Builder(Signature);
 
 fn sig(module: &'static str, name: &'static str, kind: CallKind, returns: Type, doc: &'static str) -> Builder {
-    Builder(Signature { module, name, kind, params: Vec::new(), returns, schema: None, doc })
+    Builder(Signature { module, name, kind, params: Vec::new(), returns, schema: None, keeps_schema: false, doc })
 }
 
 impl Builder {
@@ -154,6 +156,12 @@ impl Builder {
     /// Restricts the last parameter added, a string, to `choices`.
     fn one_of(mut self, choices: &'static [&'static str]) -> Self {
         self.0.params.last_mut().unwrap().choices = Some(choices);
+        self
+    }
+
+    /// The dataset it returns has the columns of its `data` argument.
+    fn keeps_schema(mut self) -> Self {
+        self.0.keeps_schema = true;
         self
     }
 
@@ -247,6 +255,10 @@ fn build() -> Vec<Signature> {
         .schema(&[("user", "id"), ("item", "id"), ("rating", "float"), ("time", "time")]),
         sig("std::data", "read_table", Step, Type::Dataset, "Reads a CSV or Parquet file with a declared schema")
             .req("path", Type::Str),
+        sig("std::data", "filter_rows", Step, Type::Dataset, "Keeps the rows a condition (a reward) scores above 0")
+            .req("data", Type::Dataset)
+            .req("keep", Type::Reward)
+            .keeps_schema(),
         sig(
             "std::data",
             "filter_min",
@@ -254,6 +266,7 @@ fn build() -> Vec<Signature> {
             Type::Dataset,
             "Keeps users and items with at least N interactions (k-core)",
         )
+        .keeps_schema()
         .req("data", Type::Dataset)
         .opt("users", Type::Int, Value::Int(0))
         .at_least(0.0)

@@ -157,8 +157,11 @@ impl Checker<'_> {
         }
         let node = self.program.nodes.get(id)?;
         let (module, name) = node.step.rsplit_once("::")?;
-        let cols = builtins::lookup(module, name)?.schema.as_ref()?;
-        Some(schema_from_builtin(cols))
+        let sig = builtins::lookup(module, name)?;
+        if sig.keeps_schema {
+            return self.schema_of(node.args.get("data")?);
+        }
+        Some(schema_from_builtin(sig.schema.as_ref()?))
     }
 
     pub(super) fn check_let(&mut self, module: usize, decl: &ast::LetDecl) -> Resolved {

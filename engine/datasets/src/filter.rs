@@ -1,4 +1,5 @@
-//! Dropping sparse users and items: an optional minimum rating, then an iterative k-core.
+//! Dropping rows: sparse users and items (an optional minimum rating, then an iterative k-core),
+//! or rows a condition scored elsewhere turned down.
 
 use std::path::Path;
 
@@ -78,6 +79,7 @@ pub fn filter_min(input: &Path, min_user: u64, min_item: u64, min_rating: Option
         input_rows,
         removed_by_rating: input_rows - after_rating,
         removed_by_core: after_rating - rows,
+        removed_by_condition: 0,
         rounds,
     });
     Ok(meta)
@@ -85,3 +87,26 @@ pub fn filter_min(input: &Path, min_user: u64, min_item: u64, min_rating: Option
 
 /// Helper column holding each row's position in the input.
 const ROW: &str = "__evoflow_row";
+
+/// Keeps the rows of `input` whose `column` is above 0 (a condition's score, added by the caller),
+/// drops that column, and writes `out/data.parquet` in input order. Rows whose score is NaN or
+/// missing go.
+pub fn keep_scored(input: &Path, column: &str, out: &Path) -> Result<Meta> {
+    let db = Db::open()?;
+    let columns = db.load_parquet(input)?;
+    require_column(&columns, column, input)?;
+    let kept: Vec<_> = columns.iter().filter(|c| c.name != column).cloned().collect();
+    let input_rows: u64 = db.value(&format!("SELECT count(*) FROM {INPUT}"), "counting input rows")?;
+    create_out(out)?;
+    let query = format!("SELECT {} FROM {INPUT} WHERE {} > 0 ORDER BY rowid", column_list(&kept), ident(column));
+    let file = db.write_parquet(&query, out, DATA_FILE)?;
+    let mut meta = describe(&db, &[file])?;
+    meta.filter = Some(FilterStats {
+        input_rows,
+        removed_by_rating: 0,
+        removed_by_core: 0,
+        rounds: 0,
+        removed_by_condition: input_rows - meta.rows,
+    });
+    Ok(meta)
+}

@@ -22,7 +22,7 @@ mod split;
 
 pub use column::{Column, ColumnType};
 pub use error::{Error, Result};
-pub use filter::filter_min;
+pub use filter::{filter_min, keep_scored};
 pub use meta::{ColumnMeta, FilterStats, Meta, SplitCounts};
 pub use read::{load_interactions, read_table};
 pub use split::{leave_one_out, random_split, random_split_by_user, temporal_split};

@@ -24,7 +24,7 @@ pub struct Meta {
     /// Rows per part, for splits.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub splits: Option<SplitCounts>,
-    /// What filtering removed, for [`filter_min`](crate::filter_min).
+    /// What filtering removed, for [`filter_min`](crate::filter_min) and [`keep_scored`](crate::keep_scored).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub filter: Option<FilterStats>,
 }
@@ -61,6 +61,13 @@ pub struct FilterStats {
     pub removed_by_core: u64,
     /// k-core passes run; the last one removed nothing.
     pub rounds: u32,
+    /// Rows a `filter_rows` condition turned down.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub removed_by_condition: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// Reads written Parquet files back and summarises them as one table.

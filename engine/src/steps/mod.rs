@@ -5,6 +5,7 @@ mod data;
 mod debug;
 mod ease;
 mod error;
+mod filter_rows;
 pub(crate) mod reward;
 pub mod run_info;
 pub(crate) mod sim;
@@ -228,6 +229,7 @@ impl Registry {
             .chain(sim::steps())
             .chain(train::steps())
             .chain(ease::steps())
+            .chain(filter_rows::steps())
             .chain(tools::steps())
             .chain(crate::loops::steps())
         {

@@ -73,41 +73,51 @@ impl Step for ApplyReward {
                 ),
             ));
         }
-        let name = match ctx.arg("reward")? {
-            dsl::types::Value::Reward(name) => name.clone(),
-            other => {
-                return Err(StepError::permanent(
-                    StepErrorKind::Input,
-                    format!("`reward` should be a reward, is {other}"),
-                ))
-            }
-        };
-        let def = ctx
-            .program
-            .rewards
-            .get(&name)
-            .cloned()
-            .ok_or_else(|| StepError::input(format!("the program defines no reward `{name}`")))?;
         let column = ctx.str("column")?.to_string();
         let output = ctx.out_dir()?.join(DATA_FILE);
-        let cache = module_cache(ctx.out_dir()?);
-        ctx.progress.report(0, 1, "scoring");
-        let summary = tokio::task::spawn_blocking(move || {
-            let engine = match &cache {
-                Some(dir) => SandboxEngine::with_cache(Limits::default(), dir),
-                None => SandboxEngine::new(Limits::default()),
-            }
-            .map_err(|e| StepError::transient(StepErrorKind::Reward, format!("{e} [{}]", e.code())))?;
-            let sandbox = engine.load_reward(&def).map_err(|e| {
-                StepError::permanent(StepErrorKind::Reward, format!("cannot load reward `{name}`: {e} [{}]", e.code()))
-            })?;
-            apply(&sandbox, &input, &output, &column)
-        })
-        .await
-        .map_err(|e| StepError::permanent(StepErrorKind::Internal, format!("the scoring task failed: {e}")))??;
-        ctx.progress.report(1, 1, "scored");
+        let summary = score_file(&ctx, "reward", input, output, column).await?;
         Ok(summary.to_json())
     }
+}
+
+/// Scores every row of `input` with the reward the argument `arg` names and writes `output`
+/// with the score in `column` ([`apply`]), in the sandbox, off the async threads.
+pub(crate) async fn score_file(
+    ctx: &StepContext,
+    arg: &str,
+    input: PathBuf,
+    output: PathBuf,
+    column: String,
+) -> Result<Summary, StepError> {
+    let name = match ctx.arg(arg)? {
+        dsl::types::Value::Reward(name) => name.clone(),
+        other => {
+            return Err(StepError::permanent(StepErrorKind::Input, format!("`{arg}` should be a reward, is {other}")))
+        }
+    };
+    let def = ctx
+        .program
+        .rewards
+        .get(&name)
+        .cloned()
+        .ok_or_else(|| StepError::input(format!("the program defines no reward `{name}`")))?;
+    let cache = module_cache(ctx.out_dir()?);
+    ctx.progress.report(0, 1, "scoring");
+    let summary = tokio::task::spawn_blocking(move || {
+        let engine = match &cache {
+            Some(dir) => SandboxEngine::with_cache(Limits::default(), dir),
+            None => SandboxEngine::new(Limits::default()),
+        }
+        .map_err(|e| StepError::transient(StepErrorKind::Reward, format!("{e} [{}]", e.code())))?;
+        let sandbox = engine.load_reward(&def).map_err(|e| {
+            StepError::permanent(StepErrorKind::Reward, format!("cannot load reward `{name}`: {e} [{}]", e.code()))
+        })?;
+        apply(&sandbox, &input, &output, &column)
+    })
+    .await
+    .map_err(|e| StepError::permanent(StepErrorKind::Internal, format!("the scoring task failed: {e}")))??;
+    ctx.progress.report(1, 1, "scored");
+    Ok(summary)
 }
 
 /// Where compiled modules are kept: `<run dir>/cache/wasm`, when `out_dir` is a scratch folder of
