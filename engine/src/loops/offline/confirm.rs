@@ -48,7 +48,9 @@ impl Loop {
             return Ok(());
         }
         let Some(baseline) = self.entries.first().cloned() else { return Ok(()) };
+        // Entries an earlier run journaled keep their rows (an online decision may stand there).
         let mut ranked: Vec<usize> = (1..self.entries.len())
+            .filter(|&i| !self.earlier.contains(&self.entries[i].record.key))
             .filter(|&i| self.entries[i].record.status == ExperimentStatus::Trained)
             .filter(|&i| self.entries[i].record.offline_score.is_some())
             .collect();

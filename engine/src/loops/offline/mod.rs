@@ -100,6 +100,8 @@ struct Loop {
     silent: Vec<String>,
     /// The settings every experiment key of this loop ends with ([`settings_tag`]).
     tag: String,
+    /// Keys journaled before this run started: their rows (decided online since, maybe) stay.
+    earlier: HashSet<String>,
 }
 impl Loop {
     async fn start(ctx: &StepContext, args: Args) -> Result<Loop, StepError> {
@@ -141,7 +143,7 @@ impl Loop {
         let metric = args.settings.metric.to_string();
         let history: Vec<HistoryEntry> =
             past.iter().enumerate().map(|(i, e)| history_entry(e, &metric, &tag, i)).collect();
-        let seen = past.iter().map(|e| e.key.clone()).collect();
+        let seen: HashSet<String> = past.iter().map(|e| e.key.clone()).collect();
         let key = ExperimentKey::Baseline { source: &source }.with(&tag);
         let record = ExperimentRecord {
             key: key.clone(),
@@ -177,13 +179,14 @@ impl Loop {
             personas,
             agent,
             history,
-            seen,
+            seen: seen.clone(),
             entries: Vec::new(),
             trained: 0,
             counts: HashMap::new(),
             scratch: run.run_dir.join("tmp"),
             silent: Vec::new(),
             tag,
+            earlier: seen.clone(),
             args,
         };
         let entry = lp.train(ctx, entry, "baseline").await?;
