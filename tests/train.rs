@@ -159,3 +159,26 @@ let m = std::train::train(bpr_mf, s, epochs: 1, device: "cpu")
     let out = dir.status(["run", "s.evo"], 1);
     assert!(out.stderr.contains("column `item` of train.parquet is VARCHAR"), "{}", out.stderr);
 }
+
+#[test]
+fn an_optimizers_loss_decides_the_training_and_its_clip_rate_is_reported() {
+    let dir = Dir::new();
+    let text = workflow(
+        "let by_optimizer = train(bpr_mf, split, optimizer: adam(lr: 0.01, loss: \"mse\"), epochs: 2, batch: 2048, device: \"cpu\")\n\
+         let by_step = train(bpr_mf, split, optimizer: adam(lr: 0.01), loss: \"mse\", epochs: 2, batch: 2048, device: \"cpu\")\n\
+         let never = train(bpr_mf, split, optimizer: adam(lr: 0.01, clip: 1000000.0), epochs: 2, batch: 2048, device: \"cpu\")\n\
+         let always = train(bpr_mf, split, optimizer: adam(lr: 0.01, clip: 0.000001), epochs: 2, batch: 2048, device: \"cpu\")\n",
+    )
+    .replace("let metrics = evaluate", "# let metrics = evaluate")
+    .replace("let model = train", "# let model = train");
+    dir.file("l.evo", &text);
+    dir.status(["run", "l.evo", "-q"], 0);
+    let run_dir = ".evoflow/l";
+    // The same training whichever says `mse`: ratings as targets, the same losses.
+    let (a, b) = (meta(&dir, "l.evo", run_dir, "by_optimizer"), meta(&dir, "l.evo", run_dir, "by_step"));
+    assert_eq!(a["losses"], b["losses"], "optimizer's mse {} vs step's mse {}", a["losses"], b["losses"]);
+    assert!(a.get("clip_rate").is_none(), "no clipping, no rate: {a}");
+    // A threshold no step reaches changes nothing, and says so; one every step reaches, too.
+    assert_eq!(meta(&dir, "l.evo", run_dir, "never")["clip_rate"], 0.0);
+    assert_eq!(meta(&dir, "l.evo", run_dir, "always")["clip_rate"], 1.0);
+}

@@ -9,6 +9,7 @@ use std::time::Instant;
 use dsl::metrics::MetricAt;
 use sandboxes::{Limits, SandboxEngine};
 use serde::{Deserialize, Serialize};
+use trainer::loss::Loss;
 use trainer::metrics::{evaluate, Ranking, RankingMetrics};
 use trainer::model::FeatureTensors;
 use trainer::{Interactions, Split, Trainer};
@@ -63,6 +64,10 @@ pub struct TrainReport {
     pub wall_seconds: f64,
     /// Training throughput: positives per second.
     pub examples_per_second: f64,
+    /// The share of steps whose gradient norm was clipped, when the optimizer clips: 0 means the
+    /// threshold changed nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clip_rate: Option<f64>,
 }
 
 impl TrainReport {
@@ -94,8 +99,9 @@ struct Prepared {
     device_reason: String,
 }
 
-fn prepare(req: &TrainRequest, scratch: &Path) -> Result<Prepared, TrainFailure> {
-    let loss = req.loss()?;
+/// The data and device of a training; `loss` is the one the training minimises (its optimizer's
+/// when it names one, not the step's).
+fn prepare(req: &TrainRequest, loss: Loss, scratch: &Path) -> Result<Prepared, TrainFailure> {
     let chosen = trainer::device::choose(req.device_choice()?).map_err(|e| TrainFailure::Config(e.to_string()))?;
     let sandbox = match req.reward_def()? {
         None => None,
@@ -125,7 +131,8 @@ pub fn train_candidate(
     let def = req.model_def()?;
     let cfg = req.config()?;
     let ks = cfg.ks.clone();
-    let prep = prepare(req, &out_dir.join(".scratch"))?;
+    let trainer_config_clips = cfg.clip_grad_norm.is_some();
+    let prep = prepare(req, cfg.loss, &out_dir.join(".scratch"))?;
     let _ = std::fs::remove_dir_all(out_dir.join(".scratch"));
     let mut trainer = Trainer::new(def, &prep.data, cfg, prep.device)?;
     if let Some(flag) = &req.cancel {
@@ -174,6 +181,7 @@ pub fn train_candidate(
         checkpoint: out_dir.to_path_buf(),
         wall_seconds: start.elapsed().as_secs_f64(),
         examples_per_second: report.examples_per_second,
+        clip_rate: trainer_config_clips.then(|| report.state.clipped_steps as f64 / report.state.steps.max(1) as f64),
     };
     write_json(&out_dir.join(REPORT_FILE), &out)?;
     Ok(out)
@@ -222,7 +230,7 @@ pub fn compute_loss(
     let def = req.model_def()?;
     let cfg = req.config()?;
     let scratch = req.scratch_dir()?;
-    let mut prep = prepare(req, scratch.path())?;
+    let mut prep = prepare(req, cfg.loss, scratch.path())?;
     drop(scratch);
     sample(&mut prep.data, sample_users, sample_rows);
     let curve = trainer::compute_loss(def, &prep.data, &cfg, steps.max(1), prep.device)?;
@@ -252,7 +260,7 @@ pub fn compute_eval(req: &TrainRequest) -> Result<f64, TrainFailure> {
     let def = req.model_def()?;
     let cfg = req.config()?;
     let scratch = req.scratch_dir()?;
-    let prep = prepare(req, scratch.path())?;
+    let prep = prepare(req, cfg.loss, scratch.path())?;
     drop(scratch);
     let mut trainer = Trainer::new(def, &prep.data, cfg, prep.device)?;
     if let Some(flag) = &req.cancel {

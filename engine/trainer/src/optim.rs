@@ -142,20 +142,24 @@ impl Optimizer {
         }
     }
 
-    /// Scales gradients so their global L2 norm is at most `max`. Computed on the device with no
-    /// host sync (a sync per step would stall a GPU that is already launch-bound).
-    pub fn clip_grad_norm(&mut self, max: f64) {
+    /// Scales gradients so their global L2 norm is at most `max`; returns 1.0 where it clipped
+    /// (0.0 where the norm was within `max`), a scalar on the device. Computed with no host sync
+    /// (a sync per step would stall a GPU that is already launch-bound); callers sum and read
+    /// it once in a while.
+    pub fn clip_grad_norm(&mut self, max: f64) -> Option<Tensor> {
         tch::no_grad(|| {
             let grads: Vec<Tensor> = self.params.iter().map(|(_, p)| p.grad()).filter(Tensor::defined).collect();
             if grads.is_empty() {
-                return;
+                return None;
             }
             let norms: Vec<Tensor> = grads.iter().map(|g| g.norm()).collect();
             let total = Tensor::stack(&norms, 0).norm();
+            let clipped = total.gt(max).to_kind(tch::Kind::Float);
             let coef = (total + 1e-6).reciprocal().g_mul_scalar(max).clamp_max(1.0);
             for mut g in grads {
                 let _ = g.g_mul_(&coef);
             }
+            Some(clipped)
         })
     }
 

@@ -172,6 +172,10 @@ pub struct TrainState {
     pub stopped_early: bool,
     /// One entry per epoch.
     pub history: Vec<EpochLog>,
+    /// Steps whose gradient norm was above the clipping threshold (0 without clipping): a
+    /// threshold no step reaches changes nothing.
+    #[serde(default)]
+    pub clipped_steps: u64,
 }
 
 /// The outcome of a run.
@@ -332,6 +336,7 @@ impl<'d> Trainer<'d> {
         let mut window: Vec<Tensor> = Vec::with_capacity(self.cfg.check_every.max(1));
         let (mut loss_sum, mut loss_count) = (0.0, 0usize);
         let mut lr = self.cfg.optimizer.lr;
+        let mut clipped: Vec<Tensor> = Vec::new();
         for b in 0..steps {
             self.cancelled()?;
             let from = (b * self.cfg.batch_size) as i64;
@@ -344,7 +349,7 @@ impl<'d> Trainer<'d> {
             self.opt.zero_grad();
             loss.backward();
             if let Some(max) = self.cfg.clip_grad_norm {
-                self.opt.clip_grad_norm(max);
+                clipped.extend(self.opt.clip_grad_norm(max));
             }
             lr = self.cfg.optimizer.lr * self.cfg.schedule.factor(self.state.steps as usize, total_steps);
             self.opt.step(lr);
@@ -355,6 +360,10 @@ impl<'d> Trainer<'d> {
                 loss_sum += sum;
                 loss_count += count;
             }
+        }
+        if !clipped.is_empty() {
+            // One host read per epoch.
+            self.state.clipped_steps += Tensor::stack(&clipped, 0).sum(Kind::Float).double_value(&[]) as u64;
         }
         self.check_weights(epoch)?;
         self.cancelled()?;

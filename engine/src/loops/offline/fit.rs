@@ -40,11 +40,15 @@ impl Loop {
         let (status, reason) = if let Some(reason) = meta.get("reason").and_then(|r| r.as_str()) {
             (ExperimentStatus::Failed, Some(reason.to_string()))
         } else if let Some(report) = report {
-            entry.record.offline_metrics = Some(serde_json::json!({
+            let mut metrics = serde_json::json!({
                 "valid": report.valid.values,
                 "test": report.test.values,
                 "protocol": report.valid.protocol,
-            }));
+            });
+            if let Some(rate) = report.clip_rate {
+                metrics["clip_rate"] = serde_json::json!(rate);
+            }
+            entry.record.offline_metrics = Some(metrics);
             entry.record.offline_score = report.valid_metric(self.args.settings.metric);
             entry.record.test_score = report.test_metric(self.args.settings.metric);
             entry.record.cost = Some(serde_json::json!({
