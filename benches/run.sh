@@ -25,6 +25,9 @@ echo
 echo "## Trainer vs PyTorch eager, CPU"
 python3 benches/trainer_compare.py --python "${TORCH_PYTHON:-python3}" || echo "(skipped: see the message above)"
 echo
+echo "## Cancellation latency of a training attempt (anchor: one epoch)"
+cargo bench --locked -p trainer --bench cancel
+echo
 echo "## The online stage at 1,000,000 users vs the simulator's study alone"
 benches/online_scale.sh "$BIN"
 echo

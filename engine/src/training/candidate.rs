@@ -10,9 +10,9 @@ use dsl::metrics::MetricAt;
 use sandboxes::{Limits, SandboxEngine};
 use serde::{Deserialize, Serialize};
 use trainer::loss::Loss;
-use trainer::metrics::{evaluate, Ranking, RankingMetrics};
+use trainer::metrics::{evaluate_or_cancel, Ranking, RankingMetrics};
 use trainer::model::FeatureTensors;
-use trainer::{Interactions, Split, Trainer};
+use trainer::{Interactions, Split, TrainError, Trainer};
 
 use super::load::{load_split, LoadStats};
 use super::{TrainFailure, TrainRequest};
@@ -154,9 +154,11 @@ pub fn train_candidate(
     let trained = trainer.finish()?;
     let report = &trained.report;
     let features = FeatureTensors::new(&prep.data, prep.device);
+    let cancel = req.cancel.as_deref();
     let metrics = |split: Split| -> Result<RankingMetrics, TrainFailure> {
-        evaluate(&trained.model, &prep.data, &features, split, Ranking::Full, &ks, "as the split step received it")
-            .map_err(|e| TrainFailure::ModelBuild(e.to_string()))
+        let filtering = "as the split step received it";
+        evaluate_or_cancel(&trained.model, &prep.data, &features, split, Ranking::Full, &ks, filtering, cancel)
+            .map_err(|e| TrainFailure::from(TrainError::from(e)))
     };
     let valid = metrics(Split::Valid)?;
     let test = metrics(Split::Test)?;
@@ -269,8 +271,10 @@ pub fn compute_eval(req: &TrainRequest) -> Result<f64, TrainFailure> {
     trainer.run(None)?;
     let trained = trainer.finish()?;
     let features = FeatureTensors::new(&prep.data, prep.device);
-    let m = evaluate(&trained.model, &prep.data, &features, Split::Valid, Ranking::Full, &[metric.cutoff()], "")
-        .map_err(|e| TrainFailure::ModelBuild(e.to_string()))?;
+    let cancel = req.cancel.as_deref();
+    let ks = [metric.cutoff()];
+    let m = evaluate_or_cancel(&trained.model, &prep.data, &features, Split::Valid, Ranking::Full, &ks, "", cancel)
+        .map_err(|e| TrainFailure::from(TrainError::from(e)))?;
     m.metric(metric).ok_or_else(|| TrainFailure::Internal(format!("the trainer did not report `{metric}`")))
 }
 

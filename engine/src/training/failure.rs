@@ -1,6 +1,7 @@
 //! Why a candidate did not train: one enum the loops journal as a reason.
 
 use trainer::data::DataError;
+use trainer::model::ModelError;
 use trainer::TrainError;
 
 /// Why [`super::train_candidate`] (or a probe) produced no model. Each kind is a different
@@ -79,12 +80,12 @@ impl From<TrainError> for TrainFailure {
             // The trainer counts epochs from 0; people and journals count from 1.
             TrainError::Diverged { epoch, .. } => TrainFailure::Diverged { epoch: epoch + 1 },
             TrainError::Config(m) => TrainFailure::Config(m),
+            TrainError::Cancelled | TrainError::Model(ModelError::Cancelled) => {
+                TrainFailure::Internal("cancelled: the step timed out or the run was stopped".into())
+            }
             TrainError::Model(m) => TrainFailure::ModelBuild(m.to_string()),
             TrainError::Data(d) => d.into(),
             TrainError::Checkpoint(m) => TrainFailure::Internal(format!("checkpoint: {m}")),
-            TrainError::Cancelled => {
-                TrainFailure::Internal("cancelled: the step timed out or the run was stopped".into())
-            }
             TrainError::Torch(t) => TrainFailure::Internal(format!("libtorch: {t}")),
         }
     }

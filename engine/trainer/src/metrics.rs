@@ -6,6 +6,7 @@
 //! -inf, `topk`, and only the `[users, K]` indices come back to the host.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use dsl::metrics::{MetricAt, RankingMetric};
 use rand::Rng;
@@ -214,10 +215,29 @@ pub fn evaluate(
     ks: &[usize],
     filtering: &str,
 ) -> Result<RankingMetrics, ModelError> {
+    evaluate_or_cancel(model, data, features, split, ranking, ks, filtering, None)
+}
+
+/// [`evaluate`] that gives up with [`ModelError::Cancelled`] before the next chunk of users once
+/// `cancel` is set: a pass over a large catalogue takes seconds, a chunk a fraction of one.
+#[allow(clippy::too_many_arguments)]
+pub fn evaluate_or_cancel(
+    model: &Model,
+    data: &Interactions,
+    features: &FeatureTensors,
+    split: Split,
+    ranking: Ranking,
+    ks: &[usize],
+    filtering: &str,
+    cancel: Option<&AtomicBool>,
+) -> Result<RankingMetrics, ModelError> {
     let device = model.device();
     let items = Tensor::arange(data.n_items() as i64, (Kind::Int64, device));
     let chunk = users_per_chunk(data.n_items(), model.pair_width(data).max(1) as usize);
     evaluate_scores(data, split, ranking, ks, filtering, chunk, |users| {
+        if cancel.is_some_and(|flag| flag.load(Ordering::Relaxed)) {
+            return Err(ModelError::Cancelled);
+        }
         model.score_matrix(&users.to_device(device), &items, features)
     })
 }

@@ -20,6 +20,9 @@ pub type Inputs = HashMap<String, Tensor>;
 /// Why a model could not be built or run.
 #[derive(Debug, thiserror::Error)]
 pub enum ModelError {
+    /// The caller's cancel flag was set (a timed-out or interrupted attempt).
+    #[error("cancelled")]
+    Cancelled,
     /// An `id` input has no vocabulary size (the data has no such id column).
     #[error("input `{input}`: no vocabulary size for this id input")]
     MissingVocab {

@@ -18,7 +18,7 @@ use tch::{Device, Kind, Tensor};
 
 use crate::data::{epoch_rng, DataError, Interactions, NegativeSampler, SamplerKind, Split};
 use crate::loss::Loss;
-use crate::metrics::{evaluate, Ranking, RankingMetrics};
+use crate::metrics::{evaluate_or_cancel, Ranking, RankingMetrics};
 use crate::model::{FeatureTensors, Model, ModelError};
 use crate::optim::{Optimizer, OptimizerConfig, OptimizerKind};
 use crate::schedule::Schedule;
@@ -431,7 +431,7 @@ impl<'d> Trainer<'d> {
 
     /// Full-ranking metrics of the current weights on `split`.
     pub fn evaluate(&self, split: Split) -> Result<RankingMetrics, TrainError> {
-        Ok(evaluate(
+        evaluate_or_cancel(
             &self.model,
             self.data,
             &self.dev.features,
@@ -439,7 +439,12 @@ impl<'d> Trainer<'d> {
             Ranking::Full,
             &self.cfg.ks,
             &self.cfg.filtering,
-        )?)
+            self.cancel.as_deref(),
+        )
+        .map_err(|e| match e {
+            ModelError::Cancelled => TrainError::Cancelled,
+            e => e.into(),
+        })
     }
 
     /// The loss of training rows `idx` with negatives `negs` (`[len, n]`).
