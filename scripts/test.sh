@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The test command: formatting, lints, and every test of the workspace.
+# The test command: formatting, lints, every test of the workspace, and a minute of fuzzing.
 # Builds go to a cache outside the clone so repeated runs are fast; a fresh machine builds all.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,3 +16,5 @@ echo "== cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== cargo test"
 cargo test --workspace --locked
+echo "== fuzz smoke: the front end under libFuzzer for 60 s"
+scripts/fuzz.sh 60
