@@ -29,6 +29,27 @@ pub fn snapshot_path(journal: &Path) -> std::path::PathBuf {
     journal.with_file_name("journal.snapshot.duckdb")
 }
 
+/// Answers a read-only `sql` on the journal at `path`, or, while a run holds it, on the copy
+/// that run refreshes; the second value is then that copy's age.
+pub fn query_or_snapshot(
+    path: &Path,
+    sql: &str,
+    limits: &journal::QueryLimits,
+) -> Result<(journal::Table, Option<Duration>), journal::Error> {
+    let snapshot = snapshot_path(path);
+    match journal::query_readonly(path, sql, limits) {
+        Err(journal::Error::Busy { .. }) if snapshot.is_file() => {
+            let age = std::fs::metadata(&snapshot)
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .unwrap_or_default();
+            Ok((journal::query_readonly(&snapshot, sql, limits)?, Some(age)))
+        }
+        other => other.map(|table| (table, None)),
+    }
+}
+
 enum Record {
     Started {
         node: String,

@@ -11,6 +11,7 @@ mod jsonl;
 mod loops;
 mod model_records;
 mod plan_status;
+mod report;
 mod steps;
 mod store;
 mod training;

@@ -51,27 +51,19 @@ pub fn run(args: Args) -> ExitCode {
         timeout: Duration::from_secs(60),
         ..journal::QueryLimits::default()
     };
-    let snapshot = crate::journal_recorder::snapshot_path(&path);
     let mut noted = false;
     for sql in queries {
-        let answer = match journal::query_readonly(&path, sql, &limits) {
-            // A run holds the journal: read the copy it refreshes, and say so.
-            Err(journal::Error::Busy { .. }) if snapshot.is_file() => {
-                if !noted {
-                    let age = std::fs::metadata(&snapshot)
-                        .and_then(|m| m.modified())
-                        .ok()
-                        .and_then(|t| t.elapsed().ok())
-                        .map_or(String::new(), |d| format!(" from {:.0} s ago", d.as_secs_f64()));
-                    output::note(format_args!(
-                        "a run is writing this journal: these rows are its copy{age} (refreshed every 2 s while it runs)"
-                    ));
-                    noted = true;
-                }
-                journal::query_readonly(&snapshot, sql, &limits)
+        let answer = crate::journal_recorder::query_or_snapshot(&path, sql, &limits).map(|(table, copy)| {
+            // A run holds the journal: these rows are the copy it refreshes; say so once.
+            if let (Some(age), false) = (copy, noted) {
+                output::note(format_args!(
+                    "a run is writing this journal: these rows are its copy from {:.0} s ago (refreshed every 2 s while it runs)",
+                    age.as_secs_f64()
+                ));
+                noted = true;
             }
-            other => other,
-        };
+            table
+        });
         match answer {
             Ok(table) => emit(&match args.format {
                 TableFormat::Table => format!("{}\n", table.to_text()),

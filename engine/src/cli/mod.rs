@@ -8,6 +8,7 @@ mod graph;
 mod journal;
 mod loop_summary;
 pub mod output;
+mod report;
 mod run;
 
 use std::process::ExitCode;
@@ -39,6 +40,8 @@ enum Command {
     Explain(explain::Args),
     /// Show the journal: a summary of the last run, or a read-only SQL query
     Journal(journal::Args),
+    /// Write a self-contained HTML report of the journal: scores, operators, lineage, decisions
+    Report(report::Args),
 }
 
 /// How diagnostics are printed.
@@ -89,5 +92,6 @@ fn dispatch() -> ExitCode {
         Command::Run(args) => run::run(args),
         Command::Explain(args) => explain::run(args),
         Command::Journal(args) => journal::run(args),
+        Command::Report(args) => report::run(args),
     }
 }
