@@ -173,7 +173,7 @@ fn marks(figure: &str, label: &str, element: &str) -> Vec<usize> {
 }
 
 /// The block of run `id` in the page.
-fn run_block<'a>(dom: &'a str, id: i64) -> &'a str {
+fn run_block(dom: &str, id: i64) -> &str {
     let marker = format!(r#"data-run="{id}""#);
     let start = dom.find(&marker).unwrap_or_else(|| panic!("no block for run {id}"));
     let end = dom[start + 1..].find(r#"class="run" data-run="#).map_or(dom.len(), |e| start + 1 + e);
@@ -241,7 +241,11 @@ fn a_thousand_experiments_render_in_a_browser() {
     let (page, printed) = report(dir.path());
     let bytes = std::fs::metadata(&page).unwrap().len();
     let loaded = load(&page);
-    println!("1,000 experiments: {printed}page {} KB, loaded and drawn by Chromium in {:.2} s", bytes / 1024, loaded.seconds);
+    println!(
+        "1,000 experiments: {printed}page {} KB, loaded and drawn by Chromium in {:.2} s",
+        bytes / 1024,
+        loaded.seconds
+    );
     assert!(loaded.console.is_empty(), "console: {:?}", loaded.console);
     assert!(loaded.dom.contains(r#"data-rendered="ok""#));
     let data = data(&page);
@@ -262,7 +266,10 @@ fn an_unfinished_run_without_an_online_stage_explains_what_is_missing() {
     assert!(loaded.console.is_empty(), "console: {:?}", loaded.console);
     assert!(loaded.dom.contains(r#"data-rendered="ok""#));
     let first = run_block(&loaded.dom, 1);
-    assert!(first.contains(r#"data-missing="online""#) && first.contains("made no online decisions"), "online explained");
+    assert!(
+        first.contains(r#"data-missing="online""#) && first.contains("made no online decisions"),
+        "online explained"
+    );
     assert!(first.contains(r#"data-chart="best-by-experiment""#), "the evolution is still drawn");
     let running = run_block(&loaded.dom, 2);
     for section in ["evolution", "online"] {

@@ -1,5 +1,6 @@
 //! `evoflow journal FILE`: a summary of the last run, or a read-only SQL query.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -7,7 +8,7 @@ use clap::ValueEnum;
 
 use super::output;
 use super::output::emit;
-use super::run::Target;
+use super::run::{Prepared, Target};
 use super::DiagnosticFormat;
 
 #[derive(Clone, Copy, Default, ValueEnum)]
@@ -32,15 +33,10 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> ExitCode {
-    let prepared = match args.target.prepare(DiagnosticFormat::Human) {
-        Ok(p) => p,
+    let (_, path) = match existing_journal(&args.target) {
+        Ok(found) => found,
         Err(code) => return code,
     };
-    let path = prepared.run_dir.join("journal.duckdb");
-    if !path.is_file() {
-        output::error(format_args!("no journal at `{}`: the workflow has not run there yet", path.display()));
-        return ExitCode::from(1);
-    }
     let queries = match &args.sql {
         Some(sql) => vec![sql.as_str()],
         None => vec![LAST_RUN, LAST_RUN_STEPS],
@@ -77,6 +73,18 @@ pub fn run(args: Args) -> ExitCode {
         }
     }
     ExitCode::SUCCESS
+}
+
+/// The compiled workflow of `target` and its journal's path; an error said (exit 1) when the
+/// workflow has not run there yet.
+pub(super) fn existing_journal(target: &Target) -> Result<(Prepared, PathBuf), ExitCode> {
+    let prepared = target.prepare(DiagnosticFormat::Human)?;
+    let path = prepared.run_dir.join("journal.duckdb");
+    if !path.is_file() {
+        output::error(format_args!("no journal at `{}`: the workflow has not run there yet", path.display()));
+        return Err(ExitCode::from(1));
+    }
+    Ok((prepared, path))
 }
 
 /// The default view: the last run ...

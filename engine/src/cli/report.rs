@@ -7,7 +7,6 @@ use std::time::Instant;
 
 use super::output;
 use super::run::Target;
-use super::DiagnosticFormat;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -23,15 +22,10 @@ pub struct Args {
 
 pub fn run(args: Args) -> ExitCode {
     let started = Instant::now();
-    let prepared = match args.target.prepare(DiagnosticFormat::Human) {
-        Ok(p) => p,
+    let (prepared, path) = match super::journal::existing_journal(&args.target) {
+        Ok(found) => found,
         Err(code) => return code,
     };
-    let path = prepared.run_dir.join("journal.duckdb");
-    if !path.is_file() {
-        output::error(format_args!("no journal at `{}`: the workflow has not run there yet", path.display()));
-        return ExitCode::from(1);
-    }
     // The plan says what each step holds; loop candidates are not in it and show none.
     let resources: BTreeMap<String, _> =
         prepared.plan.topo_order().iter().map(|n| (n.id.clone(), n.options.resources.clone())).collect();
