@@ -51,6 +51,22 @@ impl Item {
         }
     }
 
+    /// The keyword that declares it: `use`, `param`, `dataset`, `let`, `model`, ...
+    pub fn keyword(&self) -> &'static str {
+        match self {
+            Item::Use(_) => "use",
+            Item::Param(_) => "param",
+            Item::Dataset(_) => "dataset",
+            Item::Let(_) => "let",
+            Item::Model(_) => "model",
+            Item::Reward(_) => "reward",
+            Item::Optimizer(_) => "optimizer",
+            Item::Persona(_) => "persona",
+            Item::Step(_) => "step",
+            Item::Output(_) => "output",
+        }
+    }
+
     /// The name this item defines, if it defines one (`use` does not).
     pub fn name(&self) -> Option<&Ident> {
         match self {

@@ -265,16 +265,9 @@ impl Checker<'_> {
 }
 
 pub(super) fn item_kind(item: &Item) -> &'static str {
+    // What a diagnostic calls it: a `let` holds a value.
     match item {
-        Item::Use(_) => "use",
-        Item::Param(_) => "param",
-        Item::Dataset(_) => "dataset",
         Item::Let(_) => "value",
-        Item::Model(_) => "model",
-        Item::Reward(_) => "reward",
-        Item::Optimizer(_) => "optimizer",
-        Item::Persona(_) => "persona",
-        Item::Step(_) => "step",
-        Item::Output(_) => "output",
+        other => other.keyword(),
     }
 }

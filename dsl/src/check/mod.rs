@@ -4,6 +4,7 @@
 
 mod args;
 mod calls;
+pub mod index;
 mod literals;
 mod model;
 mod modules;
@@ -24,6 +25,7 @@ use crate::program::{Program, Schema};
 use crate::span::{SourceMap, Span};
 use crate::types::{Type, Value};
 
+use index::Index;
 use modules::ModuleSet;
 pub use modules::{Loader, NoFiles};
 
@@ -31,6 +33,8 @@ pub use modules::{Loader, NoFiles};
 pub struct Checked {
     pub sources: SourceMap,
     pub result: Result<Program, Vec<Diagnostic>>,
+    /// Names and what they resolved to, for editors; filled even when there are errors.
+    pub index: Index,
 }
 
 /// Checks the program whose main file is `main_path` with text `main_text`. Imports are read
@@ -45,11 +49,12 @@ pub fn check(main_path: &str, main_text: &str, loader: &dyn Loader, overrides: &
     let mut checker = Checker::new(name, modules, loader, &sources, diags);
     checker.apply_overrides(overrides);
     checker.run();
+    let index = checker.take_index();
     let Checker { program, mut diags, .. } = checker;
     diags.sort_by_key(|d| (d.span.file, d.span.start, d.span.end));
     diags.dedup_by(|a, b| a.span == b.span && a.kind == b.kind);
     let result = if diags.is_empty() { Ok(program) } else { Err(diags) };
-    Checked { sources, result }
+    Checked { sources, result, index }
 }
 
 /// What a name in scope refers to.
@@ -89,6 +94,8 @@ pub(crate) struct Checker<'a> {
     dataset_nodes: HashMap<String, String>,
     /// Above zero while checking a composite step's body without a call site: no nodes are made.
     pub dry: usize,
+    /// Every resolved name, for editors.
+    references: Vec<index::Reference>,
 }
 
 impl<'a> Checker<'a> {
@@ -120,7 +127,26 @@ impl<'a> Checker<'a> {
             overrides: HashMap::new(),
             dataset_nodes: HashMap::new(),
             dry: 0,
+            references: Vec::new(),
         }
+    }
+
+    /// The index of names: the references recorded while checking and every resolved item.
+    fn take_index(&mut self) -> Index {
+        let mut items = Vec::new();
+        for (&(module, index), resolved) in &self.resolved {
+            let item = &self.modules.get(module).items()[index];
+            let Some(name) = item.name() else { continue };
+            items.push(index::ItemInfo {
+                name: name.name.clone(),
+                kind: item.keyword(),
+                ty: resolved.ty.to_string(),
+                span: name.span,
+                item_span: item.span(),
+            });
+        }
+        items.sort_by_key(|i| (i.span.file, i.span.start));
+        Index { references: std::mem::take(&mut self.references), items }
     }
 
     pub fn error(&mut self, diag: Diagnostic) {
@@ -185,6 +211,17 @@ impl<'a> Checker<'a> {
     /// Looks up a path written in `module`: one segment in scope, or a qualified `std::m::name`.
     pub fn lookup(&mut self, module: usize, path: &[Ident], what: &'static str) -> Option<Symbol> {
         let found = self.modules.lookup(module, path);
+        if let (Some(symbol), Some(first), Some(last)) = (found, path.first(), path.last()) {
+            let target = match symbol {
+                Symbol::Item { module, index } => {
+                    self.modules.get(module).items()[index].name().map(|n| index::Target::Item(n.span))
+                }
+                Symbol::Builtin(sig) => Some(index::Target::Builtin(sig)),
+            };
+            if let Some(target) = target {
+                self.references.push(index::Reference { span: first.span.to(last.span), target });
+            }
+        }
         if found.is_none() {
             let last = path.last().unwrap();
             let full = crate::ast::path_string(path);
