@@ -9,6 +9,7 @@ mod journal_access;
 mod journal_recorder;
 mod jsonl;
 mod loops;
+mod lsp;
 mod model_records;
 mod plan_status;
 mod report;

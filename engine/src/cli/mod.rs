@@ -1,19 +1,22 @@
 //! Command-line interface: argument parsing and the subcommands.
 
 mod check;
+mod completions;
 mod dry_run;
 mod explain;
 mod fmt;
 mod graph;
+mod init;
 mod journal;
 mod loop_summary;
+mod lsp;
 pub mod output;
 mod report;
 mod run;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 /// Exit status: the program is invalid, or the command line is.
 pub const EXIT_INVALID: u8 = 2;
@@ -42,6 +45,26 @@ enum Command {
     Journal(journal::Args),
     /// Write a self-contained HTML report of the journal: scores, operators, lineage, decisions
     Report(report::Args),
+    /// Start a project: a workflow over your interactions file, a commented evoflow.toml, a .gitignore
+    Init(init::Args),
+    /// Serve the language server protocol on stdin/stdout, for editors
+    Lsp,
+    /// Print a shell completion script: `evoflow completions bash > ~/.local/share/bash-completion/completions/evoflow`
+    Completions(completions::Args),
+}
+
+/// `evoflow 0.1.0 (libtorch 2.11.0+cpu, DuckDB v1.5.6)`: what `--version` prints.
+fn version() -> String {
+    // The DuckDB the process loaded, from the library itself; libtorch's from its build-version
+    // file when the binary was built (engine/build.rs).
+    // SAFETY: returns a pointer to a static, NUL-terminated string owned by libduckdb.
+    let duckdb = unsafe { std::ffi::CStr::from_ptr(duckdb::ffi::duckdb_library_version()) };
+    format!(
+        "{} (libtorch {}, DuckDB {})",
+        env!("CARGO_PKG_VERSION"),
+        env!("EVOFLOW_LIBTORCH_VERSION"),
+        duckdb.to_string_lossy()
+    )
 }
 
 /// How diagnostics are printed.
@@ -77,7 +100,14 @@ pub fn main() -> ExitCode {
 }
 
 fn dispatch() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    // clap keeps its strings for the life of the process; so does this one.
+    let version: &'static str = Box::leak(version().into_boxed_str());
+    let parsed = Cli::command()
+        .version(version)
+        .long_version(version)
+        .try_get_matches()
+        .and_then(|matches| Cli::from_arg_matches(&matches));
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(e) => {
             let code = if e.use_stderr() { EXIT_INVALID } else { 0 };
@@ -93,5 +123,8 @@ fn dispatch() -> ExitCode {
         Command::Explain(args) => explain::run(args),
         Command::Journal(args) => journal::run(args),
         Command::Report(args) => report::run(args),
+        Command::Init(args) => init::run(args),
+        Command::Lsp => lsp::run(),
+        Command::Completions(args) => completions::run(args, &mut Cli::command()),
     }
 }
