@@ -2,7 +2,8 @@
 # Set-up and quick start: fetches the native libraries (once), builds evoflow (release), checks the
 # quick-start workflow, and runs it: simulated logs, the built-in search agent's candidates
 # trained and scored offline, the best sent through a simulated online experiment. Then shows the
-# journal: the best experiments and the launch decisions.
+# journal (the best experiments and the launch decisions), writes the HTML report, and leaves
+# `evoflow` runnable by name: a link in ~/.local/bin (or $EVOFLOW_BIN_DIR) to the built binary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --quiet --write-cargo-config .
@@ -11,6 +12,9 @@ CARGO_TARGET_DIR=$(scripts/target-dir.sh)
 export CARGO_TARGET_DIR
 cargo build --release --locked -p evoflow
 evoflow="$CARGO_TARGET_DIR/release/evoflow"
+bin_dir=${EVOFLOW_BIN_DIR:-$HOME/.local/bin}
+mkdir -p "$bin_dir"
+ln -sf "$evoflow" "$bin_dir/evoflow"   # a link: every later build is the one on the PATH
 "$evoflow" check workflows/quickstart.evo
 "$evoflow" run workflows/quickstart.evo
 "$evoflow" journal workflows/quickstart.evo --sql \
@@ -21,3 +25,11 @@ evoflow="$CARGO_TARGET_DIR/release/evoflow"
           round(100 * delta, 2) AS return_pct, round(100 * ci_low, 2) AS ci_low,
           round(100 * ci_high, 2) AS ci_high, reason
    FROM decisions ORDER BY id"
+"$evoflow" report workflows/quickstart.evo
+echo
+echo "evoflow $("$evoflow" --version | cut -d' ' -f2-) is installed as $bin_dir/evoflow."
+case ":$PATH:" in
+  *":$bin_dir:"*) echo "Try: evoflow check workflows/quickstart.evo" ;;
+  *) echo "Add it to your PATH: echo 'export PATH=\"$bin_dir:\$PATH\"' >> ~/.bashrc  (then open a new shell)" ;;
+esac
+echo "Shell completions: evoflow completions bash > ~/.local/share/bash-completion/completions/evoflow"
