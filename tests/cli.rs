@@ -27,9 +27,12 @@ fn help_lists_the_subcommands() {
 }
 
 #[test]
-fn version_is_printed() {
+fn version_names_libtorch_and_duckdb() {
     let out = Test::new().args(["--version"]).status(0);
-    assert_eq!(out.stdout.trim(), format!("evoflow {}", env!("CARGO_PKG_VERSION")));
+    let line = out.stdout.trim();
+    assert!(line.starts_with(&format!("evoflow {} (", env!("CARGO_PKG_VERSION"))), "{line}");
+    assert!(line.contains("libtorch 2.") && line.contains("DuckDB v1."), "{line}");
+    assert_eq!(Test::new().args(["-V"]).status(0).stdout, out.stdout, "-V says the same");
 }
 
 #[test]
