@@ -45,7 +45,7 @@ function sortable(name, rows, cols) {
       ...list.map((r) => el("tr", {}, ...cols.map(([, f, kind]) => el("td", kind === "num" ? { class: "num" } : {}, f(r) ?? "—"))))
     );
   };
-  cols.forEach(([title, f, kind], i) => {
+  cols.forEach(([title, f, kind]) => {
     const th = el("th", { scope: "col" }, title);
     th.addEventListener("click", () => {
       const asc = th.getAttribute("aria-sort") !== "ascending";
@@ -59,7 +59,6 @@ function sortable(name, rows, cols) {
       fill(sorted);
     });
     head.append(th);
-    void i;
   });
   table.append(el("thead", {}, head), body);
   fill(rows);
