@@ -98,6 +98,9 @@ pub struct StepOptions {
     pub on_error: String,
     /// Resource units the step holds while it runs (`cpu`, `gpu`, `llm`).
     pub resources: IndexMap<String, f64>,
+    /// Where it runs, when the workflow says (`local` or `slurm`); otherwise the run's
+    /// configuration decides. Not part of the cache key: a step means the same everywhere.
+    pub executor: Option<String>,
 }
 
 /// One step instance of the plan.

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The type of a workflow-level value.
 #[derive(Clone, Debug, PartialEq)]
@@ -154,7 +154,7 @@ impl fmt::Display for Type {
 }
 
 /// A resolved value: what a step receives as an argument. No unresolved names remain.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Value {
     Int(i64),

@@ -1,5 +1,6 @@
 //! `evoflow.toml` beside a workflow: defaults for params, jobs, resources and the run dir, the
-//! model LLM agents use (`[llm]`) and the run's LLM budget (`[budget]`). The command line wins
+//! model LLM agents use (`[llm]`), the run's LLM budget (`[budget]`) and the executor
+//! (`[executor]`). The command line wins
 //! over the file, the file over built-in defaults.
 
 use std::collections::BTreeMap;
@@ -26,6 +27,9 @@ pub struct Config {
     /// Limits on a run's LLM calls and spending.
     #[serde(default)]
     pub budget: llm::Budget,
+    /// Where steps that may leave the driver run (`[executor] kind = "slurm"`).
+    #[serde(default)]
+    pub executor: crate::exec::slurm::ExecutorConfig,
 }
 
 impl Config {
@@ -47,6 +51,7 @@ impl Config {
         if self.jobs == Some(0) {
             return Err("`jobs` must be at least 1 (the steps that may run at once)".into());
         }
+        self.executor.validate()?;
         if let Some(llm) = &self.llm {
             llm.validate().map_err(|e| format!("[llm]: {e}"))?;
         }

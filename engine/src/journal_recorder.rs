@@ -151,6 +151,16 @@ impl Recorder for JournalRecorder {
     fn step_finished(&self, done: StepDone) -> Result<(), String> {
         self.send(Record::Finished { done, at: journal::now_micros() })
     }
+
+    fn job(&self, job: journal::JobRow) -> Result<(), String> {
+        // Queued like the step records, not waited for; a failure is kept and fails what follows.
+        let error = self.error.clone();
+        self.send(Record::Call(Box::new(move |journal| {
+            if let Err(e) = journal.transaction(|tx| tx.upsert_job(&job)) {
+                error.lock().unwrap().get_or_insert(format!("cannot record job {}: {e}", job.job_id));
+            }
+        })))
+    }
 }
 
 fn write_loop(

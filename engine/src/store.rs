@@ -175,6 +175,12 @@ pub struct WorkDir {
 }
 
 impl WorkDir {
+    /// The folder at `path` (a job's output on a cluster node), made if it exists.
+    pub fn at(path: PathBuf) -> Self {
+        let made = AtomicBool::new(path.is_dir());
+        WorkDir { path, made }
+    }
+
     /// The folder, made if it is not yet.
     pub fn make(&self) -> io::Result<&Path> {
         if !self.made.load(Ordering::Acquire) {
@@ -192,6 +198,20 @@ impl WorkDir {
     /// Where the folder is (or would be).
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Takes `from` (an attempt's output written elsewhere on the same filesystem, by a job) as
+    /// this folder; an absent `from` is an attempt that wrote no files.
+    pub fn adopt(&self, from: &Path) -> io::Result<()> {
+        if !from.exists() {
+            return Ok(());
+        }
+        if let Some(parent) = self.path.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::rename(from, &self.path)?;
+        self.made.store(true, Ordering::Release);
+        Ok(())
     }
 
     /// Removes what a failed attempt wrote.

@@ -12,6 +12,9 @@ use crate::program::{ColumnDef, DatasetDef, OptimizerDef, ParamDef, Schema, Step
 use crate::suggest::did_you_mean;
 use crate::types::{Type, Value};
 
+/// The executors a step's `executor:` option may name.
+const EXECUTORS: &[&str] = &["local", "slurm"];
+
 /// Where an expression is being checked: the node id a step call at its top takes, the step
 /// options that go with it, and the locals of a composite step's body.
 #[derive(Clone, Default)]
@@ -205,7 +208,7 @@ impl Checker<'_> {
     fn check_step_options(&mut self, expr: &Expr) -> StepOptions {
         let mut options = StepOptions { on_error: "terminate".into(), ..StepOptions::default() };
         let ExprKind::Record(fields) = &expr.kind else { return options };
-        const OPTIONS: &[&str] = &["retries", "timeout", "on_error", "resources"];
+        const OPTIONS: &[&str] = &["retries", "timeout", "on_error", "resources", "executor"];
         for (name, value) in fields {
             match (name.name.as_str(), &value.kind) {
                 ("retries", ExprKind::Int(n)) if *n >= 0 => options.retries = *n as u32,
@@ -214,6 +217,9 @@ impl Checker<'_> {
                     if ["terminate", "finish", "ignore"].contains(&s.as_str()) =>
                 {
                     options.on_error = s.clone()
+                }
+                ("executor", ExprKind::Str { value: s, .. }) if EXECUTORS.contains(&s.as_str()) => {
+                    options.executor = Some(s.clone())
                 }
                 ("resources", ExprKind::Record(units)) => {
                     for (unit, amount) in units {
@@ -253,6 +259,7 @@ impl Checker<'_> {
                         "retries" => "a whole number of retries",
                         "timeout" => "a duration such as `10m`",
                         "on_error" => "\"terminate\", \"finish\" or \"ignore\"",
+                        "executor" => "\"local\" or \"slurm\"",
                         _ => "a record such as `{ cpu: 1, gpu: 0.25 }`",
                     };
                     self.error(Diagnostic::new(
@@ -262,7 +269,7 @@ impl Checker<'_> {
                 }
                 (other, _) => {
                     let help = did_you_mean(other, OPTIONS.iter().copied())
-                        .or_else(|| Some("step options are retries, timeout, on_error and resources".into()));
+                        .or_else(|| Some("step options are retries, timeout, on_error, resources and executor".into()));
                     self.error(
                         Diagnostic::new(ErrorKind::UnknownOption { option: other.to_string() }, name.span)
                             .maybe_help(help),

@@ -234,9 +234,27 @@ INSERT INTO decisions (id, run_id, study, experiment_key, decision, reason, offl
 DROP TABLE decisions_v5;
 "#;
 
+/// Version 7: cluster jobs. A step an executor other than the driver ran has a row per job
+/// submitted for it (a retry is another job), with the job's id and how it ended, so a person
+/// can find a job's log and the scheduler's account of it.
+const V7: &str = r#"
+CREATE TABLE jobs (
+    run_id       BIGINT,
+    node_id      VARCHAR NOT NULL,
+    cache_key    VARCHAR,
+    attempt      INTEGER,
+    executor     VARCHAR NOT NULL,
+    job_id       VARCHAR NOT NULL,
+    state        VARCHAR NOT NULL,
+    submitted_at TIMESTAMP,
+    finished_at  TIMESTAMP,
+    PRIMARY KEY (executor, job_id)
+);
+"#;
+
 /// The migrations in order; entry `i` brings a file from version `i` to version `i + 1`.
 /// Never edit a released entry: append a new one.
-pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6];
+pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7];
 
 /// The schema version this binary writes (the number of migrations it knows).
 pub const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;

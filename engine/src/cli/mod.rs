@@ -13,6 +13,7 @@ mod lsp;
 pub mod output;
 mod report;
 mod run;
+mod worker;
 
 use std::process::ExitCode;
 
@@ -49,6 +50,9 @@ enum Command {
     Init(init::Args),
     /// Serve the language server protocol on stdin/stdout, for editors
     Lsp,
+    /// Run one step of a run as a cluster job (what the Slurm executor submits)
+    #[command(hide = true)]
+    Worker(worker::Args),
     /// Print a shell completion script: `evoflow completions bash > ~/.local/share/bash-completion/completions/evoflow`
     Completions(completions::Args),
 }
@@ -125,6 +129,7 @@ fn dispatch() -> ExitCode {
         Command::Report(args) => report::run(args),
         Command::Init(args) => init::run(args),
         Command::Lsp => lsp::run(),
+        Command::Worker(args) => worker::run(args),
         Command::Completions(args) => completions::run(args, &mut Cli::command()),
     }
 }

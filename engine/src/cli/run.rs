@@ -15,11 +15,30 @@ use crate::exec::events::{Event, Events, JsonLines, PlainLines, Quiet, Sink};
 use crate::exec::node::Core;
 use crate::exec::progress::Bars;
 use crate::exec::resources::Resources;
+use crate::exec::slurm::{ExecutorKind, Slurm};
 use crate::exec::{self, RunStatus};
 use crate::journal_recorder::JournalRecorder;
 use crate::steps::run_info::RunInfo;
 use crate::steps::Registry;
 use crate::store::Store;
+
+/// The cluster's executor when the run has one (`--executor`, else `[executor]`); a step that
+/// asks for Slurm in a run without it is a usage error, said before anything runs.
+fn slurm(args: &Args, config: &Config, plan: &dsl::Plan, run_dir: &Path) -> Result<Option<Arc<Slurm>>, String> {
+    let kind = args.executor.unwrap_or(config.executor.kind);
+    if kind == ExecutorKind::Local {
+        let asking = plan.topo_order().into_iter().find(|n| n.options.executor.as_deref() == Some("slurm"));
+        return match asking {
+            Some(node) => Err(format!(
+                "the step `{}` asks for the Slurm executor (`with {{ executor: \"slurm\" }}`), but this run has none: \
+                 set `[executor] kind = \"slurm\"` in evoflow.toml or pass `--executor slurm`",
+                node.id
+            )),
+            None => Ok(None),
+        };
+    }
+    Slurm::start(config.executor.clone(), run_dir).map(Some)
+}
 
 /// Exit status of a run that failed.
 const EXIT_FAILED: u8 = 1;
@@ -78,6 +97,10 @@ pub struct Args {
     /// Print every step's progress
     #[arg(long, short)]
     pub verbose: bool,
+    /// Where steps that may leave the driver run: `slurm` submits those that ask for it (and
+    /// those holding a GPU) as Slurm jobs (default: `[executor]` in evoflow.toml, else local)
+    #[arg(long, value_name = "KIND")]
+    pub executor: Option<ExecutorKind>,
 }
 
 /// What every command that works on a run directory needs: the checked program and where its
@@ -193,6 +216,13 @@ async fn execute(
         output::error(format_args!("cannot clean `{}`: {e}", run_dir.join("tmp").display()));
         return ExitCode::from(EXIT_FAILED);
     }
+    let slurm = match slurm(&args, &config, &plan, &run_dir) {
+        Ok(slurm) => slurm,
+        Err(e) => {
+            output::error(format_args!("{e}"));
+            return ExitCode::from(EXIT_INVALID);
+        }
+    };
     let journal_path = run_dir.join("journal.duckdb");
     let params = serde_json::to_value(&program.params).expect("params serialise");
     let recorder = match JournalRecorder::start(&journal_path, &program.name, &args.target.file, params) {
@@ -253,6 +283,7 @@ async fn execute(
             llm: config.llm.clone(),
             budget: llm::BudgetTracker::new(config.budget.clone()),
         }),
+        slurm: slurm.clone(),
     });
     let stopped_by = Arc::new(std::sync::OnceLock::new());
     let shutdown = {
@@ -274,6 +305,9 @@ async fn execute(
         Ok(report) => report,
         Err(e) => std::panic::resume_unwind(e.into_panic()),
     };
+    if let Some(slurm) = &slurm {
+        slurm.close();
+    }
     let journal_error = recorder.finish(report.status).err();
     events.emit(Event::RunFinished {
         status: report.status.as_str().into(),

@@ -103,6 +103,11 @@ pub struct Progress {
 }
 
 impl Progress {
+    /// Reports that go nowhere (a step a worker runs: the driver shows the job's state).
+    pub fn silent(node: &str) -> Self {
+        Progress { node: node.to_string(), events: None }
+    }
+
     /// `done` of `total` units of work are finished.
     pub fn report(&self, done: u64, total: u64, message: &str) {
         if let Some(events) = &self.events {

@@ -8,6 +8,7 @@ pub mod progress;
 pub mod recorder;
 pub mod resources;
 mod retry;
+pub mod slurm;
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::future::Future;

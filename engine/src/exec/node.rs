@@ -15,6 +15,8 @@ use super::events::{Event, Events};
 use super::recorder::{Output, Recorder, StepDone};
 use super::resources::Resources;
 use super::retry::backoff;
+use super::slurm::job::{JobDir, WorkRequest};
+use super::slurm::{settings::resource_flags, JobSpec, Slurm};
 use crate::cache::{CacheKey, Entry, Index};
 use crate::steps::{Artifact, ErrorClass, Registry, Spawner, StepContext, StepError, StepErrorKind};
 use crate::store::{Store, WorkDir};
@@ -35,6 +37,8 @@ pub struct Core {
     pub stdlib: String,
     /// The run around the steps (workflow, run dir, journal), handed to each.
     pub run: Arc<crate::steps::run_info::RunInfo>,
+    /// The cluster the steps that may leave the driver go to, when the run has one.
+    pub slurm: Option<Arc<Slurm>>,
 }
 
 /// How a node ended.
@@ -84,16 +88,14 @@ impl Core {
             }
         }
         let step = self.registry.get(&node.step).expect("key() checked the step exists");
-        let _permits = if hold {
-            let request: BTreeMap<String, f64> = if node.options.resources.is_empty() {
-                step.resources_for(&node.args).into_iter().collect()
-            } else {
-                node.options.resources.iter().map(|(u, a)| (u.clone(), *a)).collect()
-            };
-            self.resources.acquire(&request).await
+        let units: BTreeMap<String, f64> = if node.options.resources.is_empty() {
+            step.resources_for(&node.args).into_iter().collect()
         } else {
-            Vec::new()
+            node.options.resources.iter().map(|(u, a)| (u.clone(), *a)).collect()
         };
+        let slurm = self.slurm_for(&node, step.as_ref(), &units);
+        // A job holds the cluster's resources, not the driver's.
+        let _permits = if hold && slurm.is_none() { self.resources.acquire(&units).await } else { Vec::new() };
         let max_attempts = node.options.retries + 1;
         let mut attempt = 1;
         loop {
@@ -101,7 +103,10 @@ impl Core {
                 return self.fail(&node, &hash, e, attempt, started).await;
             }
             self.events.emit(Event::StepStarted { node: node.id.clone(), step: node.step.clone(), attempt });
-            let result = self.attempt(&node, &inputs, attempt, step.clone()).await;
+            let result = match slurm {
+                Some(slurm) => self.job(slurm, &node, &inputs, attempt, &hash, &units).await,
+                None => self.attempt(&node, &inputs, attempt, step.clone()).await,
+            };
             let error = match result {
                 Ok((dir, meta)) => match self.commit(&node, &key, &hash, &dir, &meta, attempt, started).await {
                     Ok(artifact) => return Outcome::Done { artifact, cached: false },
@@ -144,26 +149,69 @@ impl Core {
             out_dir: out_dir.clone(),
             attempt,
             progress: self.events.progress(&node.id),
-            spawner: Spawner::new(self.clone(), node.id.clone()),
+            spawner: Spawner::new(self.clone(), node.id.clone(), node.options.executor.clone()),
             run: self.run.clone(),
             cancel: cancel.0.clone(),
         };
-        let run = step.run(ctx);
-        let result = if node.options.timeout_ms > 0 {
-            match tokio::time::timeout(Duration::from_millis(node.options.timeout_ms), run).await {
-                Ok(r) => r,
-                Err(_) => Err(StepError::transient(
-                    StepErrorKind::Timeout,
-                    format!("timed out after {}", dsl::fmt::duration(node.options.timeout_ms)),
-                )),
-            }
-        } else {
-            run.await
-        };
+        let result = within_timeout(node, step.run(ctx)).await;
         if result.is_err() {
             out_dir.discard();
         }
         result.map(|meta| (out_dir, meta))
+    }
+
+    /// Where `node` runs: the cluster's executor when the run has one and the step may leave
+    /// the driver and asks to (or, unless it says otherwise, holds a GPU); `None`: here.
+    pub fn slurm_for(
+        &self,
+        node: &Node,
+        step: &dyn crate::steps::Step,
+        units: &BTreeMap<String, f64>,
+    ) -> Option<&Arc<Slurm>> {
+        let slurm = self.slurm.as_ref()?;
+        if !step.remote() {
+            return None;
+        }
+        match node.options.executor.as_deref() {
+            Some("slurm") => Some(slurm),
+            Some(_) => None,
+            None => units.get("gpu").is_some_and(|g| *g > 0.0).then_some(slurm),
+        }
+    }
+
+    /// One attempt of `node` as a Slurm job; the job is cancelled if the attempt is abandoned
+    /// (its timeout, Ctrl-C, a failure that stops the run).
+    async fn job(
+        &self,
+        slurm: &Slurm,
+        node: &Node,
+        inputs: &HashMap<String, Artifact>,
+        attempt: u32,
+        hash: &str,
+        units: &BTreeMap<String, f64>,
+    ) -> Result<(Arc<WorkDir>, serde_json::Value), StepError> {
+        let run = &self.run;
+        let request = WorkRequest {
+            workflow: run.workflow.clone(),
+            overrides: run.overrides.clone(),
+            run_dir: std::path::absolute(&run.run_dir).unwrap_or_else(|_| run.run_dir.clone()),
+            run_id: run.run_id,
+            node: node.id.clone(),
+            step: node.step.clone(),
+            args: node.args.clone(),
+            blocks: node.blocks.clone(),
+            inputs: inputs.iter().map(|(id, a)| (id.clone(), a.hash.clone())).collect(),
+            attempt,
+            key: hash.to_string(),
+        };
+        let units: Vec<(String, f64)> = units.iter().map(|(u, a)| (u.clone(), *a)).collect();
+        let spec = JobSpec {
+            dir: JobDir::new(&request.run_dir, &node.id, hash),
+            request,
+            resources: resource_flags(&units, node.options.timeout_ms),
+        };
+        let out = Arc::new(self.store.work_dir(&node.id));
+        within_timeout(node, slurm.run(spec, out, self.recorder.as_ref())).await
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -296,13 +344,37 @@ impl Output {
     }
 }
 
-/// A node a running step adds to the graph: `parent/name`, with the parent's options.
-pub fn child_node(parent: &str, name: &str, step: &str, args: IndexMap<String, Value>) -> Node {
+/// Runs `run` within `node`'s timeout, if it has one.
+async fn within_timeout<T>(
+    node: &Node,
+    run: impl std::future::Future<Output = Result<T, StepError>>,
+) -> Result<T, StepError> {
+    if node.options.timeout_ms == 0 {
+        return run.await;
+    }
+    match tokio::time::timeout(Duration::from_millis(node.options.timeout_ms), run).await {
+        Ok(r) => r,
+        Err(_) => Err(StepError::transient(
+            StepErrorKind::Timeout,
+            format!("timed out after {}", dsl::fmt::duration(node.options.timeout_ms)),
+        )),
+    }
+}
+
+/// A node a running step adds to the graph: `parent/name`, running where the parent's
+/// `executor:` says its nodes run.
+pub fn child_node(
+    parent: &str,
+    name: &str,
+    step: &str,
+    args: IndexMap<String, Value>,
+    executor: Option<String>,
+) -> Node {
     Node {
         id: format!("{parent}/{name}"),
         step: step.to_string(),
         args,
-        options: dsl::program::StepOptions { on_error: "terminate".into(), ..Default::default() },
+        options: dsl::program::StepOptions { on_error: "terminate".into(), executor, ..Default::default() },
         blocks: IndexMap::new(),
         span: dsl::Span::default(),
     }

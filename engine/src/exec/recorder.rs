@@ -39,4 +39,6 @@ pub trait Recorder: Send + Sync {
     fn step_started(&self, node: &str, step: &str, key: &str, attempt: u32) -> Result<(), String>;
     /// `node` ended; its output, if any, is recorded in the same transaction.
     fn step_finished(&self, done: StepDone) -> Result<(), String>;
+    /// A cluster job of a step was submitted, reattached to, or ended.
+    fn job(&self, job: journal::JobRow) -> Result<(), String>;
 }

@@ -34,6 +34,10 @@ impl Step for Online {
         "std::loops::online"
     }
 
+    fn remote(&self) -> bool {
+        false // It reads the journal and adds nodes to the graph: the driver's.
+    }
+
     fn version(&self) -> u32 {
         2
     }

@@ -96,6 +96,10 @@ impl Step for FanOut {
         "std::debug::fan_out"
     }
 
+    fn remote(&self) -> bool {
+        false // It adds nodes to the graph: the driver's.
+    }
+
     fn version(&self) -> u32 {
         1
     }

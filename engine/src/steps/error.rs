@@ -3,7 +3,7 @@
 //! (`exec::events::coded`); the journal's `steps.error` keeps that form too.
 
 /// Whether trying again can help.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorClass {
     /// A network hiccup, a busy resource, a timeout: retried with backoff.
@@ -13,7 +13,7 @@ pub enum ErrorClass {
 }
 
 /// What went wrong, with a stable code for each.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum StepErrorKind {
     /// An argument or an input the step cannot use (a wrong type, a value out of range).
@@ -38,6 +38,8 @@ pub enum StepErrorKind {
     Timeout,
     /// A `std::debug` step failing on purpose.
     Debug,
+    /// The cluster scheduler: a job cancelled from outside, a failed node, a preemption.
+    Scheduler,
     /// A bug in evoflow: a task that panicked, an output that is not what its step wrote.
     Internal,
 }
@@ -57,6 +59,7 @@ impl StepErrorKind {
             StepErrorKind::Journal => "step::journal",
             StepErrorKind::Timeout => "step::timeout",
             StepErrorKind::Debug => "step::debug",
+            StepErrorKind::Scheduler => "step::scheduler",
             StepErrorKind::Internal => "step::internal",
         }
     }

@@ -56,6 +56,12 @@ pub trait Step: Send + Sync {
         self.resources().iter().map(|(u, a)| (u.to_string(), *a)).collect()
     }
 
+    /// Whether a worker on another machine may run it (`executor: "slurm"`): not a step that
+    /// reads the journal or adds nodes to the graph, which only the driver holds.
+    fn remote(&self) -> bool {
+        true
+    }
+
     /// State outside the workflow that decides the output (the production baseline a loop
     /// starts from, the model its agents ask); it enters the cache key.
     fn state_key(&self, _env: &KeyEnv) -> Result<Option<String>, String> {
@@ -171,14 +177,33 @@ impl StepContext {
 /// retries, events) as `parent/name`, sharing the parent's resource units.
 #[derive(Clone)]
 pub struct Spawner {
-    core: Arc<Core>,
+    /// `None` in a worker: nodes are added by the driver only.
+    core: Option<Arc<Core>>,
     parent: String,
+    /// Where the nodes it adds run (the parent's `executor:` option).
+    executor: Option<String>,
 }
 
 impl Spawner {
     /// A spawner for children of `parent`.
-    pub(crate) fn new(core: Arc<Core>, parent: String) -> Self {
-        Spawner { core, parent }
+    pub(crate) fn new(core: Arc<Core>, parent: String, executor: Option<String>) -> Self {
+        Spawner { core: Some(core), parent, executor }
+    }
+
+    /// A spawner for a step a worker runs: it cannot add nodes.
+    pub(crate) fn detached(parent: String) -> Self {
+        Spawner { core: None, parent, executor: None }
+    }
+
+    /// How many of the nodes it would add as `step` with `args` may usefully run at once:
+    /// the cluster's jobs in flight when they go there, otherwise one (they share the
+    /// parent's resource units).
+    pub fn parallelism(&self, step: &str, args: &IndexMap<String, Value>) -> usize {
+        let Some(core) = &self.core else { return 1 };
+        let Some(imp) = core.registry.get(step) else { return 1 };
+        let node = child_node(&self.parent, "probe", step, args.clone(), self.executor.clone());
+        let units = imp.resources_for(args).into_iter().collect();
+        core.slurm_for(&node, imp.as_ref(), &units).map_or(1, |slurm| slurm.max_jobs())
     }
 
     /// Runs `step` as the node `parent/name`; `inputs` are the outputs its `Value::Node` args name.
@@ -189,8 +214,14 @@ impl Spawner {
         args: IndexMap<String, Value>,
         inputs: HashMap<String, Artifact>,
     ) -> Result<Artifact, StepError> {
-        let node = child_node(&self.parent, name, step, args);
-        match self.core.execute(node, inputs, false).await {
+        let Some(core) = &self.core else {
+            return Err(StepError::permanent(
+                StepErrorKind::Internal,
+                format!("`{}` adds nodes to the graph: it runs in the driver, not in a worker", self.parent),
+            ));
+        };
+        let node = child_node(&self.parent, name, step, args, self.executor.clone());
+        match core.execute(node, inputs, false).await {
             Outcome::Done { artifact, .. } => Ok(artifact),
             Outcome::Failed { error } => Err(error),
         }

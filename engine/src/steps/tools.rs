@@ -89,6 +89,10 @@ impl Step for RunSqlQuery {
         "std::tools::run_sql_query"
     }
 
+    fn remote(&self) -> bool {
+        false // It reads the journal: the driver's.
+    }
+
     fn version(&self) -> u32 {
         1
     }
@@ -117,6 +121,10 @@ struct ReadJournal;
 impl Step for ReadJournal {
     fn name(&self) -> &'static str {
         "std::tools::read_journal"
+    }
+
+    fn remote(&self) -> bool {
+        false // It reads the journal: the driver's.
     }
 
     fn version(&self) -> u32 {

@@ -25,16 +25,75 @@ impl Loop {
     pub(super) async fn fit_with_seed(
         &self,
         ctx: &StepContext,
-        mut entry: Entry,
+        entry: Entry,
         name: &str,
         seed: i64,
     ) -> Result<(Entry, ExperimentStatus), StepError> {
+        let (args, inputs) = self.candidate_call(ctx, &entry, seed);
+        let artifact = ctx.spawner.run(name, CANDIDATE_STEP, args, inputs).await?;
+        self.read_fit(entry, name, &artifact)
+    }
+
+    /// Trains entries side by side, each as a node of the running graph (on a cluster, each a
+    /// job), and journals them in the order given: the journal reads as if they ran in turn.
+    pub(super) async fn train_all(
+        &mut self,
+        ctx: &StepContext,
+        batch: Vec<(Entry, String)>,
+    ) -> Result<Vec<Entry>, StepError> {
+        let mut jobs = tokio::task::JoinSet::new();
+        for (i, (entry, name)) in batch.iter().enumerate() {
+            let (args, inputs) = self.candidate_call(ctx, entry, self.args.settings.seed);
+            let (spawner, name) = (ctx.spawner.clone(), name.clone());
+            jobs.spawn(async move { (i, spawner.run(&name, CANDIDATE_STEP, args, inputs).await) });
+        }
+        let mut artifacts: Vec<Option<Result<Artifact, StepError>>> = (0..batch.len()).map(|_| None).collect();
+        while let Some(joined) = jobs.join_next().await {
+            let (i, artifact) = joined.map_err(|e| {
+                StepError::permanent(StepErrorKind::Internal, format!("a candidate's task failed: {e}"))
+            })?;
+            artifacts[i] = Some(artifact);
+        }
+        let mut trained = Vec::with_capacity(batch.len());
+        for ((entry, name), artifact) in batch.into_iter().zip(artifacts) {
+            let artifact = artifact.expect("every task answered")?;
+            let (entry, status) = self.read_fit(entry, &name, &artifact)?;
+            self.record(ctx, entry.record.clone(), status, entry.record.reason.clone())?;
+            self.entries.push(entry.clone());
+            trained.push(entry);
+        }
+        Ok(trained)
+    }
+
+    /// The arguments and inputs of the node that trains `entry` with `seed`.
+    fn candidate_call(
+        &self,
+        ctx: &StepContext,
+        entry: &Entry,
+        seed: i64,
+    ) -> (indexmap::IndexMap<String, Value>, HashMap<String, Artifact>) {
         let run = &ctx.run;
         let source = entry.source.clone().unwrap_or_default();
         let settings = Settings { seed, ..self.args.settings.clone() };
         let args = candidate::args(&run.workflow, &run.overrides, &source, &entry.blocks, &self.args.data, &settings);
         let inputs = HashMap::from([(self.args.data.clone(), self.split.clone())]);
-        let artifact = ctx.spawner.run(name, CANDIDATE_STEP, args, inputs).await?;
+        (args, inputs)
+    }
+
+    /// How many candidates may train at once: the cluster's jobs in flight when they go there,
+    /// otherwise one (they share the loop's resource units).
+    pub(super) fn width(&self, ctx: &StepContext) -> usize {
+        let (args, _) = self.candidate_call(ctx, &self.parent.entry, self.args.settings.seed);
+        ctx.spawner.parallelism(CANDIDATE_STEP, &args)
+    }
+
+    /// What came of training `entry` as the node `name`: the entry with its score, and its status.
+    fn read_fit(
+        &self,
+        mut entry: Entry,
+        name: &str,
+        artifact: &Artifact,
+    ) -> Result<(Entry, ExperimentStatus), StepError> {
         let meta = &artifact.meta;
         let report = TrainReport::from_meta(meta);
         let (status, reason) = if let Some(reason) = meta.get("reason").and_then(|r| r.as_str()) {

@@ -42,6 +42,10 @@ impl Step for Offline {
         "std::loops::offline"
     }
 
+    fn remote(&self) -> bool {
+        false // It reads the journal and adds nodes to the graph: the driver's.
+    }
+
     fn version(&self) -> u32 {
         1
     }

@@ -75,11 +75,16 @@ impl Loop {
                         self.llm_failed(ctx, round, &persona, &error)?;
                     }
                 }
-                for proposal in proposals {
-                    if self.exhausted() {
-                        break;
+                let width = self.width(ctx);
+                if width <= 1 {
+                    for proposal in proposals {
+                        if self.exhausted() {
+                            break;
+                        }
+                        self.evaluate(ctx, round, &persona, proposal).await?;
                     }
-                    self.evaluate(ctx, round, &persona, proposal).await?;
+                } else {
+                    self.evaluate_side_by_side(ctx, round, &persona, proposals, width).await?;
                 }
                 self.link_calls(ctx, &persona, journaled, since)?;
                 if stop || self.exhausted() {
@@ -143,6 +148,75 @@ impl Loop {
         persona: &Persona,
         proposal: Proposal,
     ) -> Result<(), StepError> {
+        let Some(admitted) = self.admit(ctx, round, persona, proposal).await? else { return Ok(()) };
+        let entry = self.train(ctx, admitted.entry.clone(), &admitted.name).await?;
+        self.observed(admitted, &entry);
+        Ok(())
+    }
+
+    /// The proposals of a turn, trained `width` at a time (as cluster jobs), journaled and
+    /// observed in the order they were proposed.
+    async fn evaluate_side_by_side(
+        &mut self,
+        ctx: &StepContext,
+        round: usize,
+        persona: &Persona,
+        proposals: Vec<Proposal>,
+        width: usize,
+    ) -> Result<(), StepError> {
+        let mut proposals = proposals.into_iter();
+        loop {
+            if self.exhausted() {
+                return Ok(());
+            }
+            let room = width.min(self.args.budget.saturating_sub(self.trained));
+            let mut batch: Vec<Admitted> = Vec::new();
+            while batch.len() < room {
+                let Some(proposal) = proposals.next() else { break };
+                let Some(admitted) = self.admit(ctx, round, persona, proposal).await? else { continue };
+                // Two proposals of one batch with the same effect: the first trains.
+                if batch.iter().any(|b| b.entry.record.key == admitted.entry.record.key) {
+                    *self.counts.entry("duplicate").or_default() += 1;
+                    continue;
+                }
+                batch.push(admitted);
+            }
+            if batch.is_empty() {
+                return Ok(());
+            }
+            let entries = batch.iter().map(|a| (a.entry.clone(), a.name.clone())).collect();
+            let trained = self.train_all(ctx, entries).await?;
+            for (admitted, entry) in batch.into_iter().zip(trained) {
+                self.observed(admitted, &entry);
+            }
+        }
+    }
+
+    /// A trained proposal counts against the budget, and its agent learns how it did.
+    fn observed(&mut self, admitted: Admitted, entry: &Entry) {
+        self.trained += 1;
+        let improvement = match (entry.record.offline_score, self.parent.entry.record.offline_score) {
+            (Some(score), Some(parent)) => Some(score - parent),
+            _ => None,
+        };
+        self.agent.proposer().observe(&Outcome {
+            key: admitted.key,
+            persona: admitted.persona,
+            operator: admitted.operator,
+            improvement,
+            status: entry.record.status.to_string(),
+        });
+    }
+
+    /// A proposal through Verify, dedupe, the cost limits and the `compute_loss` screen: the
+    /// entry to train, or `None` when it was journaled as rejected (or was a duplicate).
+    async fn admit(
+        &mut self,
+        ctx: &StepContext,
+        round: usize,
+        persona: &Persona,
+        proposal: Proposal,
+    ) -> Result<Option<Admitted>, StepError> {
         let delta = serde_json::to_value(&proposal.delta).unwrap_or_default();
         let mut record = ExperimentRecord {
             run_id: Some(ctx.run.run_id),
@@ -159,12 +233,8 @@ impl Loop {
             Ok(candidate) => candidate,
             Err(e) => {
                 record.key = ExperimentKey::Rejected { delta: &delta }.with(&self.tag);
-                return self.reject(
-                    ctx,
-                    record,
-                    ExperimentStatus::Rejected,
-                    format!("{}: {}", e.kind.as_str(), e.message),
-                );
+                let reason = format!("{}: {}", e.kind.as_str(), e.message);
+                return self.reject(ctx, record, ExperimentStatus::Rejected, reason).map(|()| None);
             }
         };
         record.key = ExperimentKey::Proposal { delta: &candidate.key }.with(&self.tag);
@@ -172,35 +242,29 @@ impl Loop {
         record.program_hash = Some(blake3::hash(candidate.source.as_bytes()).to_hex()[..32].to_string());
         if self.seen.contains(&record.key) {
             *self.counts.entry("duplicate").or_default() += 1;
-            return Ok(());
+            return Ok(None);
         }
         let model = candidate.program.models.get(&blocks.model);
         let flops = model.map(|m| m.flops_per_example()).unwrap_or(0);
         record.cost = Some(serde_json::json!({ "flops": flops }));
         if let Some(limit) = self.args.max_flops.filter(|l| flops as i64 > *l) {
             let reason = format!("cost: {flops} FLOPs per example exceeds the limit of {limit}");
-            return self.reject(ctx, record, ExperimentStatus::Rejected, reason);
+            return self.reject(ctx, record, ExperimentStatus::Rejected, reason).map(|()| None);
         }
         if persona.tools.iter().any(|t| t == "compute_loss") {
             if let Err(failure) = self.screen(&candidate.program, &blocks).await {
-                return self.reject(ctx, record, ExperimentStatus::Failed, format!("compute_loss: {failure}"));
+                let reason = format!("compute_loss: {failure}");
+                return self.reject(ctx, record, ExperimentStatus::Failed, reason).map(|()| None);
             }
         }
         let entry = Entry { record, source: Some(candidate.source.clone()), blocks, checkpoint: None };
-        let entry = self.train(ctx, entry, &format!("r{round}-{}", short(&candidate.key.0))).await?;
-        self.trained += 1;
-        let improvement = match (entry.record.offline_score, self.parent.entry.record.offline_score) {
-            (Some(score), Some(parent)) => Some(score - parent),
-            _ => None,
-        };
-        self.agent.proposer().observe(&Outcome {
+        Ok(Some(Admitted {
+            entry,
+            name: format!("r{round}-{}", short(&candidate.key.0)),
             key: candidate.key.clone(),
             persona: persona.name.clone(),
             operator: proposal.operator.clone(),
-            improvement,
-            status: entry.record.status.to_string(),
-        });
-        Ok(())
+        }))
     }
 
     /// A short `compute_loss` run: a candidate whose loss diverges is not worth a training.
@@ -261,4 +325,14 @@ impl Loop {
             self.turns = 0;
         }
     }
+}
+
+/// A proposal ready to train.
+struct Admitted {
+    entry: Entry,
+    /// Its node's name under the loop.
+    name: String,
+    key: agents::DeltaKey,
+    persona: String,
+    operator: String,
 }
