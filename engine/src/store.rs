@@ -320,6 +320,19 @@ mod tests {
     }
 
     #[test]
+    fn a_stored_score_reads_back_to_the_same_bits() {
+        // A score read from a stored output (a cached step, a job's result) must equal the one
+        // the step returned: serde_json's default float parser can be off by one ulp.
+        let (_dir, store) = store();
+        let score = 0.24735868140744574_f64;
+        let work = store.work_dir("n");
+        work.make().unwrap();
+        let committed = store.commit(&work, &serde_json::json!({ "score": score })).unwrap();
+        let read = store.object(&committed.artifact.hash).unwrap().meta["score"].as_f64().unwrap();
+        assert_eq!(read.to_bits(), score.to_bits(), "{read} != {score}");
+    }
+
+    #[test]
     fn an_output_with_files_is_a_folder_named_by_its_content() {
         let (_dir, store) = store();
         let work = store.work_dir("n");
