@@ -14,6 +14,13 @@ echo "== cargo fmt --check"
 cargo fmt --all --check
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+# tests/slurm.rs runs on a real one-node cluster: installed and started here when missing
+# (Debian's packages), and stopped again at the end if this script started it.
+echo "== a one-node Slurm cluster"
+if ! scripts/slurm.sh status; then
+  scripts/slurm.sh up
+  trap 'scripts/slurm.sh down' EXIT
+fi
 echo "== cargo test"
 cargo test --workspace --locked
 echo "== fuzz smoke: the front end under libFuzzer for 60 s"

@@ -22,20 +22,21 @@ use crate::steps::run_info::RunInfo;
 use crate::steps::Registry;
 use crate::store::Store;
 
-/// The cluster's executor when the run has one (`--executor`, else `[executor]`); a step that
-/// asks for Slurm in a run without it is a usage error, said before anything runs.
+/// The cluster's executor when the run has one (`--executor`, else `[executor]`). Without one,
+/// a workflow's `executor: "slurm"` steps run here, as the note says: the same file runs on a
+/// laptop and on a cluster.
 fn slurm(args: &Args, config: &Config, plan: &dsl::Plan, run_dir: &Path) -> Result<Option<Arc<Slurm>>, String> {
     let kind = args.executor.unwrap_or(config.executor.kind);
     if kind == ExecutorKind::Local {
         let asking = plan.topo_order().into_iter().find(|n| n.options.executor.as_deref() == Some("slurm"));
-        return match asking {
-            Some(node) => Err(format!(
-                "the step `{}` asks for the Slurm executor (`with {{ executor: \"slurm\" }}`), but this run has none: \
-                 set `[executor] kind = \"slurm\"` in evoflow.toml or pass `--executor slurm`",
+        if let (Some(node), false) = (asking, args.quiet || args.json) {
+            output::note(format_args!(
+                "`{}` asks for the Slurm executor, and this run has none: it runs here \
+                 (`--executor slurm` or `[executor] kind = \"slurm\"` in evoflow.toml sends it to the cluster)",
                 node.id
-            )),
-            None => Ok(None),
-        };
+            ));
+        }
+        return Ok(None);
     }
     Slurm::start(config.executor.clone(), run_dir).map(Some)
 }

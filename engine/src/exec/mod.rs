@@ -53,7 +53,12 @@ pub async fn run(core: Arc<Core>, plan: &Plan, jobs: usize, shutdown: impl Futur
             dependents.entry(d).or_default().push(n.id.as_str());
         }
     }
-    let mut ready: VecDeque<&str> = order.iter().filter(|n| n.deps().is_empty()).map(|n| n.id.as_str()).collect();
+    let mut ready = Ready::default();
+    for n in order.iter().filter(|n| n.deps().is_empty()) {
+        ready.push(n.id.as_str(), core.runs_remotely(n));
+    }
+    let remote_jobs = core.slurm.as_ref().map_or(0, |s| s.max_jobs());
+    let mut remote: HashSet<String> = HashSet::new();
     let mut report = Report {
         status: RunStatus::Succeeded,
         ran: 0,
@@ -74,8 +79,14 @@ pub async fn run(core: Arc<Core>, plan: &Plan, jobs: usize, shutdown: impl Futur
     loop {
         // A task per free job slot, not per ready node: ten thousand ready steps waiting on a
         // semaphore held ten thousand futures in memory.
-        while running.len() < jobs && !stop {
-            let Some(id) = ready.pop_front() else { break };
+        // Jobs on a cluster hold none of the driver's slots: they are bounded by the
+        // executor's own limit on jobs in flight.
+        while !stop {
+            let local = in_flight.len() - remote.len();
+            let Some(id) = ready.pop(local < jobs, remote.len() < remote_jobs) else { break };
+            if core.runs_remotely(nodes[id]) {
+                remote.insert(id.to_string());
+            }
             let node = nodes[id].clone();
             let inputs: HashMap<String, Artifact> =
                 node.deps().into_iter().filter_map(|d| report.outputs.get(&d).map(|a| (d, a.clone()))).collect();
@@ -113,6 +124,7 @@ pub async fn run(core: Arc<Core>, plan: &Plan, jobs: usize, shutdown: impl Futur
             }
         };
         in_flight.remove(&id);
+        remote.remove(&id);
         match outcome {
             Outcome::Done { artifact, cached } => {
                 if cached {
@@ -125,7 +137,7 @@ pub async fn run(core: Arc<Core>, plan: &Plan, jobs: usize, shutdown: impl Futur
                     let count = waiting.get_mut(dependent).expect("every node has a count");
                     *count -= 1;
                     if *count == 0 {
-                        ready.push_back(dependent);
+                        ready.push(dependent, core.runs_remotely(nodes[dependent]));
                     }
                 }
             }
@@ -156,6 +168,30 @@ pub async fn run(core: Arc<Core>, plan: &Plan, jobs: usize, shutdown: impl Futur
     }
     report.wall_ms = started.elapsed().as_millis() as u64;
     report
+}
+
+/// Nodes whose inputs are ready, in the order they became so: those that run in the driver and
+/// those that go to a cluster, each started when a slot of its own kind is free.
+#[derive(Default)]
+struct Ready<'a> {
+    local: VecDeque<&'a str>,
+    remote: VecDeque<&'a str>,
+}
+
+impl<'a> Ready<'a> {
+    fn push(&mut self, id: &'a str, remote: bool) {
+        if remote {
+            self.remote.push_back(id);
+        } else {
+            self.local.push_back(id);
+        }
+    }
+
+    /// The next node that has a free slot, if any.
+    fn pop(&mut self, local_free: bool, remote_free: bool) -> Option<&'a str> {
+        (local_free.then(|| self.local.pop_front()).flatten())
+            .or_else(|| remote_free.then(|| self.remote.pop_front()).flatten())
+    }
 }
 
 /// Marks every node downstream of a failed one as skipped.

@@ -88,11 +88,7 @@ impl Core {
             }
         }
         let step = self.registry.get(&node.step).expect("key() checked the step exists");
-        let units: BTreeMap<String, f64> = if node.options.resources.is_empty() {
-            step.resources_for(&node.args).into_iter().collect()
-        } else {
-            node.options.resources.iter().map(|(u, a)| (u.clone(), *a)).collect()
-        };
+        let units = self.units(&node, step.as_ref());
         let slurm = self.slurm_for(&node, step.as_ref(), &units);
         // A job holds the cluster's resources, not the driver's.
         let _permits = if hold && slurm.is_none() { self.resources.acquire(&units).await } else { Vec::new() };
@@ -158,6 +154,21 @@ impl Core {
             out_dir.discard();
         }
         result.map(|meta| (out_dir, meta))
+    }
+
+    /// Whether `node` (a node of the plan) runs as a cluster job.
+    pub fn runs_remotely(&self, node: &Node) -> bool {
+        let Some(step) = self.registry.get(&node.step) else { return false };
+        self.slurm_for(node, step.as_ref(), &self.units(node, step.as_ref())).is_some()
+    }
+
+    /// The resource units `node` holds: its `resources:` option, or what its step asks.
+    fn units(&self, node: &Node, step: &dyn crate::steps::Step) -> BTreeMap<String, f64> {
+        if node.options.resources.is_empty() {
+            step.resources_for(&node.args).into_iter().collect()
+        } else {
+            node.options.resources.iter().map(|(u, a)| (u.clone(), *a)).collect()
+        }
     }
 
     /// Where `node` runs: the cluster's executor when the run has one and the step may leave

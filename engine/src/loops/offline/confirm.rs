@@ -65,10 +65,13 @@ impl Loop {
         }
         let first = self.args.settings.seed;
         let seeds: Vec<i64> = (0..=extra as i64).map(|k| first + k).collect();
-        let base_scores = self.seed_scores(ctx, &baseline, &seeds).await?;
-        for i in ranked {
-            let entry = self.entries[i].clone();
-            let scores = self.seed_scores(ctx, &entry, &seeds).await?;
+        // Every extra training at once (side by side on a cluster): the baseline's, then each
+        // candidate's.
+        let trained: Vec<Entry> =
+            std::iter::once(baseline.clone()).chain(ranked.iter().map(|&i| self.entries[i].clone())).collect();
+        let mut scores = self.seed_scores(ctx, &trained, &seeds).await?.into_iter();
+        let base_scores = scores.next().expect("the baseline's scores");
+        for (i, scores) in ranked.into_iter().zip(scores) {
             let (Some(scores), Some(base)) = (scores, base_scores.clone()) else { continue };
             let check = SeedCheck::new(seeds.clone(), scores, base);
             let record = &mut self.entries[i].record;
@@ -84,21 +87,31 @@ impl Loop {
         Ok(())
     }
 
-    /// The validation score of `entry` on each of `seeds` (the first is the loop's own, already
-    /// trained); `None` when one of the trainings failed.
+    /// The validation scores of each entry on each of `seeds` (the first is the loop's own,
+    /// already trained); `None` for an entry one of whose trainings failed.
     async fn seed_scores(
         &self,
         ctx: &StepContext,
-        entry: &Entry,
+        entries: &[Entry],
         seeds: &[i64],
-    ) -> Result<Option<Vec<f64>>, StepError> {
-        let mut scores = vec![entry.record.offline_score];
-        for &seed in &seeds[1..] {
-            let name = format!("{}-seed{seed}", short(&entry.record.key));
-            let (trained, _) = self.fit_with_seed(ctx, entry.clone(), &name, seed).await?;
-            scores.push(trained.record.offline_score.filter(|_| trained.record.status == ExperimentStatus::Trained));
+    ) -> Result<Vec<Option<Vec<f64>>>, StepError> {
+        let mut items = Vec::new();
+        for entry in entries {
+            for &seed in &seeds[1..] {
+                items.push((entry.clone(), format!("{}-seed{seed}", short(&entry.record.key)), seed));
+            }
         }
-        Ok(scores.into_iter().collect())
+        let mut fitted = self.fit_many(ctx, items).await?.into_iter();
+        let mut all = Vec::with_capacity(entries.len());
+        for entry in entries {
+            let mut scores = vec![entry.record.offline_score];
+            for (trained, _) in fitted.by_ref().take(seeds.len() - 1) {
+                scores
+                    .push(trained.record.offline_score.filter(|_| trained.record.status == ExperimentStatus::Trained));
+            }
+            all.push(scores.into_iter().collect());
+        }
+        Ok(all)
     }
 }
 

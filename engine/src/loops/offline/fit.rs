@@ -41,28 +41,50 @@ impl Loop {
         ctx: &StepContext,
         batch: Vec<(Entry, String)>,
     ) -> Result<Vec<Entry>, StepError> {
+        let seed = self.args.settings.seed;
+        let items = batch.into_iter().map(|(entry, name)| (entry, name, seed)).collect();
+        let mut trained = Vec::new();
+        for (entry, status) in self.fit_many(ctx, items).await? {
+            self.record(ctx, entry.record.clone(), status, entry.record.reason.clone())?;
+            self.entries.push(entry.clone());
+            trained.push(entry);
+        }
+        Ok(trained)
+    }
+
+    /// [`Loop::fit_with_seed`] for each `(entry, node name, seed)`: all at once when their nodes
+    /// go to a cluster (its limit on jobs in flight applies), one after another otherwise.
+    /// The answers come in the order asked.
+    pub(super) async fn fit_many(
+        &self,
+        ctx: &StepContext,
+        items: Vec<(Entry, String, i64)>,
+    ) -> Result<Vec<(Entry, ExperimentStatus)>, StepError> {
+        if self.width(ctx) <= 1 {
+            let mut fitted = Vec::with_capacity(items.len());
+            for (entry, name, seed) in items {
+                fitted.push(self.fit_with_seed(ctx, entry, &name, seed).await?);
+            }
+            return Ok(fitted);
+        }
         let mut jobs = tokio::task::JoinSet::new();
-        for (i, (entry, name)) in batch.iter().enumerate() {
-            let (args, inputs) = self.candidate_call(ctx, entry, self.args.settings.seed);
+        for (i, (entry, name, seed)) in items.iter().enumerate() {
+            let (args, inputs) = self.candidate_call(ctx, entry, *seed);
             let (spawner, name) = (ctx.spawner.clone(), name.clone());
             jobs.spawn(async move { (i, spawner.run(&name, CANDIDATE_STEP, args, inputs).await) });
         }
-        let mut artifacts: Vec<Option<Result<Artifact, StepError>>> = (0..batch.len()).map(|_| None).collect();
+        let mut artifacts: Vec<Option<Result<Artifact, StepError>>> = (0..items.len()).map(|_| None).collect();
         while let Some(joined) = jobs.join_next().await {
             let (i, artifact) = joined.map_err(|e| {
                 StepError::permanent(StepErrorKind::Internal, format!("a candidate's task failed: {e}"))
             })?;
             artifacts[i] = Some(artifact);
         }
-        let mut trained = Vec::with_capacity(batch.len());
-        for ((entry, name), artifact) in batch.into_iter().zip(artifacts) {
-            let artifact = artifact.expect("every task answered")?;
-            let (entry, status) = self.read_fit(entry, &name, &artifact)?;
-            self.record(ctx, entry.record.clone(), status, entry.record.reason.clone())?;
-            self.entries.push(entry.clone());
-            trained.push(entry);
-        }
-        Ok(trained)
+        items
+            .into_iter()
+            .zip(artifacts)
+            .map(|((entry, name, _), artifact)| self.read_fit(entry, &name, &artifact.expect("every task answered")?))
+            .collect()
     }
 
     /// The arguments and inputs of the node that trains `entry` with `seed`.
