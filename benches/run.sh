@@ -37,5 +37,8 @@ echo
 echo "## Reward sandbox (wasmtime vs native vs DuckDB)"
 cargo bench --locked -p sandboxes --bench reward
 echo
+echo "## The Slurm executor on a one-node cluster vs the local executor"
+if scripts/slurm.sh up; then python3 benches/slurm.py "$BIN"; else echo "(skipped: no Slurm cluster here)"; fi
+echo
 echo "## Simulator: generating logs"
 cargo bench --locked -p simulator --bench logs -- --noplot

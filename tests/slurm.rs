@@ -285,3 +285,34 @@ fn a_workflow_that_asks_for_slurm_runs_here_in_a_run_without_it_and_says_so() {
     assert!(out.stderr.contains("note: `slow` asks for the Slurm executor, and this run has none"), "{}", out.stderr);
     assert!(!dir.path().join(".evoflow/w/slurm").exists(), "no job was submitted");
 }
+
+/// How the scheduler says job `id` ended.
+fn job_state(id: &str) -> String {
+    let out = Command::new("scontrol").args(["show", "job", "--oneliner", id]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    text.split_whitespace().find_map(|f| f.strip_prefix("JobState=")).unwrap_or_default().to_string()
+}
+
+#[test]
+fn ctrl_c_and_a_timeout_cancel_the_jobs_they_abandon() {
+    let _cluster = cluster();
+    let dir = Dir::new();
+    dir.file("w.evo", SLOW).file("evoflow.toml", SLURM);
+    let driver = evoflow(dir.path()).args(["run", "w.evo", "-q"]).spawn().unwrap();
+    let (id, _) = running_job(dir.path(), ".evoflow/w");
+    assert!(Command::new("kill").args(["-INT", &driver.id().to_string()]).status().unwrap().success());
+    let out = driver.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130), "interrupted");
+    wait_until(Duration::from_secs(30), "the job to leave the queue", || queue_state(&id).is_empty());
+    assert_eq!(job_state(&id), "CANCELLED", "Ctrl-C cancelled job {id}");
+
+    let dir = Dir::new();
+    dir.file("w.evo", &SLOW.replace("retries: 1", "timeout: 4s")).file("evoflow.toml", SLURM);
+    let (status, stdout, _) = run(dir.path(), &["run", "w.evo", "--json"]);
+    assert_eq!(status, 1, "{stdout}");
+    assert!(stdout.contains("timed out after 4s"), "{stdout}");
+    let folder = submitted(dir.path(), ".evoflow/w").remove(0);
+    let id = std::fs::read_to_string(folder.join("job-id")).unwrap();
+    wait_until(Duration::from_secs(30), "the job to leave the queue", || queue_state(&id).is_empty());
+    assert_eq!(job_state(&id), "CANCELLED", "the timeout cancelled job {id}");
+}

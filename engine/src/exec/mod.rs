@@ -81,9 +81,9 @@ pub async fn run(core: Arc<Core>, plan: &Plan, jobs: usize, shutdown: impl Futur
         // semaphore held ten thousand futures in memory.
         // Jobs on a cluster hold none of the driver's slots: they are bounded by the
         // executor's own limit on jobs in flight.
-        while !stop {
+        loop {
             let local = in_flight.len() - remote.len();
-            let Some(id) = ready.pop(local < jobs, remote.len() < remote_jobs) else { break };
+            let Some(id) = ready.pop(!stop && local < jobs, !stop && remote.len() < remote_jobs) else { break };
             if core.runs_remotely(nodes[id]) {
                 remote.insert(id.to_string());
             }
