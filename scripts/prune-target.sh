@@ -11,6 +11,7 @@ for dir in "$target"/{debug,release}/{deps,examples}; do
   find "$dir" -maxdepth 1 -type f -executable -regextype posix-extended -regex '.*/[^/.]+-[0-9a-f]{16}' \
     -printf '%T@ %p\n' |
     sort -rn |
-    awk '{ name = $2; sub(/-[0-9a-f]{16}$/, "", name); if (seen[name]++) print $2 }' |
+    # The name without its `-<16 hex>` suffix (by length: Debian's mawk has no `{16}`).
+    awk '{ name = substr($2, 1, length($2) - 17); if (seen[name]++) print $2 }' |
     xargs -r rm -f
 done
