@@ -316,3 +316,57 @@ fn ctrl_c_and_a_timeout_cancel_the_jobs_they_abandon() {
     wait_until(Duration::from_secs(30), "the job to leave the queue", || queue_state(&id).is_empty());
     assert_eq!(job_state(&id), "CANCELLED", "the timeout cancelled job {id}");
 }
+
+#[test]
+fn a_step_holding_a_gpu_goes_to_the_cluster_without_being_told() {
+    let _cluster = cluster();
+    let dir = Dir::new();
+    let workflow = "use std::debug::{sleep}\nlet c = sleep(duration: 10ms, value: 2)\n\
+                    let g = sleep(duration: 10ms, value: 1, after: [c]) with { resources: { gpu: 1 } }\n";
+    dir.file("w.evo", workflow);
+    // The one-node cluster has no GPU: the submission itself says where the step went, and how.
+    let (status, stdout, _) = run(dir.path(), &["run", "w.evo", "--json", "--executor", "slurm"]);
+    assert_eq!(status, 1, "{stdout}");
+    let failed = support::finished(&stdout);
+    let g = failed.iter().find(|(node, ..)| node == "g").expect("g ran");
+    let error = g.2.as_deref().unwrap_or_default();
+    assert!(error.starts_with("cannot submit the job: sbatch failed"), "{error}");
+    let log = scheduler_log(dir.path(), ".evoflow/w");
+    assert!(!log.contains("submitted `c`"), "a step without a GPU stays in the driver:\n{log}");
+    assert!(failed.iter().any(|(node, status, _)| node == "c" && status == "done"), "{stdout}");
+}
+
+#[test]
+fn a_worker_refuses_a_step_whose_cache_key_differs_from_the_drivers() {
+    let dir = Dir::new();
+    dir.file("w.evo", "use std::debug::{sleep}\nlet s = sleep(duration: 10ms, value: 1)\n");
+    let request = serde_json::json!({
+        "workflow": "w.evo", "overrides": [], "run_dir": dir.path().join("run"), "run_id": 1,
+        "node": "s", "step": "std::debug::sleep",
+        "args": { "duration": { "duration": 10 }, "value": { "int": 1 } },
+        "blocks": {}, "inputs": {}, "attempt": 1,
+        "key": "0123456789abcdef0123456789abcdef",
+    });
+    dir.file("job/request.json", &request.to_string());
+    let (status, _, stderr) = run(dir.path(), &["worker", "job/request.json"]);
+    assert_eq!(status, 0, "a refusal is a result, for the driver to read: {stderr}");
+    let result: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("job/result.json")).unwrap()).unwrap();
+    assert_eq!(result["result"], "failed");
+    assert_eq!(result["class"], "permanent");
+    let message = result["message"].as_str().unwrap();
+    assert!(message.contains("`s` has another cache key on this node"), "{message}");
+    assert!(!dir.path().join("job/out").exists(), "the step did not run");
+}
+
+#[test]
+fn the_slurm_executor_without_slurm_is_refused_before_anything_runs() {
+    let dir = Dir::new();
+    dir.file("w.evo", SLOW);
+    let out =
+        evoflow(dir.path()).args(["run", "w.evo", "--executor", "slurm"]).env("PATH", "/nonexistent").output().unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("the Slurm executor needs `sbatch` on the PATH"), "{stderr}");
+    assert!(!dir.path().join(".evoflow/w/journal.duckdb").exists(), "nothing ran");
+}

@@ -23,6 +23,7 @@ fn a_new_journal_has_every_table_at_the_current_version() {
             "artifacts",
             "decisions",
             "experiments",
+            "jobs",
             "llm_calls",
             "metrics",
             "models",

@@ -54,6 +54,16 @@ impl Slurm {
     /// An executor for the run in `run_dir`; starts the poller on the current runtime.
     pub fn start(config: ExecutorConfig, run_dir: &Path) -> Result<Arc<Slurm>, String> {
         let poll = config.poll_interval()?;
+        // Said before anything runs, not as the first job's error.
+        match std::process::Command::new("sbatch").arg("--version").output() {
+            Ok(out) if out.status.success() => {}
+            Ok(out) => return Err(format!("`sbatch --version` failed: {}", String::from_utf8_lossy(&out.stderr).trim())),
+            Err(e) => {
+                return Err(format!(
+                    "the Slurm executor needs `sbatch` on the PATH ({e}): run on a Slurm login node, or without `--executor slurm`"
+                ))
+            }
+        }
         let exe = std::env::current_exe().map_err(|e| format!("cannot find the evoflow binary: {e}"))?;
         let cwd = std::env::current_dir().map_err(|e| format!("cannot read the current folder: {e}"))?;
         std::fs::create_dir_all(run_dir.join("slurm"))
