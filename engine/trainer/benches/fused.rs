@@ -49,7 +49,8 @@ impl Fused {
         let (u, i) = (&self.params[0], &self.params[1]);
         let eu = u.index_select(1, users);
         let (ep, en) = (i.index_select(1, pos), i.index_select(1, neg));
-        let diff = (&eu * &ep).sum_dim_intlist(-1, false, Kind::Float) - (&eu * &en).sum_dim_intlist(-1, false, Kind::Float);
+        let diff =
+            (&eu * &ep).sum_dim_intlist(-1, false, Kind::Float) - (&eu * &en).sum_dim_intlist(-1, false, Kind::Float);
         let loss = -diff.log_sigmoid().mean_dim(-1, false, Kind::Float).sum(Kind::Float);
         for p in &mut self.params {
             let mut g = p.grad();
@@ -105,7 +106,10 @@ fn main() {
             (ids(USERS), ids(ITEMS), ids(ITEMS))
         })
         .collect();
-    println!("{steps} steps per candidate, batch {BATCH}, {} torch threads, best and median of {repeat}", env("BENCH_THREADS", 2));
+    println!(
+        "{steps} steps per candidate, batch {BATCH}, {} torch threads, best and median of {repeat}",
+        env("BENCH_THREADS", 2)
+    );
     println!("| K | one at a time s (best / median) | fused s (best / median) | fused / one at a time (best) |");
     println!("| --- | --- | --- | --- |");
     for k in [1i64, 8, 32] {
