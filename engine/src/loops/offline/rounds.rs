@@ -10,6 +10,8 @@ impl Loop {
     pub(super) async fn given(&mut self, ctx: &StepContext) -> Result<(), StepError> {
         let parent = self.parent.entry.clone();
         let source = parent.source.clone().unwrap_or_default();
+        // (entry, node name, journaled by an earlier run), trained side by side on a cluster.
+        let mut listed: Vec<(Entry, String, bool)> = Vec::new();
         for blocks in self.args.given.clone() {
             if blocks == self.args.blocks {
                 *self.counts.entry("duplicate").or_default() += 1;
@@ -22,7 +24,8 @@ impl Loop {
                 blocks.reward.as_deref().unwrap_or("-")
             );
             let key = ExperimentKey::Given { source: &source, named: &named }.with(&self.tag);
-            if self.entries.iter().any(|e| e.record.key == key) {
+            let listed_before = listed.iter().any(|(e, ..)| e.record.key == key);
+            if listed_before || self.entries.iter().any(|e| e.record.key == key) {
                 *self.counts.entry("duplicate").or_default() += 1;
                 continue;
             }
@@ -39,15 +42,20 @@ impl Loop {
             };
             let entry = Entry { record, source: parent.source.clone(), blocks, checkpoint: None };
             let name = format!("given-{}", short(&key["given-".len()..]));
-            if self.seen.contains(&key) {
-                // Journaled by an earlier run, maybe decided online since: its row stays as it is,
-                // and the slow loop's selection skips what it decided.
-                let (entry, _) = self.fit(ctx, entry, &name).await?;
+            listed.push((entry, name, self.seen.contains(&key)));
+        }
+        let seed = self.args.settings.seed;
+        let items = listed.iter().map(|(entry, name, _)| (entry.clone(), name.clone(), seed)).collect();
+        let fitted = self.fit_many(ctx, items).await?;
+        for ((entry, status), (.., seen)) in fitted.into_iter().zip(listed) {
+            if seen {
+                // Journaled by an earlier run, maybe decided online since: its row stays as it
+                // is, and the slow loop's selection skips what it decided.
                 *self.counts.entry("again").or_default() += 1;
-                self.entries.push(entry);
-                continue;
+            } else {
+                self.record(ctx, entry.record.clone(), status, entry.record.reason.clone())?;
             }
-            self.train(ctx, entry, &name).await?;
+            self.entries.push(entry);
         }
         Ok(())
     }
