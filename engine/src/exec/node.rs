@@ -158,6 +158,9 @@ impl Core {
 
     /// Whether `node` (a node of the plan) runs as a cluster job.
     pub fn runs_remotely(&self, node: &Node) -> bool {
+        if self.slurm.is_none() {
+            return false; // asked for every node of every run: nothing to work out locally
+        }
         let Some(step) = self.registry.get(&node.step) else { return false };
         self.slurm_for(node, step.as_ref(), &self.units(node, step.as_ref())).is_some()
     }
