@@ -214,21 +214,30 @@ fn retries(stdout: &str) -> Vec<serde_json::Value> {
     events(stdout).into_iter().filter(|e| e["event"] == "step_retrying").collect()
 }
 
+/// Runs the slow step, does `interfere(job id, job folder)` once its job runs, and returns the
+/// run's one retry (a `step::scheduler` error, after which the run succeeded) and the job id.
+fn interfered_once(dir: &Dir, interfere: impl FnOnce(&str, &Path)) -> (serde_json::Value, String) {
+    dir.file("w.evo", &SLOW.replace("20s", "8s")).file("evoflow.toml", SLURM);
+    let driver = evoflow(dir.path()).args(["run", "w.evo", "--json"]).stdout(Stdio::piped()).spawn().unwrap();
+    let (id, folder) = running_job(dir.path(), ".evoflow/w");
+    interfere(&id, &folder);
+    let out = driver.wait_with_output().unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(out.status.success(), "{stdout}");
+    let mut retried = retries(&stdout);
+    assert_eq!(retried.len(), 1, "{stdout}");
+    assert_eq!(retried[0]["code"], "step::scheduler");
+    (retried.remove(0), id)
+}
+
 #[test]
 fn a_job_cancelled_from_outside_is_reported_and_retried() {
     let _cluster = cluster();
     let dir = Dir::new();
-    dir.file("w.evo", &SLOW.replace("20s", "8s")).file("evoflow.toml", SLURM);
-    let driver = evoflow(dir.path()).args(["run", "w.evo", "--json"]).stdout(Stdio::piped()).spawn().unwrap();
-    let (id, _) = running_job(dir.path(), ".evoflow/w");
-    assert!(Command::new("scancel").arg(&id).status().unwrap().success());
-    let out = driver.wait_with_output().unwrap();
-    let stdout = String::from_utf8(out.stdout).unwrap();
-    assert!(out.status.success(), "{stdout}");
-    let retried = retries(&stdout);
-    assert_eq!(retried.len(), 1, "{stdout}");
-    assert_eq!(retried[0]["code"], "step::scheduler");
-    let message = retried[0]["error"].as_str().unwrap();
+    let (retry, id) = interfered_once(&dir, |id, _| {
+        assert!(Command::new("scancel").arg(id).status().unwrap().success());
+    });
+    let message = retry["error"].as_str().unwrap();
     assert!(message.contains(&format!("job {id} was cancelled outside evoflow")), "{message}");
     let jobs = query(dir.path(), ".evoflow/w", "SELECT attempt, state FROM jobs ORDER BY attempt");
     assert_eq!(jobs, ["1,CANCELLED", "2,COMPLETED"]);
@@ -238,20 +247,14 @@ fn a_job_cancelled_from_outside_is_reported_and_retried() {
 fn a_job_whose_process_dies_is_retried() {
     let _cluster = cluster();
     let dir = Dir::new();
-    dir.file("w.evo", &SLOW.replace("20s", "8s")).file("evoflow.toml", SLURM);
-    let driver = evoflow(dir.path()).args(["run", "w.evo", "--json"]).stdout(Stdio::piped()).spawn().unwrap();
-    let (id, folder) = running_job(dir.path(), ".evoflow/w");
-    // What a node that dies under a job leaves: a process gone without its result.
-    let request = folder.join("request.json");
-    let killed = Command::new("pkill").args(["-KILL", "-f", &request.display().to_string()]).status().unwrap();
-    assert!(killed.success(), "the worker of job {id} was running");
-    let out = driver.wait_with_output().unwrap();
-    let stdout = String::from_utf8(out.stdout).unwrap();
-    assert!(out.status.success(), "{stdout}");
-    let retried = retries(&stdout);
-    assert_eq!(retried.len(), 1, "{stdout}");
-    assert_eq!(retried[0]["code"], "step::scheduler");
-    assert!(retried[0]["error"].as_str().unwrap().contains("without a result"), "{stdout}");
+    let (retry, _) = interfered_once(&dir, |id, folder| {
+        // What a node that dies under a job leaves: a process gone without its result.
+        let request = folder.join("request.json");
+        let killed = Command::new("pkill").args(["-KILL", "-f", &request.display().to_string()]).status().unwrap();
+        assert!(killed.success(), "the worker of job {id} was running");
+    });
+    let message = retry["error"].as_str().unwrap();
+    assert!(message.contains("without a result"), "{message}");
 }
 
 #[test]

@@ -10,7 +10,6 @@ use std::sync::Arc;
 
 use crate::exec::events::Progress;
 use crate::exec::slurm::job::{JobDir, WorkRequest, WorkResult};
-use crate::fs_loader::FsLoader;
 use crate::steps::run_info::{JournalAccess, RunInfo, ToolCall};
 use crate::steps::{KeyEnv, Registry, Spawner, StepContext, StepError, StepErrorKind};
 use crate::store::{Store, WorkDir};
@@ -71,9 +70,7 @@ async fn prepare_and_run(request: WorkRequest, job: &JobDir) -> Result<serde_jso
             format!("cannot read the workflow `{}` on this node: {e}", request.workflow),
         )
     })?;
-    let checked = dsl::check(&request.workflow, &text, &FsLoader, &request.overrides);
-    let program = checked.result.map_err(|diags| {
-        let shown = dsl::render::render(&diags, &checked.sources, false);
+    let program = crate::loops::candidate::compile(&request.workflow, &text, &request.overrides).map_err(|shown| {
         StepError::permanent(StepErrorKind::Input, format!("the workflow does not compile on this node:\n{shown}"))
     })?;
     let registry = Registry::builtin();

@@ -83,8 +83,10 @@ pub async fn run(core: Arc<Core>, plan: &Plan, jobs: usize, shutdown: impl Futur
         // executor's own limit on jobs in flight.
         loop {
             let local = in_flight.len() - remote.len();
-            let Some(id) = ready.pop(!stop && local < jobs, !stop && remote.len() < remote_jobs) else { break };
-            if core.runs_remotely(nodes[id]) {
+            let Some((id, on_cluster)) = ready.pop(!stop && local < jobs, !stop && remote.len() < remote_jobs) else {
+                break;
+            };
+            if on_cluster {
                 remote.insert(id.to_string());
             }
             let node = nodes[id].clone();
@@ -187,10 +189,17 @@ impl<'a> Ready<'a> {
         }
     }
 
-    /// The next node that has a free slot, if any.
-    fn pop(&mut self, local_free: bool, remote_free: bool) -> Option<&'a str> {
-        (local_free.then(|| self.local.pop_front()).flatten())
-            .or_else(|| remote_free.then(|| self.remote.pop_front()).flatten())
+    /// The next node that has a free slot of its kind, if any, and whether it goes to a cluster.
+    fn pop(&mut self, local_free: bool, remote_free: bool) -> Option<(&'a str, bool)> {
+        if local_free {
+            if let Some(id) = self.local.pop_front() {
+                return Some((id, false));
+            }
+        }
+        if remote_free {
+            return self.remote.pop_front().map(|id| (id, true));
+        }
+        None
     }
 }
 

@@ -5,7 +5,7 @@
 //! the new production baseline (`production`).
 
 pub mod agreement;
-mod candidate;
+pub(crate) mod candidate;
 mod llm_agent;
 mod offline;
 mod online;

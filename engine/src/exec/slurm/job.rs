@@ -5,13 +5,13 @@
 //! `out/` (the step's output files) and, once the worker is done, `result.json`.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use dsl::types::Value;
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
+use crate::cache::write_atomic;
 use crate::steps::{ErrorClass, StepError, StepErrorKind};
 
 /// What a worker needs to run one step exactly as the driver would.
@@ -141,14 +141,6 @@ impl WorkResult {
             WorkResult::Failed { kind, class, message } => Err(StepError { kind, class, message }),
         }
     }
-}
-
-fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let tmp = path.with_extension("partial");
-    let mut file = std::fs::File::create(&tmp)?;
-    file.write_all(bytes)?;
-    file.sync_all()?;
-    std::fs::rename(&tmp, path)
 }
 
 /// `'text'` for `sh`, with single quotes inside escaped.
