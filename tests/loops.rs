@@ -345,3 +345,36 @@ fn a_budget_not_spent_is_said_and_journaled_with_why() {
     assert!(said[0][0].as_str().unwrap().starts_with("1 round(s) ended"), "{said:?}");
     assert_eq!(said[0][1], "12");
 }
+
+#[test]
+fn a_candidate_that_trained_to_a_model_already_chosen_goes_online_once() {
+    // `clipped` is `quick` with a clipping threshold no gradient reaches: another key, the same
+    // weights. Sent online twice it would take two arms' traffic for one measurement, and get two
+    // decisions that differ only by noise.
+    let dir = Dir::new();
+    let workflow = listed_variants("satisfaction(users: 300, items: 80, days: 3, seed: 5)", "")
+        .replace(
+            "optimizer slow = sgd(lr: 0.05)",
+            "optimizer slow = sgd(lr: 0.05)\noptimizer clipped = adam(lr: 0.05, clip: 1000.0)",
+        )
+        .replace("{ optimizer: slow }]", "{ optimizer: clipped }, { optimizer: slow }]");
+    dir.file("w.evo", &workflow);
+    let out = dir.status(["run", "w.evo", "--set", "k=3"], 0);
+    let key_of = |variant: &str| {
+        let rows = sql(&dir, &format!("SELECT key FROM experiments WHERE explanation LIKE '%optimizer {variant},%'"));
+        assert_eq!(rows.len(), 1, "{variant}: {rows:?}");
+        rows[0][0].as_str().unwrap().to_string()
+    };
+    let (quick, clipped, slow) = (key_of("quick"), key_of("clipped"), key_of("slow"));
+    let scores = sql(&dir, &format!("SELECT offline_score FROM experiments WHERE key IN ('{quick}', '{clipped}')"));
+    assert_eq!(scores[0], scores[1], "the clipping changed the training: {scores:?}");
+
+    let mut decided: Vec<String> =
+        sql(&dir, "SELECT experiment_key FROM decisions").iter().map(|r| r[0].as_str().unwrap().to_string()).collect();
+    decided.sort();
+    let mut want = vec![quick.clone(), slow];
+    want.sort();
+    assert_eq!(decided, want, "{}", out.stdout);
+    let said = format!("{} trained to the same model as {}", &clipped[..12], &quick[..12]);
+    assert!(out.stdout.contains(&said), "{}", out.stdout);
+}

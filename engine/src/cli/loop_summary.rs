@@ -14,6 +14,7 @@ pub fn lines(plan: &dsl::Plan, outputs: &HashMap<String, Artifact>) -> Vec<Strin
         match node.step.as_str() {
             "std::loops::offline" => out.push(offline(&node.id, meta)),
             "std::loops::online" => out.push(online(&node.id, meta)),
+            "std::loops::top" => out.extend(top(&node.id, meta)),
             _ => {}
         }
     }
@@ -64,6 +65,15 @@ fn offline(id: &str, meta: &serde_json::Value) -> String {
         ));
     }
     line
+}
+
+/// Said only when a candidate was passed over for being a model already chosen.
+fn top(id: &str, meta: &serde_json::Value) -> Option<String> {
+    let short = |v: &serde_json::Value| v.as_str().unwrap_or("?").chars().take(12).collect::<String>();
+    let same = meta["same_model"].as_array().filter(|s| !s.is_empty())?;
+    let parts: Vec<String> =
+        same.iter().map(|s| format!("{} trained to the same model as {}", short(&s["key"]), short(&s["as"]))).collect();
+    Some(format!("{id}: {}: each model goes online once", parts.join("; ")))
 }
 
 fn online(id: &str, meta: &serde_json::Value) -> String {

@@ -56,6 +56,22 @@ impl Scorer {
         })
     }
 
+    /// What [`Scorer::load`] would serve from `checkpoint_dir`, as a hash of the files it reads
+    /// (the model block, the id maps, the weights): equal for two folders that rank alike.
+    pub fn fingerprint(checkpoint_dir: &Path) -> std::io::Result<String> {
+        let mut hasher = blake3::Hasher::new();
+        for file in [
+            checkpoint_dir.join("model.evo"),
+            checkpoint_dir.join(IDS_FILE),
+            trainer::checkpoint::served_weights(checkpoint_dir),
+        ] {
+            let bytes = std::fs::read(&file)?;
+            hasher.update(&(bytes.len() as u64).to_le_bytes());
+            hasher.update(&bytes);
+        }
+        Ok(hasher.finalize().to_hex()[..32].to_string())
+    }
+
     /// The folder it was loaded from.
     pub fn dir(&self) -> &Path {
         &self.dir

@@ -179,8 +179,17 @@ pub fn load_model(
     device: Device,
 ) -> Result<Model, TrainError> {
     let model = Model::new(def, vocab, device, 0)?;
-    let best = folder.join("best.safetensors");
-    let file = if best.exists() { best } else { folder.join("weights.safetensors") };
+    let file = served_weights(folder);
     load_into(model.params(), &read_tensors(&file)?, &file)?;
     Ok(model)
+}
+
+/// The weights file [`load_model`] reads from `folder`: the best epoch's when present.
+pub fn served_weights(folder: &Path) -> std::path::PathBuf {
+    let best = folder.join("best.safetensors");
+    if best.exists() {
+        best
+    } else {
+        folder.join("weights.safetensors")
+    }
 }
