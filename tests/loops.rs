@@ -346,20 +346,26 @@ fn a_budget_not_spent_is_said_and_journaled_with_why() {
     assert_eq!(said[0][1], "12");
 }
 
+/// Runs `listed_variants` with one more optimizer, `name = value`, listed before `slow`; k = 3.
+fn run_with_listed_optimizer(name: &str, value: &str) -> (Dir, support::Output) {
+    let dir = Dir::new();
+    let workflow = listed_variants("satisfaction(users: 300, items: 80, days: 3, seed: 5)", "")
+        .replace(
+            "optimizer slow = sgd(lr: 0.05)",
+            &format!("optimizer slow = sgd(lr: 0.05)\noptimizer {name} = {value}"),
+        )
+        .replace("{ optimizer: slow }]", &format!("{{ optimizer: {name} }}, {{ optimizer: slow }}]"));
+    dir.file("w.evo", &workflow);
+    let out = dir.status(["run", "w.evo", "--set", "k=3"], 0);
+    (dir, out)
+}
+
 #[test]
 fn a_candidate_that_trained_to_a_model_already_chosen_goes_online_once() {
     // `clipped` is `quick` with a clipping threshold no gradient reaches: another key, the same
     // weights. Sent online twice it would take two arms' traffic for one measurement, and get two
     // decisions that differ only by noise.
-    let dir = Dir::new();
-    let workflow = listed_variants("satisfaction(users: 300, items: 80, days: 3, seed: 5)", "")
-        .replace(
-            "optimizer slow = sgd(lr: 0.05)",
-            "optimizer slow = sgd(lr: 0.05)\noptimizer clipped = adam(lr: 0.05, clip: 1000.0)",
-        )
-        .replace("{ optimizer: slow }]", "{ optimizer: clipped }, { optimizer: slow }]");
-    dir.file("w.evo", &workflow);
-    let out = dir.status(["run", "w.evo", "--set", "k=3"], 0);
+    let (dir, out) = run_with_listed_optimizer("clipped", "adam(lr: 0.05, clip: 1000.0)");
     let key_of = |variant: &str| {
         let rows = sql(&dir, &format!("SELECT key FROM experiments WHERE explanation LIKE '%optimizer {variant},%'"));
         assert_eq!(rows.len(), 1, "{variant}: {rows:?}");
@@ -376,5 +382,18 @@ fn a_candidate_that_trained_to_a_model_already_chosen_goes_online_once() {
     want.sort();
     assert_eq!(decided, want, "{}", out.stdout);
     let said = format!("{} trained to the same model as {}", &clipped[..12], &quick[..12]);
+    assert!(out.stdout.contains(&said), "{}", out.stdout);
+}
+
+#[test]
+fn a_candidate_that_trained_to_the_controls_model_is_no_treatment() {
+    // `same` is the baseline's optimizer with a clipping threshold no gradient reaches.
+    let (dir, out) = run_with_listed_optimizer("same", "adam(lr: 0.01, clip: 1000.0)");
+    let same = sql(&dir, "SELECT key FROM experiments WHERE explanation LIKE '%optimizer same,%'");
+    let same = same[0][0].as_str().unwrap();
+    let decided = sql(&dir, &format!("SELECT count(*) FROM decisions WHERE experiment_key = '{same}'"));
+    assert_eq!(decided[0][0], 0, "{}", out.stdout);
+    assert_eq!(count(&dir, "SELECT count(*) FROM decisions"), 2, "{}", out.stdout);
+    let said = format!("{} trained to the same model as baseline-", &same[..12]);
     assert!(out.stdout.contains(&said), "{}", out.stdout);
 }
