@@ -59,17 +59,13 @@ impl Scorer {
     /// What [`Scorer::load`] would serve from `checkpoint_dir`, as a hash of the files it reads
     /// (the model block, the id maps, the weights): equal for two folders that rank alike.
     pub fn fingerprint(checkpoint_dir: &Path) -> std::io::Result<String> {
-        let mut hasher = blake3::Hasher::new();
-        for file in [
+        let files = [
             checkpoint_dir.join("model.evo"),
             checkpoint_dir.join(IDS_FILE),
             trainer::checkpoint::served_weights(checkpoint_dir),
-        ] {
-            let bytes = std::fs::read(&file)?;
-            hasher.update(&(bytes.len() as u64).to_le_bytes());
-            hasher.update(&bytes);
-        }
-        Ok(hasher.finalize().to_hex()[..32].to_string())
+        ];
+        let hashes = files.iter().map(|f| crate::store::hash_file(f)).collect::<std::io::Result<Vec<_>>>()?;
+        Ok(hashes.join("-"))
     }
 
     /// The folder it was loaded from.
