@@ -397,3 +397,58 @@ fn a_candidate_that_trained_to_the_controls_model_is_no_treatment() {
     let said = format!("{} trained to the same model as baseline-", &same[..12]);
     assert!(out.stdout.contains(&said), "{}", out.stdout);
 }
+
+/// `workflow` with a judge, `satisfied` (whose body is `judge`), declared and named in `offline`.
+fn judged(judge: &str) -> String {
+    workflow_with(
+        "satisfaction(users: 300, items: 80, seed: 5)",
+        2,
+        3,
+        "\n  judge: satisfied,\n  confirm: { seeds: 0 },",
+    )
+    .replace(
+        "optimizer opt = adam(lr: 0.01)",
+        &format!("reward satisfied(e: events) -> float {{\n  {judge}\n}}\n\noptimizer opt = adam(lr: 0.01)"),
+    )
+}
+
+/// The baseline experiments' keys, scores and held-out positives, oldest first.
+fn baselines(dir: &Dir) -> Vec<Value> {
+    sql(
+        dir,
+        "SELECT key, offline_score, offline_metrics->'protocol'->>'positives' FROM experiments \
+         WHERE kind = 'baseline' ORDER BY id",
+    )
+}
+
+#[test]
+fn a_judge_decides_the_held_out_positives_and_a_new_judge_is_a_new_experiment() {
+    let dir = Dir::new();
+    dir.file(
+        "w.evo",
+        &workflow_with("satisfaction(users: 300, items: 80, seed: 5)", 2, 3, "\n  confirm: { seeds: 0 },"),
+    );
+    dir.status(["run", "w.evo", "-q"], 0);
+    dir.file("w.evo", &judged("if e.like { 1.0 } else { 0.0 }"));
+    let out = dir.status(["run", "w.evo"], 0);
+    assert!(out.stdout.contains("best ndcg@10 (judged by `satisfied`)"), "{}", out.stdout);
+    // Another judge's definition: other positives, so other experiments (never a cached score).
+    dir.file("w.evo", &judged("if e.share { 1.0 } else { 0.0 }"));
+    dir.status(["run", "w.evo", "-q"], 0);
+
+    let rows = baselines(&dir);
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    let positives: Vec<&str> = rows.iter().map(|r| r[2].as_str().unwrap_or("")).collect();
+    assert_eq!(positives, ["click = true", "judge `satisfied` > 0", "judge `satisfied` > 0"]);
+    let scores: Vec<f64> = rows.iter().map(|r| r[1].as_f64().unwrap()).collect();
+    assert!(scores[0] != scores[1] && scores[1] != scores[2], "the same scores against other positives: {scores:?}");
+}
+
+#[test]
+fn a_judge_that_is_the_reward_being_evolved_is_refused() {
+    let dir = Dir::new();
+    dir.file("w.evo", &workflow_with("satisfaction(users: 300, items: 80, seed: 5)", 2, 3, "\n  judge: watched,"));
+    let out = dir.status(["run", "w.evo"], 1);
+    assert!(out.stderr.contains("`judge: watched` is the reward the loop evolves"), "{}", out.stderr);
+    assert_eq!(count(&dir, "SELECT count(*) FROM experiments"), 0);
+}

@@ -392,6 +392,8 @@ fn build() -> Vec<Signature> {
             .opt("rounds", Type::Int, Value::Int(1))
             .at_least(1.0)
             .opt("metric", Type::Metric, Value::Metric { name: "ndcg".into(), k: 10 })
+            // Held-out positives: the rows this reward scores > 0 (unset: clicks).
+            .opt("judge", Type::Reward, Value::Unset)
             .opt("history", Type::Int, Value::Int(100))
             .at_least(0.0)
             .opt("warm_start", Type::Int, Value::Int(3))

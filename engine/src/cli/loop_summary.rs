@@ -33,7 +33,10 @@ fn offline(id: &str, meta: &serde_json::Value) -> String {
         meta["trained"].as_u64().unwrap_or(0),
         count("rejected"),
         count("failed"),
-        meta["metric"].as_str().unwrap_or("score"),
+        match meta["judge"].as_str() {
+            Some(judge) => format!("{} (judged by `{judge}`)", meta["metric"].as_str().unwrap_or("score")),
+            None => meta["metric"].as_str().unwrap_or("score").to_string(),
+        },
         score(&meta["best"]["score"]),
         score(&meta["baseline_score"]),
     );

@@ -35,6 +35,8 @@ pub struct Settings {
     pub device: String,
     /// 0: no limit.
     pub max_seconds: f64,
+    /// The reward block whose rows scored > 0 are the held-out positives (`judge:`); none: clicks.
+    pub judge: Option<String>,
 }
 
 /// The arguments of a candidate node.
@@ -65,6 +67,7 @@ pub fn args(
     args.insert("seed".into(), Value::Int(settings.seed));
     args.insert("device".into(), Value::Str(settings.device.clone()));
     args.insert("max_seconds".into(), Value::Float(settings.max_seconds));
+    args.insert("judge".into(), Value::Str(settings.judge.clone().unwrap_or_default()));
     args
 }
 
@@ -91,7 +94,7 @@ fn str_arg<'a>(args: &'a IndexMap<String, Value>, name: &str) -> Result<&'a str,
 
 /// A checked block as its meaning: spans and canonical text dropped, so moving the block or
 /// commenting it keeps the key, while a resolved width, learning rate or reward term changes it.
-fn meaning(block: &impl serde::Serialize) -> serde_json::Value {
+pub(crate) fn meaning(block: &impl serde::Serialize) -> serde_json::Value {
     fn strip(v: serde_json::Value) -> serde_json::Value {
         match v {
             serde_json::Value::Object(map) => map
@@ -137,18 +140,21 @@ impl Step for TrainCandidate {
             let def = program.optimizers.get(optimizer).ok_or_else(|| format!("no optimizer `{optimizer}`"))?;
             key.insert("optimizer".to_string(), meaning(&def.value));
         }
-        let reward = str_arg(args, "reward")?;
-        if !reward.is_empty() {
-            let def = program.rewards.get(reward).ok_or_else(|| format!("no reward `{reward}`"))?;
-            if let dsl::reward::RewardDef::External { path, .. } = def {
-                files.push(path.clone());
+        for field in ["reward", "judge"] {
+            // A judge is keyed only when there is one, so keys from before judges stay.
+            let Some(Value::Str(name)) = args.get(field) else { continue };
+            if !name.is_empty() {
+                let def = program.rewards.get(name).ok_or_else(|| format!("no reward `{name}`"))?;
+                if let dsl::reward::RewardDef::External { path, .. } = def {
+                    files.push(path.clone());
+                }
+                key.insert(field.to_string(), meaning(def));
             }
-            key.insert("reward".to_string(), meaning(def));
         }
         // The settings as given; `workflow`, `overrides` and `source` are how to compile, and the
         // blocks above are what came of it.
         for (name, value) in args {
-            if !["workflow", "overrides", "source", "model", "optimizer", "reward"].contains(&name.as_str()) {
+            if !["workflow", "overrides", "source", "model", "optimizer", "reward", "judge"].contains(&name.as_str()) {
                 key.insert(name.clone(), serde_json::to_value(value).expect("values serialise"));
             }
         }
@@ -166,6 +172,12 @@ impl Step for TrainCandidate {
         }
         let reward = ctx.str("reward")?;
         req.reward = (!reward.is_empty()).then(|| reward.to_string());
+        // Absent in nodes written before judges: clicks.
+        let judge = match ctx.args.get("judge") {
+            Some(Value::Str(name)) if !name.is_empty() => Some(name.clone()),
+            _ => None,
+        };
+        req.judge = judge;
         req.metric = ctx.str("metric")?.parse().map_err(StepError::input)?;
         req.epochs = ctx.int("epochs")?.max(1) as usize;
         req.patience = ctx.int("patience")?.max(0) as usize;

@@ -90,6 +90,8 @@ fn thousands(n: u64) -> String {
 struct Training {
     /// The metric candidates are ranked by, which `compute_eval` reports.
     metric: MetricAt,
+    /// The loop's judge of held-out positives, which `compute_eval` scores against too.
+    judge: Option<String>,
     seed: u64,
     loss: String,
     batch: usize,
@@ -118,6 +120,7 @@ impl LlmAgent {
             blocks,
             training: Training {
                 metric: settings.metric,
+                judge: settings.judge.clone(),
                 seed: settings.seed as u64,
                 loss: settings.loss.clone(),
                 batch: settings.batch.max(1) as usize,
@@ -303,6 +306,7 @@ impl Tools {
         req.device = self.training.device.clone();
         req.epochs = 2;
         req.metric = self.training.metric;
+        req.judge = self.training.judge.clone();
         req.scratch = self.run.run_dir.join("tmp");
         Ok(req)
     }

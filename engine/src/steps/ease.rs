@@ -32,7 +32,7 @@ impl Step for EaseStep {
         let names = metric_names(ctx.arg("metrics")?)?;
         let scratch = ctx.run.run_dir.join("tmp");
         blocking(move || {
-            let (data, stats) = training::load::load_split(&split, None, Loss::Bpr, &scratch)?;
+            let (data, stats) = training::load::load_split(&split, None, None, Loss::Bpr, &scratch)?;
             let started = std::time::Instant::now();
             let ease = Ease::fit(&data, l2).map_err(|e| TrainFailure::ModelBuild(e.to_string()))?;
             let mut out =

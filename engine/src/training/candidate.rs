@@ -103,19 +103,18 @@ struct Prepared {
 /// when it names one, not the step's).
 fn prepare(req: &TrainRequest, loss: Loss, scratch: &Path) -> Result<Prepared, TrainFailure> {
     let chosen = trainer::device::choose(req.device_choice()?).map_err(|e| TrainFailure::Config(e.to_string()))?;
-    let sandbox = match req.reward_def()? {
-        None => None,
-        Some(def) => {
-            let engine = SandboxEngine::new(Limits::default()).map_err(|e| TrainFailure::Reward(e.to_string()))?;
-            let name = req.reward.as_deref().unwrap_or_default();
-            Some(
-                engine
-                    .load_reward(def)
-                    .map_err(|e| TrainFailure::Reward(format!("cannot load reward `{name}`: {e} [{}]", e.code())))?,
-            )
-        }
+    let load = |def: Option<&dsl::reward::RewardDef>, name: Option<&str>| -> Result<_, TrainFailure> {
+        let Some(def) = def else { return Ok(None) };
+        let engine = SandboxEngine::new(Limits::default()).map_err(|e| TrainFailure::Reward(e.to_string()))?;
+        let name = name.unwrap_or_default();
+        let sandbox = engine
+            .load_reward(def)
+            .map_err(|e| TrainFailure::Reward(format!("cannot load reward `{name}`: {e} [{}]", e.code())))?;
+        Ok(Some(sandbox))
     };
-    let (data, stats) = load_split(&req.split_dir, sandbox.as_ref(), loss, scratch)?;
+    let sandbox = load(req.reward_def()?, req.reward.as_deref())?;
+    let judge = load(req.judge_def()?, req.judge.as_deref())?;
+    let (data, stats) = load_split(&req.split_dir, sandbox.as_ref(), judge.as_ref(), loss, scratch)?;
     Ok(Prepared { data, stats, device: chosen.device, device_reason: chosen.reason })
 }
 

@@ -8,7 +8,8 @@
 //! `click` column, else every row (for `mse`, the label is `rating` when present, else 1).
 //! Validation and test positives, and the training items excluded when ranking, never depend
 //! on the reward: they follow the click rule, so candidates with different rewards are scored
-//! against the same ground truth.
+//! against the same ground truth. A *judge* (a reward the loop does not evolve, e.g. "liked or
+//! rated 4+") replaces the click rule for validation and test positives: the rows it scores > 0.
 //!
 //! Ids are remapped over every row of all three parts in file order (train, valid, test),
 //! positive or not, so the id maps are the same whatever the reward.
@@ -27,6 +28,8 @@ use super::TrainFailure;
 pub const PARTS: [&str; 3] = ["train.parquet", "valid.parquet", "test.parquet"];
 /// The column the reward is written to in the scratch copy of the training part.
 const REWARD_COLUMN: &str = "evo_train_reward";
+/// The column the judge is written to in the scratch copies of the validation and test parts.
+const JUDGE_COLUMN: &str = "evo_judge";
 
 /// One row as read: raw ids, whether it is a ground-truth positive, and its training target.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -50,13 +53,17 @@ pub struct LoadStats {
     pub positives: [usize; 3],
     /// The rule applied to training rows, in words.
     pub rule: String,
+    /// The rule of validation and test positives, in words.
+    #[serde(default)]
+    pub truth: String,
 }
 
 /// Reads `dir`'s three parts. With `reward`, the training part is first scored into a scratch
-/// Parquet file under `scratch` (removed afterwards).
+/// Parquet file under `scratch` (removed afterwards); with `judge`, the validation and test parts.
 pub fn load_split(
     dir: &Path,
     reward: Option<&Sandbox>,
+    judge: Option<&Sandbox>,
     loss: Loss,
     scratch: &Path,
 ) -> Result<(Interactions, LoadStats), TrainFailure> {
@@ -71,12 +78,16 @@ pub fn load_split(
                 dir.display()
             )));
         }
-        let scored = match (k, reward) {
-            (0, Some(sandbox)) => Some(score(sandbox, &file, scratch)?),
+        let scored = match (k, reward, judge) {
+            (0, Some(sandbox), _) => Some((score(sandbox, &file, scratch, REWARD_COLUMN)?, Scored::Reward)),
+            (1 | 2, _, Some(sandbox)) => Some((score(sandbox, &file, scratch, JUDGE_COLUMN)?, Scored::Judge)),
             _ => None,
         };
-        let rows = read_part(&conn, scored.as_deref().unwrap_or(&file), name, scored.is_some());
-        if let Some(s) = &scored {
+        let rows = match &scored {
+            Some((file, how)) => read_part(&conn, file, name, Some(*how)),
+            None => read_part(&conn, &file, name, None),
+        };
+        if let Some((s, _)) = &scored {
             let _ = std::fs::remove_file(s);
         }
         parts.push(rows?);
@@ -87,7 +98,22 @@ pub fn load_split(
         (None, true) => "click = true".to_string(),
         (None, false) => "every row".to_string(),
     };
-    build(&parts, reward.is_some(), loss, rule)
+    let truth = match (judge, has_click) {
+        (Some(s), _) => format!("judge `{}` > 0", s.name()),
+        (None, true) => "click = true".to_string(),
+        (None, false) => "every row".to_string(),
+    };
+    let (data, stats) = build(&parts, reward.is_some(), loss, rule)?;
+    Ok((data, LoadStats { truth, ..stats }))
+}
+
+/// What a scratch copy of a part holds besides the part's own columns.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Scored {
+    /// The training reward (`REWARD_COLUMN`).
+    Reward,
+    /// The judge (`JUDGE_COLUMN`), which then decides the part's positives.
+    Judge,
 }
 
 /// Reads `dir`'s parts for evaluating a model trained elsewhere: ids are looked up in the
@@ -109,7 +135,7 @@ pub fn load_for_eval(dir: &Path, users: &[i64], items: &[i64]) -> Result<(Intera
         if !file.is_file() {
             return Err(TrainFailure::BadData(format!("{} has no {name}", dir.display())));
         }
-        let rows = read_part(&conn, &file, name, false)?;
+        let rows = read_part(&conn, &file, name, None)?;
         let mut pairs = Vec::new();
         for r in rows.iter().filter(|r| r.positive) {
             match (umap.get(r.user), imap.get(r.item)) {
@@ -134,13 +160,14 @@ pub fn load_for_eval(dir: &Path, users: &[i64], items: &[i64]) -> Result<(Intera
     Ok((data, unknown))
 }
 
-/// Scores `file` with the reward into a scratch copy holding one more column.
-fn score(sandbox: &Sandbox, file: &Path, scratch: &Path) -> Result<PathBuf, TrainFailure> {
+/// Scores `file` with a reward into a scratch copy holding one more column, `column`.
+fn score(sandbox: &Sandbox, file: &Path, scratch: &Path, column: &str) -> Result<PathBuf, TrainFailure> {
     std::fs::create_dir_all(scratch).map_err(|e| TrainFailure::Internal(format!("{}: {e}", scratch.display())))?;
     // The folder is the caller's own (a node's output folder or a probe's scratch folder).
-    let out = scratch.join("train-scored.parquet");
+    let stem = file.file_stem().and_then(|s| s.to_str()).unwrap_or("part");
+    let out = scratch.join(format!("{stem}-scored.parquet"));
     let _ = std::fs::remove_file(&out);
-    crate::steps::reward::apply(sandbox, file, &out, REWARD_COLUMN).map_err(|e| TrainFailure::Reward(e.message))?;
+    crate::steps::reward::apply(sandbox, file, &out, column).map_err(|e| TrainFailure::Reward(e.message))?;
     Ok(out)
 }
 
@@ -202,6 +229,7 @@ fn build(
         rows: [parts[0].len(), parts[1].len(), parts[2].len()],
         positives: [train_rows.len(), truth[1].len(), truth[2].len()],
         rule,
+        truth: String::new(),
     };
     let data = Interactions {
         train,
@@ -257,8 +285,9 @@ fn is_numeric(duck: &str) -> bool {
     is_integer(duck) || matches!(duck, "FLOAT" | "DOUBLE" | "HUGEINT") || duck.starts_with("DECIMAL")
 }
 
-/// Reads one part: ids, the click rule, rating and (when `scored`) the reward column.
-fn read_part(conn: &Connection, file: &Path, part: &str, scored: bool) -> Result<Vec<RawRow>, TrainFailure> {
+/// Reads one part: ids, the click rule (or the judge's, when `scored` by it), rating and (when
+/// `scored` by it) the reward column.
+fn read_part(conn: &Connection, file: &Path, part: &str, scored: Option<Scored>) -> Result<Vec<RawRow>, TrainFailure> {
     let cols = columns(conn, file)?;
     let present = || cols.iter().map(|(n, t)| format!("{n} ({t})")).collect::<Vec<_>>().join(", ");
     let ty = |name: &str| cols.iter().find(|(n, _)| n == name).map(|(_, t)| t.as_str());
@@ -288,7 +317,14 @@ fn read_part(conn: &Connection, file: &Path, part: &str, scored: bool) -> Result
         Some(t) if is_numeric(t) => "CAST(\"rating\" AS FLOAT)".to_string(),
         Some(t) => return Err(TrainFailure::BadData(format!("column `rating` of {part} is {t}; it must be numeric"))),
     };
-    let reward = if scored { format!("CAST(\"{REWARD_COLUMN}\" AS DOUBLE)") } else { "NULL::DOUBLE".into() };
+    let reward = match scored {
+        Some(Scored::Reward) => format!("CAST(\"{REWARD_COLUMN}\" AS DOUBLE)"),
+        _ => "NULL::DOUBLE".into(),
+    };
+    let click = match scored {
+        Some(Scored::Judge) => format!("coalesce(CAST(\"{JUDGE_COLUMN}\" AS DOUBLE) > 0, false)"),
+        _ => click,
+    };
     let sql = format!(
         "SELECT CAST(\"user\" AS BIGINT), CAST(\"item\" AS BIGINT), {click}, {rating}, {reward} FROM read_parquet({})",
         literal(file)?

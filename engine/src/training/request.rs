@@ -30,6 +30,8 @@ pub struct TrainRequest {
     pub optimizer: Value,
     /// The reward block's name; `None` trains on clicks (or every row, without a click column).
     pub reward: Option<String>,
+    /// A reward block whose rows scored > 0 are the validation and test positives; `None`: clicks.
+    pub judge: Option<String>,
     /// A split folder holding `train.parquet`, `valid.parquet` and `test.parquet`.
     pub split_dir: PathBuf,
     /// `bpr`, `bce`, `softmax` (sampled softmax) or `mse`.
@@ -69,6 +71,7 @@ impl TrainRequest {
             model: model.into(),
             optimizer: Value::Object { ctor: "adam".into(), args: BTreeMap::new() },
             reward: None,
+            judge: None,
             split_dir: split_dir.into(),
             loss: "bpr".into(),
             epochs: default_int("epochs"),
@@ -98,7 +101,16 @@ impl TrainRequest {
 
     /// The checked reward block, if the request names one.
     pub fn reward_def(&self) -> Result<Option<&dsl::reward::RewardDef>, TrainFailure> {
-        match &self.reward {
+        self.reward_block(self.reward.as_deref())
+    }
+
+    /// The checked judge block, if the request names one.
+    pub fn judge_def(&self) -> Result<Option<&dsl::reward::RewardDef>, TrainFailure> {
+        self.reward_block(self.judge.as_deref())
+    }
+
+    fn reward_block(&self, name: Option<&str>) -> Result<Option<&dsl::reward::RewardDef>, TrainFailure> {
+        match name {
             None => Ok(None),
             Some(name) => self
                 .program

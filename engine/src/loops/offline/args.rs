@@ -72,6 +72,7 @@ impl Args {
             other => Err(StepError::input(format!("`data` should be a split, is {other}")))?,
         };
         let int = |name: &str| ctx.int(name);
+        let evolved = blocks.reward.clone();
         Ok(Args {
             blocks,
             data,
@@ -114,20 +115,35 @@ impl Args {
                     Some(Value::Duration(ms)) => *ms as f64 / 1000.0,
                     _ => 0.0,
                 },
+                judge: match ctx.arg("judge")? {
+                    Value::Reward(q) if Some(q) == evolved.as_ref() => {
+                        return Err(StepError::input(format!(
+                            "`judge: {q}` is the reward the loop evolves: a judge must stay fixed while the \
+                             rewards it judges change (declare another reward)"
+                        )))
+                    }
+                    Value::Reward(q) => Some(q.clone()),
+                    _ => None,
+                },
             },
         })
     }
 }
 
-/// What a candidate's result depends on besides its blocks: the training settings, the metric and
-/// the split. It ends every experiment key, so a proposal tried at 5 epochs is tried again at 40,
-/// and one tried under the same settings is a duplicate.
-pub(super) fn settings_tag(args: &Args, split: &Artifact) -> String {
+/// What a candidate's result depends on besides its blocks: the training settings, the metric,
+/// the judge (`judge`: its block's meaning) and the split. It ends every experiment key, so a
+/// proposal tried at 5 epochs is tried again at 40, and one tried under the same settings is a
+/// duplicate.
+pub(super) fn settings_tag(args: &Args, split: &Artifact, judge: Option<serde_json::Value>) -> String {
     let s = &args.settings;
-    let settings = serde_json::json!({
+    let mut settings = serde_json::json!({
         "metric": s.metric.to_string(), "epochs": s.epochs, "patience": s.patience, "batch": s.batch, "loss": s.loss,
         "seed": s.seed, "device": s.device, "max_seconds": s.max_seconds, "split": split.hash,
     });
+    // Said only when there is one, so the keys of loops without a judge stay.
+    if let Some(judge) = judge {
+        settings["judge"] = judge;
+    }
     // The control's experiments are its own: a candidate both searches find is trained by each,
     // so neither's budget is spent by the other. (Said only for it, so the agent's keys stay.)
     let settings = match args.random {

@@ -126,6 +126,10 @@ impl Loop {
                 "test": report.test.values,
                 "protocol": report.valid.protocol,
             });
+            // What the held-out positives were: clicks, or the loop's judge.
+            if !report.data.truth.is_empty() {
+                metrics["protocol"]["positives"] = serde_json::json!(report.data.truth);
+            }
             if let Some(rate) = report.clip_rate {
                 metrics["clip_rate"] = serde_json::json!(rate);
             }

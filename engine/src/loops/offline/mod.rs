@@ -143,7 +143,17 @@ impl Loop {
             .collect::<Result<Vec<_>, _>>()?;
         let personas = personas.into_iter().filter(|p| p.enabled).collect();
         let past = run.journal.settled_experiments().map_err(|e| StepError::transient(StepErrorKind::Journal, e))?;
-        let tag = settings_tag(&args, &split);
+        let judge = match &args.settings.judge {
+            Some(name) => Some(candidate::meaning(
+                baseline
+                    .program
+                    .rewards
+                    .get(name)
+                    .ok_or_else(|| StepError::input(format!("the judge `{name}` is no reward of the workflow")))?,
+            )),
+            None => None,
+        };
+        let tag = settings_tag(&args, &split, judge);
         let metric = args.settings.metric.to_string();
         let history: Vec<HistoryEntry> =
             past.iter().enumerate().map(|(i, e)| history_entry(e, &metric, &tag, i)).collect();
@@ -272,6 +282,7 @@ impl Loop {
             .count();
         Ok(serde_json::json!({
             "metric": file.metric,
+            "judge": self.args.settings.judge,
             "trained": trained,
             "budget": self.args.budget,
             "spent": self.trained,
