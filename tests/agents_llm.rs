@@ -556,3 +556,32 @@ async fn optimizer_and_architecture_personas_probe_the_loss_and_read_the_journal
         "{trained:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_loop_with_a_judge_tells_the_persona_what_its_candidates_are_scored_against() {
+    let server = ScriptedServer::start(
+        ProviderKind::Openai,
+        vec![Turn::text(json!([proposal("watched", LIKED_REWARD)]).to_string())],
+    )
+    .await
+    .unwrap();
+    let dir = Dir::new();
+    let judged = workflow(1, 1, false)
+        .replace(
+            "optimizer opt = adam(lr: 0.01)",
+            "reward satisfied(e: events) -> float {\n  if e.like { 1.0 } else { 0.0 }\n}\n\noptimizer opt = adam(lr: 0.01)",
+        )
+        .replace("  seed: 3,\n)", "  seed: 3,\n  judge: satisfied,\n)");
+    assert!(judged.contains("judge: satisfied"), "{judged}");
+    dir.file("w.evo", &judged);
+    dir.file("evoflow.toml", &config(&server, "openai", 20.0, ""));
+    run(&dir);
+
+    let received = server.received();
+    assert_eq!(received.len(), 1, "{:#?}", bodies(&received));
+    let prompt = received[0].body["messages"].to_string();
+    assert!(
+        prompt.contains("validation and test positives are the rows the reward `satisfied` scores above 0"),
+        "{prompt}"
+    );
+}

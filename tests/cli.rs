@@ -45,7 +45,7 @@ fn no_arguments_is_a_usage_error() {
 #[test]
 fn quickstart_checks_cleanly() {
     let out = Test::new().in_repo().args(["check", "workflows/quickstart.evo"]).status(0);
-    insta::assert_snapshot!(out.stdout, @"ok workflows/quickstart.evo: 6 steps, 1 model, 1 reward, 3 personas");
+    insta::assert_snapshot!(out.stdout, @"ok workflows/quickstart.evo: 6 steps, 1 model, 2 rewards, 3 personas");
 }
 
 #[test]

@@ -131,13 +131,21 @@ impl LlmAgent {
             last_error: None,
             data,
             described: format!(
-                "loss {} (unless its optimizer names another), batch {}, at most {} epochs{}",
+                "loss {} (unless its optimizer names another), batch {}, at most {} epochs{}{}",
                 settings.loss,
                 settings.batch,
                 settings.epochs,
                 match settings.patience {
                     0 => String::new(),
                     p => format!(", early stopping on validation {} (patience {p})", settings.metric),
+                },
+                // What the score stands for: without it a reward designer would chase clicks.
+                match &settings.judge {
+                    Some(judge) => format!(
+                        "; validation and test positives are the rows the reward `{judge}` scores above 0 \
+                         (clicks otherwise), fixed while you change the model, optimizer or reward"
+                    ),
+                    None => String::new(),
                 }
             ),
         }))
