@@ -445,6 +445,15 @@ fn a_judge_decides_the_held_out_positives_and_a_new_judge_is_a_new_experiment() 
 }
 
 #[test]
+fn a_judge_that_picks_no_held_out_row_fails_the_loop_saying_so() {
+    let dir = Dir::new();
+    dir.file("w.evo", &judged("0.0 * log1p(e.watch_seconds)"));
+    let out = dir.status(["run", "w.evo"], 1);
+    assert!(out.stderr.contains("the judge `satisfied` scores none of the"), "{}", out.stderr);
+    assert!(out.stderr.contains("rows of valid.parquet above 0"), "{}", out.stderr);
+}
+
+#[test]
 fn a_judge_that_is_the_reward_being_evolved_is_refused() {
     let dir = Dir::new();
     dir.file("w.evo", &workflow_with("satisfaction(users: 300, items: 80, seed: 5)", 2, 3, "\n  judge: watched,"));

@@ -92,16 +92,25 @@ pub fn load_split(
         }
         parts.push(rows?);
     }
-    let has_click = has_column(&conn, &dir.join(PARTS[0]), "click")?;
-    let rule = match (reward, has_click) {
-        (Some(s), _) => format!("reward `{}` > 0, weighted by the reward", s.name()),
-        (None, true) => "click = true".to_string(),
-        (None, false) => "every row".to_string(),
+    if let Some(judge) = judge {
+        // Nothing to score against: every metric would be empty, and say nothing of why.
+        let empty = parts.iter().zip(PARTS).skip(1).find(|(rows, _)| !rows.iter().any(|r| r.positive));
+        if let Some((rows, name)) = empty {
+            return Err(TrainFailure::BadData(format!(
+                "the judge `{}` scores none of the {} rows of {name} above 0: no held-out positives to score against",
+                judge.name(),
+                rows.len()
+            )));
+        }
+    }
+    let clicks = if has_column(&conn, &dir.join(PARTS[0]), "click")? { "click = true" } else { "every row" };
+    let rule = match reward {
+        Some(s) => format!("reward `{}` > 0, weighted by the reward", s.name()),
+        None => clicks.to_string(),
     };
-    let truth = match (judge, has_click) {
-        (Some(s), _) => format!("judge `{}` > 0", s.name()),
-        (None, true) => "click = true".to_string(),
-        (None, false) => "every row".to_string(),
+    let truth = match judge {
+        Some(s) => format!("judge `{}` > 0", s.name()),
+        None => clicks.to_string(),
     };
     let (data, stats) = build(&parts, reward.is_some(), loss, rule)?;
     Ok((data, LoadStats { truth, ..stats }))
