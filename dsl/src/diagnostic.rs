@@ -98,6 +98,8 @@ pub enum ErrorKind {
     LayerArity { op: String, expected: String, found: usize },
     ExpectedTensor { op: String, found: String },
     InputNotSupplied { model: String, input: String },
+    PropagateOperand { found: String },
+    PropagatePair { why: String },
     // -- rewards
     UnknownField { field: String, dataset: String },
     RewardTypeError { op: String, left: String, right: String },
@@ -168,6 +170,8 @@ impl ErrorKind {
             LayerArity { .. } => "E0407",
             ExpectedTensor { .. } => "E0408",
             InputNotSupplied { .. } => "E0409",
+            PropagateOperand { .. } => "E0410",
+            PropagatePair { .. } => "E0411",
             UnknownField { .. } => "E0501",
             RewardTypeError { .. } => "E0502",
             UnknownFunction { .. } => "E0503",
@@ -259,6 +263,10 @@ impl std::fmt::Display for ErrorKind {
             InputNotSupplied { model, input } => {
                 write!(f, "model `{model}` needs the input `{input}`, which no data supplies")
             }
+            PropagateOperand { found } => {
+                write!(f, "`propagate` takes an embedding of `user` or `item` (the training graph's two sides), found {found}")
+            }
+            PropagatePair { why } => write!(f, "`propagate` mixes one user table with one item table: {why}"),
             UnknownField { field, dataset } => {
                 write!(f, "event field `{field}` is not a column of `{dataset}`")
             }

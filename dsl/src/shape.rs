@@ -115,6 +115,13 @@ pub enum TensorOp {
         x0: usize,
         x: usize,
     },
+    /// LightGCN (He et al., SIGIR 2020): the embedding table of `input` (an `embed` of `user` or
+    /// `item`) propagated with the other side's over the training interactions for `steps`
+    /// normalised, weightless steps, and the mean of every step taken.
+    Propagate {
+        input: usize,
+        steps: u64,
+    },
 }
 
 /// What a model input carries.
@@ -162,7 +169,8 @@ impl TensorOp {
             | TensorOp::LayerNorm { input }
             | TensorOp::Dropout { input, .. }
             | TensorOp::Sum { input }
-            | TensorOp::Mean { input } => vec![*input],
+            | TensorOp::Mean { input }
+            | TensorOp::Propagate { input, .. } => vec![*input],
             TensorOp::Concat { inputs } => inputs.clone(),
             TensorOp::Add { left, right }
             | TensorOp::Sub { left, right }
@@ -247,4 +255,5 @@ pub const REFERENCE: &[(&str, &str, &str)] = &[
     ("`dot(a, b)`", "`[n]`, `[n]`", "`[1]`"),
     ("`sum(x)`, `mean(x)`", "`[n]`", "`[1]`"),
     ("`cross(x0, x)` (DCN-v2: `x0 * (W x + b) + x`)", "`[n]`, `[n]`", "`[n]`"),
+    ("`propagate(e, steps)` (LightGCN: `e` an `embed` of `user` or `item`, mixed over the training graph; propagate both, equally wide)", "`[d]`", "`[d]`"),
 ];

@@ -5,6 +5,7 @@ use std::collections::{HashMap, HashSet};
 
 use super::{Checker, Resolved};
 use crate::ast::{self, BinaryOp, Expr, ExprKind, Item, ModelStmt};
+use crate::builtins::TRAINING_INPUTS;
 use crate::diagnostic::{Diagnostic, ErrorKind};
 use crate::shape::{Activation, InputKind, ModelDef, Shape, TensorNode, TensorOp};
 use crate::span::Span;
@@ -27,7 +28,12 @@ const OPS: &[(&str, &[&str])] = &[
     ("sum", &["input"]),
     ("mean", &["input"]),
     ("cross", &["x0", "x"]),
+    ("propagate", &["input", "steps"]),
 ];
+
+/// The most propagation steps a model may take: LightGCN's embeddings smooth towards the graph's
+/// stationary vector as steps grow, and its paper stops at 4.
+const MAX_PROPAGATION: u64 = 8;
 
 struct ModelChecker<'c, 'a> {
     checker: &'c mut Checker<'a>,
@@ -35,6 +41,8 @@ struct ModelChecker<'c, 'a> {
     names: HashMap<String, usize>,
     /// Names whose definition was already reported as wrong: using them reports nothing more.
     failed: HashSet<String>,
+    /// A `propagate` call was reported as wrong: the graph it belonged to is not checked again.
+    bad_propagate: bool,
 }
 
 impl Checker<'_> {
@@ -51,7 +59,13 @@ impl Checker<'_> {
             return resolved;
         }
         let before = self.diags.len();
-        let mut m = ModelChecker { checker: self, nodes: Vec::new(), names: HashMap::new(), failed: HashSet::new() };
+        let mut m = ModelChecker {
+            checker: self,
+            nodes: Vec::new(),
+            names: HashMap::new(),
+            failed: HashSet::new(),
+            bad_propagate: false,
+        };
         let mut last = None;
         for stmt in &decl.stmts {
             match stmt {
@@ -82,6 +96,7 @@ impl Checker<'_> {
                 }
             }
         }
+        m.check_graph();
         let nodes = std::mem::take(&mut m.nodes);
         let output = match last {
             Some((Some(i), span)) => {
@@ -390,11 +405,96 @@ impl ModelChecker<'_, '_> {
                 };
                 Some(self.push(op, shape, span))
             }
+            "propagate" => {
+                let node = self.propagate(ordered[0], ordered[1], span);
+                self.bad_propagate |= node.is_none();
+                node
+            }
             _ => {
                 let x = self.vector(name, ordered[0])?;
                 let op = if name == "sum" { TensorOp::Sum { input: x } } else { TensorOp::Mean { input: x } };
                 Some(self.push(op, Shape::Vector(1), span))
             }
+        }
+    }
+
+    /// `propagate(x, steps)`: `x` must embed `user` or `item`.
+    fn propagate(&mut self, operand: &Expr, steps: &Expr, span: Span) -> Option<usize> {
+        let x = self.expr(operand)?;
+        let at = steps.span;
+        let steps = self.positive(steps)?;
+        if steps > MAX_PROPAGATION {
+            self.checker.error(Diagnostic::new(
+                ErrorKind::OutOfRange {
+                    what: "the propagation steps".into(),
+                    value: steps.to_string(),
+                    range: format!("[1, {MAX_PROPAGATION}]"),
+                },
+                at,
+            ));
+            return None;
+        }
+        if self.graph_side(x).is_none() {
+            let found = format!("`{}`", self.text(operand));
+            self.checker.error(
+                    Diagnostic::new(ErrorKind::PropagateOperand { found }, operand.span)
+                        .help("propagate the id tables themselves: `propagate(embed(user, 64), 3)` and `propagate(embed(item, 64), 3)`"),
+                );
+            return None;
+        }
+        Some(self.push(TensorOp::Propagate { input: x, steps }, self.nodes[x].shape, span))
+    }
+
+    /// `user` or `item` when `node` embeds that training input: what `propagate` may take.
+    fn graph_side(&self, node: usize) -> Option<&str> {
+        let TensorOp::Embed { input, .. } = &self.nodes[node].op else { return None };
+        match &self.nodes[*input].op {
+            TensorOp::Input { name, kind: InputKind::Id } => {
+                TRAINING_INPUTS.iter().copied().find(|side| *side == name.as_str())
+            }
+            _ => None,
+        }
+    }
+
+    /// Propagation is over one graph: the user table and the item table it mixes must both be
+    /// propagated, one of each, of the same width.
+    fn check_graph(&mut self) {
+        if self.bad_propagate {
+            return;
+        }
+        let mut tables: Vec<(usize, &str, Span)> = Vec::new();
+        for node in &self.nodes {
+            if let TensorOp::Propagate { input, .. } = node.op {
+                let side = self.graph_side(input).expect("checked at the call");
+                if !tables.iter().any(|t| t.0 == input) {
+                    tables.push((input, side, node.span));
+                }
+            }
+        }
+        let Some(&(_, _, first)) = tables.first() else { return };
+        let width = |n: usize| self.nodes[n].shape.to_string();
+        let side = |name: &str| tables.iter().filter(|t| t.1 == name).collect::<Vec<_>>();
+        let why = match [side(TRAINING_INPUTS[0]), side(TRAINING_INPUTS[1])] {
+            [users, items] if users.len() > 1 || items.len() > 1 => {
+                let (side, extra) = if users.len() > 1 { ("user", users[1]) } else { ("item", items[1]) };
+                Some((format!("a second {side} table is propagated"), extra.2))
+            }
+            [users, items] if users.is_empty() || items.is_empty() => {
+                let missing = if users.is_empty() { "user" } else { "item" };
+                Some((format!("no {missing} table is propagated"), first))
+            }
+            [users, items] if width(users[0].0) != width(items[0].0) => Some((
+                format!("the user table is {}, the item table {}", width(users[0].0), width(items[0].0)),
+                items[0].2,
+            )),
+            _ => None,
+        };
+        if let Some((why, at)) = why {
+            self.checker.error(
+                Diagnostic::new(ErrorKind::PropagatePair { why }, at).help(
+                    "propagate both sides of the graph, equally wide: `u = propagate(embed(user, 64), 3)` and `i = propagate(embed(item, 64), 3)`",
+                ),
+            );
         }
     }
 
@@ -459,5 +559,50 @@ mod reference_tests {
                 "`{op}` is not in the reference"
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod graph_tests {
+    /// The message of each error `body` (inside `model m { input user: id, item: id ... }`) gets.
+    fn errors(body: &str) -> Vec<String> {
+        let text = format!("model m {{\n  input user: id, item: id, genre: categorical(5)\n{body}\n}}\n");
+        match crate::check("t.evo", &text, &crate::NoFiles, &[]).result {
+            Ok(_) => vec![],
+            Err(diags) => diags.iter().map(|d| format!("{}: {}", d.code(), d.kind)).collect(),
+        }
+    }
+
+    #[test]
+    fn both_sides_of_one_width_propagate_with_any_steps() {
+        let ok = "  u = propagate(embed(user, 8), 1)\n  i = propagate(embed(item, 8), 4)\n  s = dot(u, i)";
+        assert_eq!(errors(ok), Vec::<String>::new());
+    }
+
+    #[test]
+    fn the_graph_takes_one_table_per_side_of_one_width() {
+        let wide = errors("  u = propagate(embed(user, 8), 2)\n  i = propagate(embed(item, 16), 2)\n  s = dot(dense(u, 4), dense(i, 4))");
+        assert_eq!(
+            wide,
+            ["E0411: `propagate` mixes one user table with one item table: the user table is [8], the item table [16]"]
+        );
+        let twice = errors(
+            "  u = propagate(embed(user, 8), 2)\n  v = propagate(embed(user, 8), 2)\n  i = propagate(embed(item, 8), 2)\n  s = dot(u + v, i)",
+        );
+        assert_eq!(
+            twice,
+            ["E0411: `propagate` mixes one user table with one item table: a second user table is propagated"]
+        );
+        let genre = errors("  g = propagate(embed(genre, 8), 2)\n  s = sum(g)");
+        assert_eq!(genre.len(), 1);
+        assert!(genre[0].starts_with("E0410"), "{genre:?}");
+        let deep = errors("  u = propagate(embed(user, 8), 9)\n  i = propagate(embed(item, 8), 2)\n  s = dot(u, i)");
+        assert!(deep[0].contains("[1, 8]"), "{deep:?}");
+    }
+
+    #[test]
+    fn one_table_propagated_under_two_names_is_one_table() {
+        let ok = "  e = embed(user, 8)\n  u = propagate(e, 1)\n  w = propagate(e, 3)\n  i = propagate(embed(item, 8), 2)\n  s = dot(u + w, i)";
+        assert_eq!(errors(ok), Vec::<String>::new());
     }
 }

@@ -20,7 +20,8 @@ use dsl::shape::ModelDef;
 use serde::{Deserialize, Serialize};
 use tch::{Device, Tensor};
 
-use crate::data::Interactions;
+use crate::data::{Interactions, ITEM, USER};
+use crate::graph::{Graph, EDGE_TENSORS};
 use crate::metrics::RankingMetrics;
 use crate::model::Model;
 use crate::train::{TrainConfig, TrainError, TrainState, Trained, Trainer};
@@ -80,10 +81,11 @@ pub fn save(trainer: &Trainer, dir: &Path) -> Result<PathBuf, TrainError> {
     let dest = dir.join(&name);
     let _ = fs::remove_dir_all(&tmp);
     fs::create_dir_all(&tmp).map_err(|e| err(format!("{}: {e}", tmp.display())))?;
-    write_tensors(&tmp.join("weights.safetensors"), trainer.model.params())?;
+    write_tensors(&tmp.join("weights.safetensors"), &trainer.model.saved_tensors())?;
     if let Some(best) = &trainer.best_weights {
-        let named: Vec<(String, Tensor)> =
+        let mut named: Vec<(String, Tensor)> =
             trainer.model.params().iter().zip(best).map(|((n, _), t)| (n.clone(), t.shallow_clone())).collect();
+        named.extend(trainer.model.graph_edges());
         write_tensors(&tmp.join("best.safetensors"), &named)?;
     }
     write_tensors(&tmp.join("optimizer.safetensors"), &trainer.opt.state_tensors())?;
@@ -165,7 +167,7 @@ pub fn resume<'d>(
 /// `model.evo`, `metrics.json`) in `dir`.
 pub fn save_trained(trained: &Trained, dir: &Path) -> Result<(), TrainError> {
     fs::create_dir_all(dir).map_err(|e| err(format!("{}: {e}", dir.display())))?;
-    write_tensors(&dir.join("weights.safetensors"), trained.model.params())?;
+    write_tensors(&dir.join("weights.safetensors"), &trained.model.saved_tensors())?;
     fs::write(dir.join("model.evo"), &trained.model.def().source).map_err(err)?;
     write_json(&dir.join("metrics.json"), &trained.report)
 }
@@ -178,9 +180,20 @@ pub fn load_model(
     vocab: &BTreeMap<String, i64>,
     device: Device,
 ) -> Result<Model, TrainError> {
-    let model = Model::new(def, vocab, device, 0)?;
+    let mut model = Model::new(def, vocab, device, 0)?;
     let file = served_weights(folder);
-    load_into(model.params(), &read_tensors(&file)?, &file)?;
+    let saved = read_tensors(&file)?;
+    load_into(model.params(), &saved, &file)?;
+    if model.needs_graph() {
+        let edge = |name: &str| {
+            saved.get(name).ok_or_else(|| err(format!("{}: no tensor `{name}`: the model propagates over the training graph, and its edges were not saved", file.display())))
+        };
+        let (users, items) = (edge(EDGE_TENSORS[0])?, edge(EDGE_TENSORS[1])?);
+        let (n_users, n_items) = (vocab.get(USER).copied().unwrap_or(0), vocab.get(ITEM).copied().unwrap_or(0));
+        model.set_graph(
+            Graph::new(users, items, n_users, n_items, device).map_err(|e| err(format!("{}: {e}", file.display())))?,
+        );
+    }
     Ok(model)
 }
 

@@ -13,6 +13,7 @@ use rand::{Rng, SeedableRng};
 use tch::{nn, Device, Kind, Tensor};
 
 use crate::data::{FeatureColumn, Interactions, ITEM, USER};
+use crate::graph::Graph;
 
 /// Input tensors by model input name: ids and categories int64 `[B]`, dense f32 `[B, n]`.
 pub type Inputs = HashMap<String, Tensor>;
@@ -57,6 +58,9 @@ pub enum ModelError {
         /// The actual tch shape.
         found: Vec<i64>,
     },
+    /// The model propagates over the training graph, and none was given.
+    #[error("`propagate` needs the training interactions' graph, and this model was built without one")]
+    NoGraph,
     /// libtorch reported an error.
     #[error("libtorch: {0}")]
     Torch(#[from] tch::TchError),
@@ -161,6 +165,10 @@ pub struct Model {
     split_concat: Vec<bool>,
     /// Parameters in creation order, with their VarStore names.
     params: Vec<(String, Tensor)>,
+    /// The embed nodes of the user and item tables `propagate` mixes, and its deepest step.
+    propagation: Option<(usize, usize, u64)>,
+    /// The training graph they are propagated over ([`Model::set_graph`]).
+    graph: Option<Graph>,
 }
 
 impl Model {
@@ -191,6 +199,7 @@ impl Model {
                 TensorOp::Mul { .. } | TensorOp::Dot { .. } | TensorOp::Sum { .. } | TensorOp::Mean { .. } => {
                     Layer::None
                 }
+                TensorOp::Propagate { .. } => Layer::None,
                 TensorOp::Constant(c) => Layer::Constant(Tensor::from(*c as f32).to_device(device)),
                 TensorOp::Embed { input, dim } => {
                     let n = match &def.nodes[*input].op {
@@ -249,7 +258,42 @@ impl Model {
         if !def.nodes.is_empty() {
             split_concat[def.output] = false;
         }
-        Ok(Model { def: def.clone(), vs, layers, needed, split_concat, params })
+        let propagation = propagation(def, &needed);
+        Ok(Model { def: def.clone(), vs, layers, needed, split_concat, params, propagation, graph: None })
+    }
+
+    /// Whether the model propagates over the training graph (and so needs [`Model::set_graph`]).
+    pub fn needs_graph(&self) -> bool {
+        self.propagation.is_some()
+    }
+
+    /// Sets the graph `propagate` mixes the user and item tables over.
+    pub fn set_graph(&mut self, graph: Graph) {
+        self.graph = Some(graph);
+    }
+
+    /// What a checkpoint stores: the weights, and the graph's edges when the model propagates.
+    pub fn saved_tensors(&self) -> Vec<(String, Tensor)> {
+        let mut out: Vec<(String, Tensor)> = self.params.iter().map(|(n, t)| (n.clone(), t.shallow_clone())).collect();
+        if let Some(g) = &self.graph {
+            out.extend(g.edges());
+        }
+        out
+    }
+
+    /// The graph's edge tensors (empty without one), to store beside other weights.
+    pub fn graph_edges(&self) -> Vec<(String, Tensor)> {
+        self.graph.as_ref().map(Graph::edges).unwrap_or_default()
+    }
+
+    /// The propagated tables, `[k]` the mean of steps `0..=k`, when the model propagates.
+    fn propagated(&self) -> Result<Option<Vec<Tensor>>, ModelError> {
+        let Some((user, item, steps)) = self.propagation else { return Ok(None) };
+        let graph = self.graph.as_ref().ok_or(ModelError::NoGraph)?;
+        let (Layer::Embed(u), Layer::Embed(i)) = (&self.layers[user], &self.layers[item]) else {
+            unreachable!("propagate reads embedding tables (checked)")
+        };
+        Ok(Some(graph.propagate(u, i, steps)?))
     }
 
     /// The model's checked definition.
@@ -396,6 +440,7 @@ impl Model {
         leaf: impl Fn(&str, InputKind) -> Result<Val, ModelError>,
     ) -> Result<Val, ModelError> {
         let mut vals: Vec<Option<Val>> = Vec::with_capacity(self.def.nodes.len());
+        let propagated = self.propagated()?;
         for (idx, node) in self.def.nodes.iter().enumerate() {
             let factorised = rows.users > 0;
             if !self.needed[idx] || (factorised && self.split_concat[idx]) {
@@ -506,6 +551,16 @@ impl Model {
                     let (a, c) = (to_side(a, side, rows)?, to_side(c, side, rows)?);
                     Val { t: a.f_mul(&c.f_linear(w, Some(b))?)?.f_add(&c)?, side }
                 }
+                (TensorOp::Propagate { input, steps }, _) => {
+                    let TensorOp::Embed { input: ids, .. } = self.def.nodes[*input].op else {
+                        unreachable!("propagate reads an embedding (checked)")
+                    };
+                    let table = &propagated.as_ref().expect("built when the model propagates")[*steps as usize];
+                    let graph = self.graph.as_ref().ok_or(ModelError::NoGraph)?;
+                    let users = matches!(&self.def.nodes[ids].op, TensorOp::Input { name, .. } if name == USER);
+                    let x = get(ids);
+                    Val { t: graph.rows(table, users)?.f_index_select(0, &x.t)?, side: x.side }
+                }
                 (op, _) => unreachable!("layer built for every op: {op:?}"),
             };
             self.check_shape(idx, &val, rows)?;
@@ -551,7 +606,25 @@ fn label(def: &ModelDef, idx: usize) -> String {
         TensorOp::Sum { .. } => "sum".into(),
         TensorOp::Mean { .. } => "mean".into(),
         TensorOp::Cross { .. } => "cross".into(),
+        TensorOp::Propagate { .. } => "propagate".into(),
     }
+}
+
+/// The user and item embed nodes `propagate` reads (the checker asks for one of each) and the
+/// deepest step asked for; `None` when no needed node propagates.
+fn propagation(def: &ModelDef, needed: &[bool]) -> Option<(usize, usize, u64)> {
+    let (mut user, mut item, mut steps, mut used) = (None, None, 0, false);
+    for (idx, node) in def.nodes.iter().enumerate() {
+        let TensorOp::Propagate { input, steps: k } = node.op else { continue };
+        let TensorOp::Embed { input: ids, .. } = def.nodes[input].op else { continue };
+        match &def.nodes[ids].op {
+            TensorOp::Input { name, .. } if name == USER => user = Some(input),
+            _ => item = Some(input),
+        }
+        steps = steps.max(k);
+        used |= needed[idx];
+    }
+    used.then_some((user?, item?, steps))
 }
 
 /// The side two operands meet on: equal sides stay, constants adopt the other, else pairs.

@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use tch::{Device, Kind, Tensor};
 
 use crate::data::{epoch_rng, DataError, Interactions, NegativeSampler, SamplerKind, Split};
+use crate::graph::Graph;
 use crate::loss::Loss;
 use crate::metrics::{evaluate_or_cancel, Ranking, RankingMetrics};
 use crate::model::{FeatureTensors, Model, ModelError};
@@ -243,7 +244,11 @@ impl<'d> Trainer<'d> {
             crate::device::set_threads(n);
         }
         validate(&cfg, data)?;
-        let model = Model::new(def, &data.vocab(), device, cfg.seed)?;
+        let mut model = Model::new(def, &data.vocab(), device, cfg.seed)?;
+        if model.needs_graph() {
+            let (u, i) = (data.n_users() as i64, data.n_items() as i64);
+            model.set_graph(Graph::of_positives(&data.train, u, i, device).map_err(ModelError::from)?);
+        }
         let opt = Optimizer::new(cfg.optimizer, model.params());
         let sampler = NegativeSampler::new(cfg.sampler, data);
         let t = &data.train;

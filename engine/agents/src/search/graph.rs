@@ -32,8 +32,9 @@ impl Graph {
     }
 
     /// Makes every node before `first_new` that read `from` read `to` instead.
+    /// A `propagate` keeps reading its table: it mixes the table itself, nothing computed from it.
     pub fn rewire(&mut self, from: usize, to: usize, first_new: usize) {
-        for node in &mut self.nodes[..first_new] {
+        for node in self.nodes[..first_new].iter_mut().filter(|n| !matches!(n.op, TensorOp::Propagate { .. })) {
             for operand in operands_mut(&mut node.op) {
                 if *operand == from {
                     *operand = to;
@@ -52,9 +53,10 @@ impl Graph {
             TensorOp::Input { .. } | TensorOp::Constant(_) => None,
             TensorOp::Embed { dim, .. } => Some(*dim),
             TensorOp::Dense { units, .. } => Some(*units),
-            TensorOp::Activation { input, .. } | TensorOp::LayerNorm { input } | TensorOp::Dropout { input, .. } => {
-                self.width(*input)
-            }
+            TensorOp::Activation { input, .. }
+            | TensorOp::LayerNorm { input }
+            | TensorOp::Dropout { input, .. }
+            | TensorOp::Propagate { input, .. } => self.width(*input),
             TensorOp::Concat { inputs } => inputs.iter().map(|&j| self.width(j)).sum(),
             TensorOp::Add { left, right } | TensorOp::Sub { left, right } | TensorOp::Mul { left, right } => {
                 self.width(*left).max(self.width(*right))
@@ -179,6 +181,7 @@ impl Graph {
             TensorOp::Sum { input } => format!("sum({})", arg(*input)),
             TensorOp::Mean { input } => format!("mean({})", arg(*input)),
             TensorOp::Cross { x0, x } => format!("cross({}, {})", arg(*x0), arg(*x)),
+            TensorOp::Propagate { input, steps } => format!("propagate({}, {steps})", arg(*input)),
         }
     }
 }
@@ -203,7 +206,8 @@ fn operands_mut(op: &mut TensorOp) -> Vec<&mut usize> {
         | TensorOp::LayerNorm { input }
         | TensorOp::Dropout { input, .. }
         | TensorOp::Sum { input }
-        | TensorOp::Mean { input } => vec![input],
+        | TensorOp::Mean { input }
+        | TensorOp::Propagate { input, .. } => vec![input],
         TensorOp::Concat { inputs } => inputs.iter_mut().collect(),
         TensorOp::Add { left, right }
         | TensorOp::Sub { left, right }

@@ -21,7 +21,7 @@ impl dsl::Loader for MemLoader {
 }
 
 /// The stdlib models the search agent is tried on.
-pub const STD_MODELS: &[&str] = &["bpr_mf", "two_tower", "neumf", "dcn_v2", "gated"];
+pub const STD_MODELS: &[&str] = &["bpr_mf", "two_tower", "neumf", "dcn_v2", "gated", "lightgcn"];
 
 /// A workflow that evolves the stdlib model `model`, a local reward and optimizer.
 pub fn workflow_with_std_model(model: &str) -> String {

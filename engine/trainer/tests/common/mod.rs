@@ -19,7 +19,7 @@ pub fn model_from(text: &str, name: &str) -> ModelDef {
     program.models.get(name).unwrap_or_else(|| panic!("no model {name}: {:?}", program.models.keys())).clone()
 }
 
-/// A stdlib model (`bpr_mf`, `two_tower`, `neumf`, `dcn_v2`, `gated`).
+/// A stdlib model (`bpr_mf`, `two_tower`, `neumf`, `dcn_v2`, `gated`, `lightgcn`).
 pub fn stdlib(name: &str) -> ModelDef {
     model_from(&format!("use std::models::{{{name}}}\nlet m = {name}\n"), &format!("std::models::{name}"))
 }
