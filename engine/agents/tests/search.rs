@@ -134,7 +134,7 @@ fn the_architecture_persona_keeps_proposing_on_a_plain_factorisation() {
         }
     }
     assert_eq!(a.stats().shortfall, 0, "it went silent: {:?}", a.stats());
-    for op in ["embedding_size", "dropout", "mlp_path"] {
+    for op in ["embedding_size", "dropout", "mlp_path", "propagate"] {
         assert!(operators.contains(op), "{op} never used: {operators:?}");
     }
 }

@@ -1,9 +1,11 @@
 //! Architecture operators: each writes new structure into a model graph (width, depth, gated
 //! path, DCN-v2 cross layer, layer norm, activation, embedding size, dropout, an MLP path beside
-//! a dot product). `None`: not applicable. A plain matrix factorisation (two embeddings and a
-//! dot) takes the last three, so the persona never runs out of moves on the commonest baseline.
+//! a dot product, LightGCN propagation of the user and item tables). `None`: not applicable. A
+//! plain matrix factorisation (two embeddings and a dot) takes the last four, so the persona never
+//! runs out of moves on the commonest baseline.
 
-use dsl::shape::{Activation, TensorOp};
+use dsl::builtins::TRAINING_INPUTS;
+use dsl::shape::{Activation, InputKind, TensorOp};
 use rand::seq::SliceRandom;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
@@ -22,10 +24,14 @@ pub(crate) const OPERATORS: &[&str] = &[
     "activation",
     "dropout",
     "mlp_path",
+    "propagate",
 ];
 
 /// The structural ones, preferred for innovation.
-pub(crate) const STRUCTURAL: &[&str] = &["gate", "cross", "deeper", "layer_norm", "mlp_path"];
+pub(crate) const STRUCTURAL: &[&str] = &["gate", "cross", "deeper", "layer_norm", "mlp_path", "propagate"];
+
+/// Propagation steps proposed, by strength (LightGCN's paper finds 2–4 best).
+const STEPS: [u64; 4] = [1, 2, 3, 4];
 
 /// Dropout rates proposed, by strength.
 const DROPOUT: [f64; 4] = [0.1, 0.2, 0.3, 0.5];
@@ -50,6 +56,7 @@ pub(crate) fn apply(op: &str, g: &Graph, strength: f64, rng: &mut ChaCha8Rng) ->
         "activation" => swap_activation(&mut g, rng)?,
         "dropout" => dropout(&mut g, strength, rng)?,
         "mlp_path" => mlp_path(&mut g, strength)?,
+        "propagate" => propagate(&mut g, strength, rng)?,
         _ => return None,
     };
     Some((g, what))
@@ -211,10 +218,18 @@ fn dropout(g: &mut Graph, strength: f64, rng: &mut ChaCha8Rng) -> Option<String>
         .iter()
         .filter_map(|n| if let TensorOp::Dropout { input, .. } = n.op { Some(input) } else { None })
         .collect();
+    // A propagated table is dropped out after its propagation: `propagate` reads the table itself.
     let embeds: Vec<usize> = live
         .iter()
         .copied()
-        .filter(|&i| matches!(g.nodes[i].op, TensorOp::Embed { .. }) && !covered.contains(&i))
+        .filter(|&i| match g.nodes[i].op {
+            TensorOp::Embed { .. } => {
+                !live.iter().any(|&j| matches!(g.nodes[j].op, TensorOp::Propagate { input, .. } if input == i))
+            }
+            TensorOp::Propagate { .. } => true,
+            _ => false,
+        })
+        .filter(|i| !covered.contains(i))
         .collect();
     // Every embedding at once: one rate for the user and the item side keeps them comparable.
     let targets = if embeds.is_empty() {
@@ -243,4 +258,41 @@ fn mlp_path(g: &mut Graph, strength: f64) -> Option<String> {
     let s = g.push(TensorOp::Dense { input: a, units: 1 });
     g.output = g.push(TensorOp::Add { left: dot, right: s });
     Some(format!("an MLP path relu(dense(concat(u, i), {width})) added to the dot product"))
+}
+
+/// LightGCN on a model with a user and an item table of one width: both propagated over the
+/// training graph for `k` steps (by strength); a model that propagates already takes another `k`.
+fn propagate(g: &mut Graph, strength: f64, rng: &mut ChaCha8Rng) -> Option<String> {
+    let steps = STEPS[((strength * 4.0) as usize).min(3)];
+    let live = g.live_order();
+    let propagated: Vec<usize> =
+        live.iter().copied().filter(|&i| matches!(g.nodes[i].op, TensorOp::Propagate { .. })).collect();
+    if !propagated.is_empty() {
+        let TensorOp::Propagate { steps: old, .. } = g.nodes[propagated[0]].op else { return None };
+        let options: Vec<u64> = STEPS.into_iter().filter(|&k| k != old).collect();
+        let k = if options.contains(&steps) { steps } else { *options.choose(rng)? };
+        for i in propagated {
+            if let TensorOp::Propagate { steps, .. } = &mut g.nodes[i].op {
+                *steps = k;
+            }
+        }
+        return Some(format!("{k} propagation steps in place of {old}"));
+    }
+    let table = |side: &str, dim: Option<u64>| {
+        live.iter().copied().find(|&i| match g.nodes[i].op {
+            TensorOp::Embed { input, dim: d } => {
+                matches!(&g.nodes[input].op, TensorOp::Input { name, kind: InputKind::Id } if name == side)
+                    && dim.is_none_or(|want| want == d)
+            }
+            _ => false,
+        })
+    };
+    let user = table(TRAINING_INPUTS[0], None)?;
+    let item = table(TRAINING_INPUTS[1], g.width(user))?;
+    for t in [user, item] {
+        let first = g.nodes.len();
+        let p = g.push(TensorOp::Propagate { input: t, steps });
+        g.rewire(t, p, first);
+    }
+    Some(format!("LightGCN: the user and item tables propagated over the training graph, {steps} steps"))
 }
