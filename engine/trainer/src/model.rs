@@ -275,9 +275,7 @@ impl Model {
     /// What a checkpoint stores: the weights, and the graph's edges when the model propagates.
     pub fn saved_tensors(&self) -> Vec<(String, Tensor)> {
         let mut out: Vec<(String, Tensor)> = self.params.iter().map(|(n, t)| (n.clone(), t.shallow_clone())).collect();
-        if let Some(g) = &self.graph {
-            out.extend(g.edges());
-        }
+        out.extend(self.graph_edges());
         out
     }
 
