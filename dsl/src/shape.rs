@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 
+use crate::builtins::TRAINING_INPUTS;
 use crate::span::Span;
 
 /// The per-example shape of a value inside a model.
@@ -178,6 +179,16 @@ impl TensorOp {
             | TensorOp::Dot { left, right } => vec![*left, *right],
             TensorOp::Cross { x0, x } => vec![*x0, *x],
         }
+    }
+}
+
+/// `user` or `item` when `nodes[node]` embeds that training input: a table `propagate` may mix.
+/// The checker and the trainer ask the same question of the same nodes.
+pub fn graph_side(nodes: &[TensorNode], node: usize) -> Option<&'static str> {
+    let TensorOp::Embed { input, .. } = &nodes[node].op else { return None };
+    match &nodes[*input].op {
+        TensorOp::Input { name, kind: InputKind::Id } => TRAINING_INPUTS.iter().copied().find(|side| side == name),
+        _ => None,
     }
 }
 

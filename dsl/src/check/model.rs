@@ -7,7 +7,7 @@ use super::{Checker, Resolved};
 use crate::ast::{self, BinaryOp, Expr, ExprKind, Item, ModelStmt};
 use crate::builtins::TRAINING_INPUTS;
 use crate::diagnostic::{Diagnostic, ErrorKind};
-use crate::shape::{Activation, InputKind, ModelDef, Shape, TensorNode, TensorOp};
+use crate::shape::{graph_side, Activation, InputKind, ModelDef, Shape, TensorNode, TensorOp};
 use crate::span::Span;
 use crate::suggest::did_you_mean;
 use crate::types::{Type, Value};
@@ -434,7 +434,7 @@ impl ModelChecker<'_, '_> {
             ));
             return None;
         }
-        if self.graph_side(x).is_none() {
+        if graph_side(&self.nodes, x).is_none() {
             let found = format!("`{}`", self.text(operand));
             self.checker.error(
                     Diagnostic::new(ErrorKind::PropagateOperand { found }, operand.span)
@@ -443,17 +443,6 @@ impl ModelChecker<'_, '_> {
             return None;
         }
         Some(self.push(TensorOp::Propagate { input: x, steps }, self.nodes[x].shape, span))
-    }
-
-    /// `user` or `item` when `node` embeds that training input: what `propagate` may take.
-    fn graph_side(&self, node: usize) -> Option<&str> {
-        let TensorOp::Embed { input, .. } = &self.nodes[node].op else { return None };
-        match &self.nodes[*input].op {
-            TensorOp::Input { name, kind: InputKind::Id } => {
-                TRAINING_INPUTS.iter().copied().find(|side| *side == name.as_str())
-            }
-            _ => None,
-        }
     }
 
     /// Propagation is over one graph: the user table and the item table it mixes must both be
@@ -465,7 +454,7 @@ impl ModelChecker<'_, '_> {
         let mut tables: Vec<(usize, &str, Span)> = Vec::new();
         for node in &self.nodes {
             if let TensorOp::Propagate { input, .. } = node.op {
-                let side = self.graph_side(input).expect("checked at the call");
+                let side = graph_side(&self.nodes, input).expect("checked at the call");
                 if !tables.iter().any(|t| t.0 == input) {
                     tables.push((input, side, node.span));
                 }

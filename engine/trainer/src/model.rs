@@ -7,7 +7,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use dsl::shape::{Activation, InputKind, ModelDef, Shape, TensorOp};
+use dsl::shape::{graph_side, Activation, InputKind, ModelDef, Shape, TensorOp};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use tch::{nn, Device, Kind, Tensor};
@@ -555,7 +555,7 @@ impl Model {
                     };
                     let table = &propagated.as_ref().expect("built when the model propagates")[*steps as usize];
                     let graph = self.graph.as_ref().ok_or(ModelError::NoGraph)?;
-                    let users = matches!(&self.def.nodes[ids].op, TensorOp::Input { name, .. } if name == USER);
+                    let users = graph_side(&self.def.nodes, *input) == Some(USER);
                     let x = get(ids);
                     Val { t: graph.rows(table, users)?.f_index_select(0, &x.t)?, side: x.side }
                 }
@@ -614,9 +614,8 @@ fn propagation(def: &ModelDef, needed: &[bool]) -> Option<(usize, usize, u64)> {
     let (mut user, mut item, mut steps, mut used) = (None, None, 0, false);
     for (idx, node) in def.nodes.iter().enumerate() {
         let TensorOp::Propagate { input, steps: k } = node.op else { continue };
-        let TensorOp::Embed { input: ids, .. } = def.nodes[input].op else { continue };
-        match &def.nodes[ids].op {
-            TensorOp::Input { name, .. } if name == USER => user = Some(input),
+        match graph_side(&def.nodes, input) {
+            Some(USER) => user = Some(input),
             _ => item = Some(input),
         }
         steps = steps.max(k);
