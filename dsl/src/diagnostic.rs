@@ -100,6 +100,8 @@ pub enum ErrorKind {
     InputNotSupplied { model: String, input: String },
     PropagateOperand { found: String },
     PropagatePair { why: String },
+    FeatureType { input: String, kind: String, column: String, ty: String, dataset: String },
+    FeatureKey { arg: String, key: String },
     // -- rewards
     UnknownField { field: String, dataset: String },
     RewardTypeError { op: String, left: String, right: String },
@@ -172,6 +174,8 @@ impl ErrorKind {
             InputNotSupplied { .. } => "E0409",
             PropagateOperand { .. } => "E0410",
             PropagatePair { .. } => "E0411",
+            FeatureType { .. } => "E0412",
+            FeatureKey { .. } => "E0413",
             UnknownField { .. } => "E0501",
             RewardTypeError { .. } => "E0502",
             UnknownFunction { .. } => "E0503",
@@ -267,6 +271,12 @@ impl std::fmt::Display for ErrorKind {
                 write!(f, "`propagate` takes an embedding of `user` or `item` (the training graph's two sides), found {found}")
             }
             PropagatePair { why } => write!(f, "`propagate` mixes one user table with one item table: {why}"),
+            FeatureKey { arg, key } => {
+                write!(f, "the `{arg}:` table of `with_features` needs an `{key}` id column to join on")
+            }
+            FeatureType { input, kind, column, ty, dataset } => {
+                write!(f, "the input `{input}: {kind}` cannot read column `{column}` of `{dataset}`: its type is {ty}")
+            }
             UnknownField { field, dataset } => {
                 write!(f, "event field `{field}` is not a column of `{dataset}`")
             }

@@ -66,6 +66,39 @@ impl Schema {
     }
 }
 
+/// A column a `with_features` step attaches to a split: a side feature a model input may read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SideFeature {
+    pub name: String,
+    /// One of `builtins::COLUMN_TYPES`.
+    pub ty: String,
+    /// Whose attribute it is: `item` or `user`, the table's key.
+    pub owner: &'static str,
+}
+
+impl Program {
+    /// The side features the program's `with_features` steps attach (from tables whose columns
+    /// are declared), each name once, in order.
+    pub fn side_features(&self) -> Vec<SideFeature> {
+        let mut out: Vec<SideFeature> = Vec::new();
+        for node in self.nodes.values().filter(|n| n.step == crate::builtins::WITH_FEATURES) {
+            for (arg, key) in crate::builtins::FEATURE_TABLES {
+                let Some(Value::Node(table)) = node.args.get(arg) else { continue };
+                let Some(schema) = self.datasets.values().find(|d| &d.node == table).and_then(|d| d.schema.as_ref())
+                else {
+                    continue;
+                };
+                for c in schema.columns.iter().filter(|c| c.name != key) {
+                    if !out.iter().any(|f| f.name == c.name) {
+                        out.push(SideFeature { name: c.name.clone(), ty: c.ty.clone(), owner: key });
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
 /// A named optimizer block.
 #[derive(Clone, Debug, Serialize)]
 pub struct OptimizerDef {

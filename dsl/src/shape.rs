@@ -135,6 +135,20 @@ pub enum InputKind {
     Categorical(u64),
     /// `n` float features.
     Dense(u64),
+    /// A set of up to `n` categories (a movie's genres): `n` floats, 1 where a category is present.
+    MultiHot(u64),
+}
+
+impl std::fmt::Display for InputKind {
+    /// As declared: `id`, `categorical(20)`, `dense(4)`, `multi_hot(19)`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            InputKind::Id => write!(f, "id"),
+            InputKind::Categorical(n) => write!(f, "categorical({n})"),
+            InputKind::Dense(n) => write!(f, "dense({n})"),
+            InputKind::MultiHot(n) => write!(f, "multi_hot({n})"),
+        }
+    }
 }
 
 /// One node of a checked model.

@@ -12,8 +12,9 @@ use crate::ast::{self, Arg, Ident, Item};
 use crate::builtins::{self, CallKind, Signature};
 use crate::diagnostic::{Diagnostic, ErrorKind};
 use crate::program::{Node, StepOptions};
-use crate::shape::TensorOp;
+use crate::shape::{InputKind, TensorOp};
 use crate::span::Span;
+use crate::suggest::did_you_mean;
 use crate::types::{Type, Value};
 
 impl Checker<'_> {
@@ -146,6 +147,9 @@ impl Checker<'_> {
         }
         if sig.kind == CallKind::Step {
             self.check_model_inputs(&values, span);
+            if sig.qualified() == builtins::WITH_FEATURES {
+                self.check_feature_tables(&values, args, span);
+            }
         }
         match sig.kind {
             CallKind::Value => {
@@ -161,7 +165,8 @@ impl Checker<'_> {
     }
 
     /// A model a step trains (an argument, or inside a record or list such as `offline`'s
-    /// `baseline`) reads only inputs the data supplies; otherwise training could only fail.
+    /// `baseline`) reads only inputs the data supplies: `user` and `item`, and the columns of the
+    /// tables `with_features` attached to the split, each of a type the input can read.
     fn check_model_inputs(&mut self, values: &IndexMap<String, Value>, span: Span) {
         fn models<'v>(v: &'v Value, out: &mut Vec<&'v str>) {
             match v {
@@ -173,27 +178,117 @@ impl Checker<'_> {
         }
         let mut found = Vec::new();
         values.values().for_each(|v| models(v, &mut found));
+        if found.is_empty() {
+            return;
+        }
+        // A table whose columns are not known here is checked when the step reads it.
+        let Some(supplied) = self.supplied_features(values.get("data")) else { return };
         for q in found {
             let Some(def) = self.program.models.get(q) else { continue };
-            let missing: Vec<(String, Span)> = def
+            let side: Vec<(String, InputKind, Span)> = def
                 .nodes
                 .iter()
                 .filter_map(|n| match &n.op {
-                    TensorOp::Input { name, .. } if !builtins::TRAINING_INPUTS.contains(&name.as_str()) => {
-                        Some((name.clone(), n.span))
+                    TensorOp::Input { name, kind } if !builtins::TRAINING_INPUTS.contains(&name.as_str()) => {
+                        Some((name.clone(), *kind, n.span))
                     }
                     _ => None,
                 })
                 .collect();
-            for (input, at) in missing {
-                self.error(
-                    Diagnostic::new(ErrorKind::InputNotSupplied { model: q.to_string(), input: input.clone() }, span)
+            for (input, kind, at) in side {
+                match supplied.iter().find(|c| c.name == input) {
+                    None => self.error(
+                        Diagnostic::new(
+                            ErrorKind::InputNotSupplied { model: q.to_string(), input: input.clone() },
+                            span,
+                        )
                         .label(at, format!("`{input}` is declared here"))
-                        .help(format!(
-                            "training feeds a model the ids `{}`; side features are not supplied by any data step yet",
-                            builtins::TRAINING_INPUTS.join("` and `")
-                        )),
-                );
+                        .help(missing_feature_help(&input, &supplied)),
+                    ),
+                    Some(c) if !builtins::feature_reads(&kind, &c.ty) => self.error(
+                        Diagnostic::new(
+                            ErrorKind::FeatureType {
+                                input: input.clone(),
+                                kind: kind.to_string(),
+                                column: c.name.clone(),
+                                ty: c.ty.clone(),
+                                dataset: c.dataset.clone(),
+                            },
+                            at,
+                        )
+                        .label(span, "trained here")
+                        .help(feature_type_help(&kind)),
+                    ),
+                    Some(_) => {}
+                }
+            }
+        }
+    }
+
+    /// The side-feature columns the split `data` carries: none unless it is `with_features`'s
+    /// output; `None` when a table's columns are not known before it is read.
+    fn supplied_features(&self, data: Option<&Value>) -> Option<Vec<SuppliedColumn>> {
+        let Some(Value::Node(id)) = data else { return Some(Vec::new()) };
+        let Some(node) = self.program.nodes.get(id).filter(|n| n.step == builtins::WITH_FEATURES) else {
+            return Some(Vec::new());
+        };
+        let mut out = Vec::new();
+        for (arg, key) in builtins::FEATURE_TABLES {
+            let Some(table) = node.args.get(arg).filter(|v| **v != Value::Unset) else { continue };
+            let schema = self.schema_of(table)?;
+            let dataset = match table {
+                Value::Node(n) => self.dataset_nodes.get(n).unwrap_or(n).clone(),
+                _ => arg.to_string(),
+            };
+            out.extend(schema.columns.iter().filter(|c| c.name != key).map(|c| SuppliedColumn {
+                name: c.name.clone(),
+                ty: c.ty.clone(),
+                dataset: dataset.clone(),
+            }));
+        }
+        Some(out)
+    }
+
+    /// `with_features(split, items:, users:)`: each table has its key column, and no column name
+    /// is in both (an input reads the one column of its name).
+    fn check_feature_tables(&mut self, values: &IndexMap<String, Value>, args: &[Arg], span: Span) {
+        let mut seen: Vec<(String, &str)> = Vec::new();
+        for (arg, key) in builtins::FEATURE_TABLES {
+            let Some(table) = values.get(arg) else { continue };
+            let Some(schema) = self.schema_of(table) else { continue };
+            let at =
+                args.iter().find(|a| a.name.as_ref().is_some_and(|n| n.name == arg)).map_or(span, |a| a.value.span);
+            match schema.column(key) {
+                None => {
+                    let columns = schema.columns.iter().map(|c| format!("`{}`", c.name)).collect::<Vec<_>>();
+                    self.error(
+                        Diagnostic::new(ErrorKind::FeatureKey { arg: arg.to_string(), key: key.to_string() }, at).help(
+                            format!(
+                                "its columns are {}; declare the key, e.g. `{key}: id = \"{key}_id\"`",
+                                columns.join(", ")
+                            ),
+                        ),
+                    );
+                    continue;
+                }
+                Some(c) if !matches!(c.ty.as_str(), "id" | "int") => {
+                    self.error(
+                        Diagnostic::new(ErrorKind::FeatureKey { arg: arg.to_string(), key: key.to_string() }, at).help(
+                            format!("`{key}` is a {} column; the interactions' ids are whole numbers (`id`)", c.ty),
+                        ),
+                    );
+                    continue;
+                }
+                Some(_) => {}
+            }
+            for c in schema.columns.iter().filter(|c| c.name != key) {
+                if let Some((_, other)) = seen.iter().find(|(n, _)| *n == c.name) {
+                    self.error(
+                        Diagnostic::new(ErrorKind::DuplicateColumn { column: c.name.clone() }, at)
+                            .help(format!("`{other}:` has a column `{}` too; rename one in its schema", c.name)),
+                    );
+                }
+                seen.push((c.name.clone(), arg));
             }
         }
     }
@@ -269,5 +364,41 @@ pub(super) fn item_kind(item: &Item) -> &'static str {
     match item {
         Item::Let(_) => "value",
         other => other.keyword(),
+    }
+}
+
+/// A side-feature column a split carries, for checking the model inputs that read it.
+struct SuppliedColumn {
+    name: String,
+    /// One of `builtins::COLUMN_TYPES`.
+    ty: String,
+    /// The dataset it comes from, for messages.
+    dataset: String,
+}
+
+fn missing_feature_help(input: &str, supplied: &[SuppliedColumn]) -> String {
+    if supplied.is_empty() {
+        return format!(
+            "training feeds a model the ids `{}` from the interactions; attach attribute tables to the split with \
+             `with_features(split, items: movies, users: people)` and name the input after a column",
+            builtins::TRAINING_INPUTS.join("` and `")
+        );
+    }
+    let names = supplied.iter().map(|c| c.name.as_str());
+    let list = supplied.iter().map(|c| format!("`{}`", c.name)).collect::<Vec<_>>().join(", ");
+    match did_you_mean(input, names) {
+        Some(guess) => format!("{guess} The feature tables have {list}"),
+        None => format!("an input reads the column of its name; the feature tables have {list}"),
+    }
+}
+
+fn feature_type_help(kind: &InputKind) -> String {
+    match kind {
+        InputKind::MultiHot(_) => "`multi_hot(n)` reads a str column of tokens (`\"Action Comedy\"`)".into(),
+        InputKind::Dense(n) if *n > 1 => format!("a column is one number: read it as `dense(1)`, not `dense({n})`"),
+        InputKind::Dense(_) => "`dense(1)` reads an int, float or bool column".into(),
+        InputKind::Id | InputKind::Categorical(_) => {
+            "categories come from id, int, str or bool columns; a float column is `dense(1)`".into()
+        }
     }
 }

@@ -151,13 +151,18 @@ impl ModelChecker<'_, '_> {
             ("id", None) => (InputKind::Id, Shape::Ids { vocab: None }),
             ("categorical", Some(n)) => (InputKind::Categorical(n), Shape::Ids { vocab: Some(n) }),
             ("dense", Some(n)) => (InputKind::Dense(n), Shape::Vector(n)),
-            ("categorical" | "dense", None) => {
+            ("multi_hot", Some(n)) => (InputKind::MultiHot(n), Shape::Vector(n)),
+            ("categorical" | "dense" | "multi_hot", None) => {
                 self.checker.error(Diagnostic::new(
                     ErrorKind::LayerArity {
                         op: input.kind.name.clone(),
                         expected: format!(
                             "a size, e.g. `{}`",
-                            if input.kind.name == "dense" { "dense(4)" } else { "categorical(20)" }
+                            match input.kind.name.as_str() {
+                                "dense" => "dense(4)",
+                                "multi_hot" => "multi_hot(19)",
+                                _ => "categorical(20)",
+                            }
                         ),
                         found: 0,
                     },
@@ -177,8 +182,8 @@ impl ModelChecker<'_, '_> {
                 return;
             }
             (other, _) => {
-                let help = did_you_mean(other, ["id", "dense", "categorical"])
-                    .or_else(|| Some("inputs are `id`, `dense(n)` or `categorical(n)`".into()));
+                let help = did_you_mean(other, ["id", "dense", "categorical", "multi_hot"])
+                    .or_else(|| Some("inputs are `id`, `dense(n)`, `categorical(n)` or `multi_hot(n)`".into()));
                 self.checker.error(
                     Diagnostic::new(ErrorKind::UnknownInputKind { kind: other.to_string() }, input.kind.span)
                         .maybe_help(help),
@@ -339,7 +344,7 @@ impl ModelChecker<'_, '_> {
                                 ErrorKind::ExpectedIds { op: "embed".into(), found: other.to_string() },
                                 ordered[0].span,
                             )
-                            .help("embed an `id` or `categorical` input; a dense vector goes through `dense` instead"),
+                            .help("embed an `id` or `categorical` input; a dense or multi-hot vector goes through `dense` instead"),
                         );
                         None
                     }

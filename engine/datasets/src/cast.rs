@@ -33,6 +33,11 @@ impl Family {
     }
 }
 
+/// Whether DuckDB stores a column of this type as whole numbers.
+pub(crate) fn is_integer(duck_type: &str) -> bool {
+    Family::of(duck_type) == Family::Integer
+}
+
 /// One input column of the raw table, about to be converted.
 pub(crate) struct Input<'a> {
     /// Table holding the raw values.

@@ -170,6 +170,34 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    /// A feature table's key has a value on more than one row.
+    #[error("column `{column}` in {} has {value} on {rows} rows; a feature table has one row per {column}", file.display())]
+    RepeatedKey {
+        /// The key column (`item` or `user`).
+        column: String,
+        /// The table's file.
+        file: PathBuf,
+        /// The first repeated value.
+        value: i64,
+        /// How many rows have it.
+        rows: u64,
+    },
+
+    /// The item and user feature tables both have a column of this name.
+    #[error(
+        "both feature tables have a column `{column}` ({} and {}); a model input reads the one column of its name, so rename one",
+        first.display(),
+        second.display()
+    )]
+    SharedFeature {
+        /// The column.
+        column: String,
+        /// The table that has it first.
+        first: PathBuf,
+        /// The other.
+        second: PathBuf,
+    },
+
     /// Any other DuckDB failure; a bug here rather than bad data.
     #[error("DuckDB failed while {doing}: {source}")]
     DuckDb {

@@ -15,6 +15,7 @@ mod cast;
 mod column;
 mod db;
 mod error;
+mod features;
 mod filter;
 mod meta;
 mod read;
@@ -22,6 +23,7 @@ mod split;
 
 pub use column::{Column, ColumnType};
 pub use error::{Error, Result};
+pub use features::with_features;
 pub use filter::{filter_min, keep_scored};
 pub use meta::{ColumnMeta, FilterStats, Meta, SplitCounts};
 pub use read::{load_interactions, read_table};
@@ -35,3 +37,7 @@ pub const TRAIN_FILE: &str = "train.parquet";
 pub const VALID_FILE: &str = "valid.parquet";
 /// Test part written by the splits inside their `out` folder.
 pub const TEST_FILE: &str = "test.parquet";
+/// Item attributes written by [`with_features`] beside a split's parts, keyed by `item`.
+pub const ITEM_FEATURES_FILE: &str = "items.parquet";
+/// User attributes written by [`with_features`] beside a split's parts, keyed by `user`.
+pub const USER_FEATURES_FILE: &str = "users.parquet";

@@ -18,6 +18,7 @@ pub fn steps() -> Vec<Arc<dyn Step>> {
         Arc::new(Split(SplitKind::Random)),
         Arc::new(Split(SplitKind::Temporal)),
         Arc::new(Split(SplitKind::LeaveOneOut)),
+        Arc::new(WithFeatures),
     ]
 }
 
@@ -185,5 +186,31 @@ impl Step for Split {
                 blocking(move || datasets::leave_one_out(&input, seed, &out)).await
             }
         }
+    }
+}
+
+/// `with_features(data, items:, users:)`: the split's parts with item and user attribute tables
+/// beside them, which training reads for the model inputs named after their columns.
+struct WithFeatures;
+
+#[async_trait::async_trait]
+impl Step for WithFeatures {
+    fn name(&self) -> &'static str {
+        dsl::builtins::WITH_FEATURES
+    }
+
+    fn version(&self) -> u32 {
+        1
+    }
+
+    async fn run(&self, ctx: StepContext) -> Result<serde_json::Value, StepError> {
+        let split = ctx.input("data")?.dir.clone();
+        let table = |arg: &str| match ctx.args.get(arg) {
+            None | Some(Value::Unset) => Ok(None),
+            Some(_) => dataset_file(&ctx, arg).map(Some),
+        };
+        let (items, users) = (table("items")?, table("users")?);
+        let out = ctx.out_dir()?.to_path_buf();
+        blocking(move || datasets::with_features(&split, items.as_deref(), users.as_deref(), &out)).await
     }
 }

@@ -9,7 +9,6 @@ use dsl::types::Value;
 use indexmap::IndexMap;
 use tch::Device;
 use trainer::metrics::{evaluate, Ranking};
-use trainer::model::FeatureTensors;
 use trainer::model::ModelError;
 use trainer::RankingMetrics;
 use trainer::{DeviceChoice, Split};
@@ -183,9 +182,10 @@ impl Step for Evaluate {
             let scorer_ids = read_ids(&trained)?;
             let (data, unknown) = training::load::load_for_eval(&split, &scorer_ids.0, &scorer_ids.1)?;
             let model = load_trained(&trained, data.n_users(), data.n_items())?;
-            let features = FeatureTensors::new(&data, Device::Cpu);
+            // The side features it was trained on, saved with it, indexed by its own ids.
+            let features = model.features();
             let mut out = valid_and_test(&names, |split, ks| {
-                evaluate(&model, &data, &features, split, Ranking::Full, ks, "as the split step received it")
+                evaluate(&model, &data, features, split, Ranking::Full, ks, "as the split step received it")
             })?;
             out.insert("rows_with_unknown_ids".into(), serde_json::json!(unknown));
             Ok(serde_json::Value::Object(out))

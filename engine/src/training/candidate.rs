@@ -11,7 +11,6 @@ use sandboxes::{Limits, SandboxEngine};
 use serde::{Deserialize, Serialize};
 use trainer::loss::Loss;
 use trainer::metrics::{evaluate_or_cancel, Ranking, RankingMetrics};
-use trainer::model::FeatureTensors;
 use trainer::{Interactions, Split, TrainError, Trainer};
 
 use super::load::{load_split, LoadStats};
@@ -114,7 +113,8 @@ fn prepare(req: &TrainRequest, loss: Loss, scratch: &Path) -> Result<Prepared, T
     };
     let sandbox = load(req.reward_def()?, req.reward.as_deref())?;
     let judge = load(req.judge_def()?, req.judge.as_deref())?;
-    let (data, stats) = load_split(&req.split_dir, sandbox.as_ref(), judge.as_ref(), loss, scratch)?;
+    let (mut data, stats) = load_split(&req.split_dir, sandbox.as_ref(), judge.as_ref(), loss, scratch)?;
+    super::features::attach(&req.split_dir, req.model_def()?, &mut data)?;
     Ok(Prepared { data, stats, device: chosen.device, device_reason: chosen.reason })
 }
 
@@ -152,11 +152,11 @@ pub fn train_candidate(
     }
     let trained = trainer.finish()?;
     let report = &trained.report;
-    let features = FeatureTensors::new(&prep.data, prep.device);
+    let features = trained.model.features();
     let cancel = req.cancel.as_deref();
     let metrics = |split: Split| -> Result<RankingMetrics, TrainFailure> {
         let filtering = "as the split step received it";
-        evaluate_or_cancel(&trained.model, &prep.data, &features, split, Ranking::Full, &ks, filtering, cancel)
+        evaluate_or_cancel(&trained.model, &prep.data, features, split, Ranking::Full, &ks, filtering, cancel)
             .map_err(|e| TrainFailure::from(TrainError::from(e)))
     };
     let valid = metrics(Split::Valid)?;
@@ -269,10 +269,10 @@ pub fn compute_eval(req: &TrainRequest) -> Result<f64, TrainFailure> {
     }
     trainer.run(None)?;
     let trained = trainer.finish()?;
-    let features = FeatureTensors::new(&prep.data, prep.device);
+    let features = trained.model.features();
     let cancel = req.cancel.as_deref();
     let ks = [metric.cutoff()];
-    let m = evaluate_or_cancel(&trained.model, &prep.data, &features, Split::Valid, Ranking::Full, &ks, "", cancel)
+    let m = evaluate_or_cancel(&trained.model, &prep.data, features, Split::Valid, Ranking::Full, &ks, "", cancel)
         .map_err(|e| TrainFailure::from(TrainError::from(e)))?;
     m.metric(metric).ok_or_else(|| TrainFailure::Internal(format!("the trainer did not report `{metric}`")))
 }

@@ -22,6 +22,7 @@
 
 mod candidate;
 mod failure;
+mod features;
 pub mod load;
 mod request;
 mod scorer;

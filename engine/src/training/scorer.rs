@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 
 use tch::{Device, Kind, Tensor};
 use trainer::data::{ITEM, USER};
-use trainer::model::FeatureTensors;
 use trainer::Model;
 
 use super::candidate::{IdFile, IDS_FILE};
@@ -120,9 +119,9 @@ impl Scorer {
             return Ok(Vec::new());
         }
         let torch = |e: tch::TchError| TrainFailure::Internal(format!("libtorch: {e}"));
-        let features = FeatureTensors::empty();
+        let features = self.model.features();
         let t =
-            tch::no_grad(|| self.model.score_matrix(&Tensor::from_slice(users), &Tensor::from_slice(items), &features))
+            tch::no_grad(|| self.model.score_matrix(&Tensor::from_slice(users), &Tensor::from_slice(items), features))
                 .map_err(|e| TrainFailure::ModelBuild(e.to_string()))?;
         let flat =
             t.f_to_kind(Kind::Float).and_then(|t| t.f_contiguous()).and_then(|t| t.f_reshape([-1])).map_err(torch)?;

@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 use tch::{Device, Tensor};
 
 use crate::data::{Interactions, ITEM, USER};
+use crate::features::FeatureTensors;
 use crate::graph::{Graph, EDGE_TENSORS};
 use crate::metrics::RankingMetrics;
 use crate::model::Model;
@@ -86,6 +87,7 @@ pub fn save(trainer: &Trainer, dir: &Path) -> Result<PathBuf, TrainError> {
         let mut named: Vec<(String, Tensor)> =
             trainer.model.params().iter().zip(best).map(|((n, _), t)| (n.clone(), t.shallow_clone())).collect();
         named.extend(trainer.model.graph_edges());
+        named.extend(trainer.model.features().saved());
         write_tensors(&tmp.join("best.safetensors"), &named)?;
     }
     write_tensors(&tmp.join("optimizer.safetensors"), &trainer.opt.state_tensors())?;
@@ -180,9 +182,15 @@ pub fn load_model(
     vocab: &BTreeMap<String, i64>,
     device: Device,
 ) -> Result<Model, TrainError> {
-    let mut model = Model::new(def, vocab, device, 0)?;
     let file = served_weights(folder);
     let saved = read_tensors(&file)?;
+    let features = FeatureTensors::from_saved(&saved, device);
+    let mut vocab = vocab.clone();
+    for (name, rows) in features.vocab() {
+        vocab.entry(name).or_insert(rows);
+    }
+    let mut model = Model::new(def, &vocab, device, 0)?;
+    model.set_features(&features);
     load_into(model.params(), &saved, &file)?;
     if model.needs_graph() {
         let edge = |name: &str| {

@@ -219,9 +219,17 @@ impl Interactions {
         self.items.len()
     }
 
-    /// Embedding table sizes by id input name, for [`crate::model::Model::new`].
+    /// Embedding table sizes by id input name, for [`crate::model::Model::new`]: users, items,
+    /// and each categorical side feature's largest code + 1 (code 0 is "none").
     pub fn vocab(&self) -> BTreeMap<String, i64> {
-        BTreeMap::from([(USER.to_string(), self.n_users() as i64), (ITEM.to_string(), self.n_items() as i64)])
+        let mut out =
+            BTreeMap::from([(USER.to_string(), self.n_users() as i64), (ITEM.to_string(), self.n_items() as i64)]);
+        for (name, column) in self.user_features.iter().chain(&self.item_features) {
+            if let FeatureColumn::Categorical(codes) = column {
+                out.insert(name.clone(), codes.iter().copied().max().unwrap_or(0) + 1);
+            }
+        }
+        out
     }
 
     /// One split.

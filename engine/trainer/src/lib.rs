@@ -11,6 +11,7 @@ pub mod checkpoint;
 pub mod data;
 pub mod device;
 pub mod ease;
+pub mod features;
 pub mod graph;
 pub mod loss;
 pub mod metrics;

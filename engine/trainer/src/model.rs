@@ -12,7 +12,8 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use tch::{nn, Device, Kind, Tensor};
 
-use crate::data::{FeatureColumn, Interactions, ITEM, USER};
+use crate::data::{Interactions, ITEM, USER};
+pub use crate::features::FeatureTensors;
 use crate::graph::Graph;
 
 /// Input tensors by model input name: ids and categories int64 `[B]`, dense f32 `[B, n]`.
@@ -123,35 +124,6 @@ impl Rows {
     }
 }
 
-/// Device copies of the side features, by model input name.
-pub struct FeatureTensors {
-    user: HashMap<String, Tensor>,
-    item: HashMap<String, Tensor>,
-}
-
-impl FeatureTensors {
-    /// Copies `data`'s side features to `device`.
-    pub fn new(data: &Interactions, device: Device) -> FeatureTensors {
-        let convert = |m: &BTreeMap<String, FeatureColumn>| {
-            m.iter()
-                .map(|(k, c)| {
-                    let t = match c {
-                        FeatureColumn::Categorical(codes) => Tensor::from_slice(codes),
-                        FeatureColumn::Dense { width, values } => Tensor::from_slice(values).view([-1, *width as i64]),
-                    };
-                    (k.clone(), t.to_device(device))
-                })
-                .collect()
-        };
-        FeatureTensors { user: convert(&data.user_features), item: convert(&data.item_features) }
-    }
-
-    /// No side features.
-    pub fn empty() -> FeatureTensors {
-        FeatureTensors { user: HashMap::new(), item: HashMap::new() }
-    }
-}
-
 /// A model ready to train: its definition, weights and device.
 pub struct Model {
     def: ModelDef,
@@ -169,6 +141,8 @@ pub struct Model {
     propagation: Option<(usize, usize, u64)>,
     /// The training graph they are propagated over ([`Model::set_graph`]).
     graph: Option<Graph>,
+    /// The side features it reads, saved with it ([`Model::set_features`]).
+    features: FeatureTensors,
 }
 
 impl Model {
@@ -259,7 +233,17 @@ impl Model {
             split_concat[def.output] = false;
         }
         let propagation = propagation(def, &needed);
-        Ok(Model { def: def.clone(), vs, layers, needed, split_concat, params, propagation, graph: None })
+        Ok(Model {
+            def: def.clone(),
+            vs,
+            layers,
+            needed,
+            split_concat,
+            params,
+            propagation,
+            graph: None,
+            features: FeatureTensors::empty(),
+        })
     }
 
     /// Whether the model propagates over the training graph (and so needs [`Model::set_graph`]).
@@ -272,10 +256,30 @@ impl Model {
         self.graph = Some(graph);
     }
 
-    /// What a checkpoint stores: the weights, and the graph's edges when the model propagates.
+    /// Keeps the side features it was trained on, to be saved with its weights; only the ones
+    /// its inputs read.
+    pub fn set_features(&mut self, features: &FeatureTensors) {
+        let inputs = self.inputs();
+        let read = |m: &HashMap<String, Tensor>| {
+            m.iter()
+                .filter(|(k, _)| inputs.iter().any(|(name, _)| name == *k))
+                .map(|(k, t)| (k.clone(), t.shallow_clone()))
+                .collect()
+        };
+        self.features = FeatureTensors { user: read(&features.user), item: read(&features.item) };
+    }
+
+    /// The side features it reads (empty for a model of ids only).
+    pub fn features(&self) -> &FeatureTensors {
+        &self.features
+    }
+
+    /// What a checkpoint stores: the weights, the graph's edges when the model propagates, and
+    /// the side features it reads.
     pub fn saved_tensors(&self) -> Vec<(String, Tensor)> {
         let mut out: Vec<(String, Tensor)> = self.params.iter().map(|(n, t)| (n.clone(), t.shallow_clone())).collect();
         out.extend(self.graph_edges());
+        out.extend(self.features.saved());
         out
     }
 
@@ -654,7 +658,7 @@ fn to_side(v: &Val, side: Side, rows: Rows) -> Result<Tensor, ModelError> {
 fn check_input(name: &str, kind: InputKind, t: &Tensor) -> Result<(), ModelError> {
     let (ok, expected) = match kind {
         InputKind::Id | InputKind::Categorical(_) => (t.kind() == Kind::Int64 && t.dim() == 1, "int64 [B]".to_string()),
-        InputKind::Dense(n) => {
+        InputKind::Dense(n) | InputKind::MultiHot(n) => {
             (t.kind() == Kind::Float && t.dim() == 2 && t.size()[1] == n as i64, format!("f32 [B, {n}]"))
         }
     };

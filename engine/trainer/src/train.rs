@@ -245,6 +245,8 @@ impl<'d> Trainer<'d> {
         }
         validate(&cfg, data)?;
         let mut model = Model::new(def, &data.vocab(), device, cfg.seed)?;
+        let features = FeatureTensors::new(data, device);
+        model.set_features(&features);
         if model.needs_graph() {
             let (u, i) = (data.n_users() as i64, data.n_items() as i64);
             model.set_graph(Graph::of_positives(&data.train, u, i, device).map_err(ModelError::from)?);
@@ -258,7 +260,7 @@ impl<'d> Trainer<'d> {
             labels: Tensor::from_slice(&t.labels).to_device(device),
             weights: (!t.weights.iter().all(|&w| w == 1.0)).then(|| Tensor::from_slice(&t.weights).to_device(device)),
             log_q: Tensor::from_slice(sampler.log_q()).to_device(device),
-            features: FeatureTensors::new(data, device),
+            features,
         };
         Ok(Trainer {
             model,

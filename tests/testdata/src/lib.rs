@@ -41,6 +41,11 @@ impl Ml100k {
     pub fn items(&self) -> PathBuf {
         self.dir.join("ml-100k.item")
     }
+
+    /// `ml-100k.user`: each user's age, gender, occupation and zip code.
+    pub fn users(&self) -> PathBuf {
+        self.dir.join("ml-100k.user")
+    }
 }
 
 /// MovieLens-100K, fetched on first use; panics with the fetch script's words when it cannot be had.

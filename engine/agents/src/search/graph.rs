@@ -49,7 +49,7 @@ impl Graph {
     /// The per-example width of a node's value: `None` for ids and written numbers.
     pub fn width(&self, i: usize) -> Option<u64> {
         match &self.nodes[i].op {
-            TensorOp::Input { kind: InputKind::Dense(n), .. } => Some(*n),
+            TensorOp::Input { kind: InputKind::Dense(n) | InputKind::MultiHot(n), .. } => Some(*n),
             TensorOp::Input { .. } | TensorOp::Constant(_) => None,
             TensorOp::Embed { dim, .. } => Some(*dim),
             TensorOp::Dense { units, .. } => Some(*units),
@@ -111,11 +111,7 @@ impl Graph {
             if let TensorOp::Input { name, kind } = &n.op {
                 names[i] = Some(name.clone());
                 taken.push(name.clone());
-                inputs.push(match kind {
-                    InputKind::Id => format!("{name}: id"),
-                    InputKind::Categorical(k) => format!("{name}: categorical({k})"),
-                    InputKind::Dense(k) => format!("{name}: dense({k})"),
-                });
+                inputs.push(format!("{name}: {kind}"));
             }
         }
         for &i in &order {
