@@ -179,6 +179,8 @@ pub fn render_prompt(
         .filter(|q| q.contains("::"))
         .and_then(|_| baseline.block_source(persona.edits));
     let schema = serde_json::to_string_pretty(&crate::schema::output_schema()).expect("a schema serialises");
+    let features: Vec<String> =
+        baseline.program.side_features().iter().map(|f| format!("`{}` ({}, per {})", f.name, f.ty, f.owner)).collect();
     let template = env.get_template("persona.j2").map_err(|e| template_error("the persona prompt", e))?;
     let out = template
         .render(minijinja::context! {
@@ -193,6 +195,7 @@ pub fn render_prompt(
             imported => imported.as_deref().map(str::trim_end),
             reference => crate::reference::reference(persona.edits).map(|r| r.trim_end().to_string()),
             data => context.data,
+            features => features,
             training => context.training,
             sql_results => context.sql_results,
             history => rows,

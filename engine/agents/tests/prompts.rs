@@ -101,6 +101,20 @@ fn the_architecture_prompt_shows_an_imported_model_and_the_operations() {
     insta::assert_snapshot!(out);
 }
 
+/// The side features a split supplies are listed with their types and owners: the model inputs
+/// the architect may add.
+#[test]
+fn the_architecture_prompt_lists_the_side_features() {
+    let b = common::baseline_with_files(common::WITH_FEATURES, &["items.csv", "users.csv"]);
+    let p = b.persona("architecture").unwrap();
+    let out = render_prompt(&p, &b, &context(), &PromptOptions::for_persona(&p)).unwrap();
+    let line = "`genre` (str, per item), `price` (float, per item), `band` (int, per user)";
+    assert!(out.contains(line), "{out}");
+    let plain = baseline(&workflow_with_std_model("bpr_mf"));
+    let out = render_prompt(&p, &plain, &context(), &PromptOptions::for_persona(&p)).unwrap();
+    assert!(!out.contains("Side features"), "{out}");
+}
+
 #[test]
 fn the_optimizer_prompt_lists_every_argument_with_its_default() {
     let b = baseline(LOCAL);

@@ -114,6 +114,17 @@ fn random_search_learns_nothing_from_results() {
     assert!(counts[0] <= 4, "random search chose lr_down {} of 12 times", counts[0]);
 }
 
+/// An architecture proposal that trained and gained a little: every operator keeps paying.
+fn small_gain(key: agents::DeltaKey, operator: &str) -> Outcome {
+    Outcome {
+        key,
+        persona: "architecture".into(),
+        operator: operator.to_string(),
+        improvement: Some(0.001),
+        status: "trained".into(),
+    }
+}
+
 #[test]
 fn the_architecture_persona_keeps_proposing_on_a_plain_factorisation() {
     // bpr_mf is two embeddings and a dot: no hidden layer for width, depth, gates or crosses.
@@ -124,19 +135,42 @@ fn the_architecture_persona_keeps_proposing_on_a_plain_factorisation() {
         for p in propose(&mut a, &b, "architecture", Quota::new(2, 1, 1)) {
             let c = apply_as(&b, &b.persona("architecture").unwrap(), &p.delta).unwrap();
             operators.extend(p.operator.split('+').map(str::to_string));
-            a.observe(&Outcome {
-                key: c.key,
-                persona: "architecture".into(),
-                operator: p.operator.clone(),
-                improvement: Some(0.001),
-                status: "trained".into(),
-            });
+            a.observe(&small_gain(c.key, &p.operator));
         }
     }
     assert_eq!(a.stats().shortfall, 0, "it went silent: {:?}", a.stats());
     for op in ["embedding_size", "dropout", "mlp_path", "propagate"] {
         assert!(operators.contains(op), "{op} never used: {operators:?}");
     }
+    // The data has no side features: reading one is not a move here.
+    assert!(!operators.contains("side_feature"), "{operators:?}");
+}
+
+#[test]
+fn the_architecture_persona_reads_the_side_features_the_data_supplies() {
+    let b = common::baseline_with_files(common::WITH_FEATURES, &["items.csv", "users.csv"]);
+    let persona = b.persona("architecture").unwrap();
+    let mut a = SearchAgent::new(5);
+    let mut read = std::collections::BTreeSet::new();
+    for _ in 0..6 {
+        for p in propose(&mut a, &b, "architecture", Quota::new(2, 1, 1)) {
+            // Verified against the feature tables' columns: the input's name and type check.
+            let c = apply_as(&b, &persona, &p.delta).unwrap();
+            if p.operator.split('+').any(|o| o == "side_feature") {
+                let (_, model) = c.program.models.iter().find(|(name, _)| name.ends_with("bpr_mf")).unwrap();
+                read.extend(model.nodes.iter().filter_map(|n| match &n.op {
+                    dsl::shape::TensorOp::Input { name, kind } if name != "user" && name != "item" => {
+                        Some(format!("{name}: {kind}"))
+                    }
+                    _ => None,
+                }));
+            }
+            a.observe(&small_gain(c.key, &p.operator));
+        }
+    }
+    assert!(!read.is_empty(), "no proposal read a side feature");
+    let allowed = ["genre: id", "price: dense(1)", "band: id"];
+    assert!(read.iter().all(|r| allowed.contains(&r.as_str())), "{read:?}");
 }
 
 proptest! {

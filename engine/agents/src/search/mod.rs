@@ -112,7 +112,14 @@ impl SearchAgent {
         let persona = req.persona;
         let block = req.baseline.block(persona.edits)?.to_string();
         let schema = req.baseline.reward_schema();
+        let features = req.baseline.program.side_features();
+        // Reading a side feature is a move only where the data supplies one; elsewhere it is not
+        // drawn at all, so a workflow without features searches exactly as before.
+        let offered = |ops: &'static [&'static str]| -> Vec<&'static str> {
+            ops.iter().copied().filter(|&o| o != model_ops::SIDE_FEATURE || !features.is_empty()).collect()
+        };
         let (every, every_structural) = State::operators(persona.edits);
+        let (every, every_structural) = (offered(every), offered(every_structural));
         // Operators found to have nothing to change on this start are not drawn again for this
         // proposal: the attempts go to those that can still produce something new.
         let mut inapplicable: Vec<&str> = Vec::new();
@@ -177,7 +184,7 @@ impl SearchAgent {
             let mut state = start;
             let mut what = Vec::new();
             for op in &ops {
-                match state.apply(op, strength, schema.as_ref(), &mut self.rng) {
+                match state.apply(op, strength, schema.as_ref(), &features, &mut self.rng) {
                     Some((next, w)) => {
                         state = next;
                         what.push(w);

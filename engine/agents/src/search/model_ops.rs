@@ -1,10 +1,12 @@
 //! Architecture operators: each writes new structure into a model graph (width, depth, gated
 //! path, DCN-v2 cross layer, layer norm, activation, embedding size, dropout, an MLP path beside
-//! a dot product, LightGCN propagation of the user and item tables). `None`: not applicable. A
+//! a dot product, LightGCN propagation of the user and item tables, a side feature added to the
+//! user or item representation). `None`: not applicable. A
 //! plain matrix factorisation (two embeddings and a dot) takes the last four, so the persona never
 //! runs out of moves on the commonest baseline.
 
 use dsl::builtins::TRAINING_INPUTS;
+use dsl::program::SideFeature;
 use dsl::shape::{Activation, InputKind, TensorOp};
 use rand::seq::SliceRandom;
 use rand::Rng;
@@ -25,10 +27,15 @@ pub(crate) const OPERATORS: &[&str] = &[
     "dropout",
     "mlp_path",
     "propagate",
+    SIDE_FEATURE,
 ];
 
+/// The operator that reads a side feature the data supplies; only offered when it supplies one.
+pub(crate) const SIDE_FEATURE: &str = "side_feature";
+
 /// The structural ones, preferred for innovation.
-pub(crate) const STRUCTURAL: &[&str] = &["gate", "cross", "deeper", "layer_norm", "mlp_path", "propagate"];
+pub(crate) const STRUCTURAL: &[&str] =
+    &["gate", "cross", "deeper", "layer_norm", "mlp_path", "propagate", SIDE_FEATURE];
 
 /// Propagation steps proposed, by strength (LightGCN's paper finds 2–4 best).
 const STEPS: [u64; 4] = [1, 2, 3, 4];
@@ -36,8 +43,15 @@ const STEPS: [u64; 4] = [1, 2, 3, 4];
 /// Dropout rates proposed, by strength.
 const DROPOUT: [f64; 4] = [0.1, 0.2, 0.3, 0.5];
 
-/// Applies `op` at `strength` (0..1]; the new graph and what was done.
-pub(crate) fn apply(op: &str, g: &Graph, strength: f64, rng: &mut ChaCha8Rng) -> Option<(Graph, String)> {
+/// Applies `op` at `strength` (0..1]; the new graph and what was done. `features` are the side
+/// features the data supplies.
+pub(crate) fn apply(
+    op: &str,
+    g: &Graph,
+    strength: f64,
+    features: &[SideFeature],
+    rng: &mut ChaCha8Rng,
+) -> Option<(Graph, String)> {
     let mut g = g.clone();
     let what = match op {
         "width" => scale(
@@ -57,6 +71,7 @@ pub(crate) fn apply(op: &str, g: &Graph, strength: f64, rng: &mut ChaCha8Rng) ->
         "dropout" => dropout(&mut g, strength, rng)?,
         "mlp_path" => mlp_path(&mut g, strength)?,
         "propagate" => propagate(&mut g, strength, rng)?,
+        SIDE_FEATURE => side_feature(&mut g, features, rng)?,
         _ => return None,
     };
     Some((g, what))
@@ -295,4 +310,54 @@ fn propagate(g: &mut Graph, strength: f64, rng: &mut ChaCha8Rng) -> Option<Strin
         g.rewire(t, p, first);
     }
     Some(format!("LightGCN: the user and item tables propagated over the training graph, {steps} steps"))
+}
+
+/// A side feature the model does not read yet, added to its owner's representation: the item
+/// (or user) table, or its propagation, becomes `table + embed(feature, d)` (a category) or
+/// `table + dense(feature, d)` (a number). Categories are read as `id` inputs, which size
+/// themselves from the data; a column of several tokens (genres) is then one category per set.
+fn side_feature(g: &mut Graph, features: &[SideFeature], rng: &mut ChaCha8Rng) -> Option<String> {
+    let live = g.live_order();
+    let read: Vec<&str> = g
+        .nodes
+        .iter()
+        .filter_map(|n| match &n.op {
+            TensorOp::Input { name, .. } => Some(name.as_str()),
+            _ => None,
+        })
+        .collect();
+    let target_of = |owner: &str| -> Option<usize> {
+        let table = live.iter().copied().find(|&i| match g.nodes[i].op {
+            TensorOp::Embed { input, .. } => {
+                matches!(&g.nodes[input].op, TensorOp::Input { name, kind: InputKind::Id } if name == owner)
+            }
+            _ => false,
+        })?;
+        // A propagated table is mixed over the graph first; the feature joins what comes out.
+        let propagated = live
+            .iter()
+            .copied()
+            .find(|&i| matches!(g.nodes[i].op, TensorOp::Propagate { input, .. } if input == table));
+        Some(propagated.unwrap_or(table))
+    };
+    let options: Vec<(&SideFeature, usize)> = features
+        .iter()
+        .filter(|f| !read.contains(&f.name.as_str()))
+        .filter_map(|f| target_of(f.owner).map(|t| (f, t)))
+        .collect();
+    let &(feature, target) = options.choose(rng)?;
+    let d = g.width(target)?;
+    let first = g.nodes.len();
+    let (kind, layer) = if feature.ty == "float" { (InputKind::Dense(1), "dense") } else { (InputKind::Id, "embed") };
+    let input = g.push(TensorOp::Input { name: feature.name.clone(), kind });
+    let value = match kind {
+        InputKind::Dense(_) => g.push(TensorOp::Dense { input, units: d }),
+        _ => g.push(TensorOp::Embed { input, dim: d }),
+    };
+    let sum = g.push(TensorOp::Add { left: target, right: value });
+    g.rewire(target, sum, first);
+    Some(format!(
+        "the {} feature `{}` added to the {} representation ({layer}, {d})",
+        feature.ty, feature.name, feature.owner
+    ))
 }

@@ -1,6 +1,6 @@
 //! The evolved block of one persona in a form operators edit, and back to source.
 
-use dsl::program::Schema;
+use dsl::program::{Schema, SideFeature};
 use rand_chacha::ChaCha8Rng;
 
 use super::graph::Graph;
@@ -45,10 +45,11 @@ impl State {
         op: &str,
         strength: f64,
         schema: Option<&Schema>,
+        features: &[SideFeature],
         rng: &mut ChaCha8Rng,
     ) -> Option<(State, String)> {
         match self {
-            State::Model(g) => model_ops::apply(op, g, strength, rng).map(|(g, w)| (State::Model(g), w)),
+            State::Model(g) => model_ops::apply(op, g, strength, features, rng).map(|(g, w)| (State::Model(g), w)),
             State::Optimizer(o) => optimizer_ops::apply(op, o, strength, rng).map(|(o, w)| (State::Optimizer(o), w)),
             State::Reward(r) => reward_ops::apply(op, r, schema, strength, rng).map(|(r, w)| (State::Reward(r), w)),
         }

@@ -90,3 +90,28 @@ pub fn baseline(source: &str) -> Baseline {
         Err(e) => panic!("the fixture does not compile:\n{e}"),
     }
 }
+
+/// A workflow evolving the stdlib BPR-MF on a split with side features: an item table with a
+/// genre (a category) and a price (a number), a user table with an age band.
+pub const WITH_FEATURES: &str = r#"use std::sim::{logs}
+use std::data::{random_split, with_features}
+use std::personas::{architecture}
+use std::loops::{offline}
+use std::models::{bpr_mf}
+
+dataset events = logs(users: 200, items: 50, days: 2, seed: 7)
+dataset items = "items.csv" { item: id, genre: str, price: float }
+dataset users = "users.csv" { user: id, band: int }
+let split = with_features(random_split(events, seed: 7), items: items, users: users)
+
+let fast = offline(baseline: { model: bpr_mf, optimizer: adam(lr: 1e-3) }, data: split, personas: [architecture])
+"#;
+
+/// The checked baseline of `source`, as `wf.evo`, beside the (empty) data files it names.
+pub fn baseline_with_files(source: &str, files: &[&str]) -> Baseline {
+    let loader = MemLoader(files.iter().map(|f| (f.to_string(), String::new())).collect());
+    match Baseline::new("wf.evo", source, Arc::new(loader), vec![]) {
+        Ok(b) => b,
+        Err(e) => panic!("the fixture does not compile:\n{e}"),
+    }
+}
