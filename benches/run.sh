@@ -42,3 +42,7 @@ if scripts/slurm.sh up; then python3 benches/slurm.py "$BIN"; else echo "(skippe
 echo
 echo "## Simulator: generating logs"
 cargo bench --locked -p simulator --bench logs -- --noplot
+echo
+echo "## LightGCN and side features on MovieLens-100K against BPR-MF and EASE"
+benches/lightgcn.sh "$BIN"
+benches/side_features.sh "$BIN"
