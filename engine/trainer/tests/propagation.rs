@@ -6,13 +6,12 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use common::{clustered_split, quick_config, stdlib};
+use common::{clustered_split, stdlib, trained_and_saved};
 use tch::{Device, Kind, Tensor};
-use trainer::checkpoint::{load_model, save_trained};
+use trainer::checkpoint::load_model;
 use trainer::data::Part;
 use trainer::graph::Graph;
 use trainer::model::{FeatureTensors, Inputs, Model, ModelError};
-use trainer::train;
 
 const USERS: i64 = 3;
 const ITEMS: i64 = 4;
@@ -142,12 +141,7 @@ fn a_propagating_model_without_its_graph_is_an_error() {
 fn a_saved_lightgcn_loads_with_its_graph_and_scores_the_same() {
     let data = clustered_split(40, 80, 4, 10, true, 3);
     let def = stdlib("lightgcn");
-    let mut cfg = quick_config();
-    cfg.epochs = 2;
-    let trained = train(&def, &data, &cfg, Device::Cpu).unwrap();
-    let dir = std::env::temp_dir().join(format!("trainer-test-lightgcn-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    save_trained(&trained, &dir).unwrap();
+    let (trained, dir) = trained_and_saved(&def, &data, "lightgcn");
     let loaded = load_model(&dir, &def, &data.vocab(), Device::Cpu).unwrap();
     let users = Tensor::arange(6, (Kind::Int64, Device::Cpu));
     let items = Tensor::arange(data.n_items() as i64, (Kind::Int64, Device::Cpu));

@@ -4,12 +4,12 @@
 
 mod common;
 
-use common::{inline, quick_config};
+use common::{inline, quick_config, trained_and_saved};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use tch::{Device, Kind, Tensor};
-use trainer::checkpoint::{load_model, save_trained};
+use trainer::checkpoint::load_model;
 use trainer::data::{FeatureValue, Owner, Row, Split};
 use trainer::metrics::Ranking;
 use trainer::model::FeatureTensors;
@@ -80,12 +80,7 @@ fn a_genre_ranks_items_never_trained_on() {
 fn a_saved_model_keeps_its_features_and_scores_the_same() {
     let data = cold_start(3);
     let def = inline(WITH_GENRE);
-    let mut cfg = quick_config();
-    cfg.epochs = 2;
-    let trained = train(&def, &data, &cfg, Device::Cpu).unwrap();
-    let dir = std::env::temp_dir().join(format!("trainer-test-features-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    save_trained(&trained, &dir).unwrap();
+    let (trained, dir) = trained_and_saved(&def, &data, "features");
     // Loaded with the id counts only, as `evaluate` and the online scorer do: the features and
     // the `shelf` table's size come from the checkpoint.
     let ids = std::collections::BTreeMap::from([

@@ -71,3 +71,15 @@ pub fn quick_config() -> trainer::TrainConfig {
         ..Default::default()
     }
 }
+
+/// `def` trained for two epochs on `data` and saved (`save_trained`) in a fresh temporary folder
+/// named after `name`; the caller removes the folder.
+pub fn trained_and_saved(def: &ModelDef, data: &Interactions, name: &str) -> (trainer::Trained, std::path::PathBuf) {
+    let mut cfg = quick_config();
+    cfg.epochs = 2;
+    let trained = trainer::train(def, data, &cfg, tch::Device::Cpu).unwrap();
+    let dir = std::env::temp_dir().join(format!("trainer-test-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    trainer::checkpoint::save_trained(&trained, &dir).unwrap();
+    (trained, dir)
+}
